@@ -1,0 +1,1 @@
+"""Maestro: a GitOps workflow compiler for ML platform teams."""

@@ -1,0 +1,71 @@
+"""Merge: environment defaults < pipeline spec < pipeline overrides[env], keeping provenance.
+
+In: located documents. Out: one located effective document whose every value still knows the file,
+line and column that supplied it. Mappings merge key by key, lists and scalars replace, and an
+explicit `null` removes the key (its position is kept, so a now-missing required field is reported
+at the `null` that removed it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .source import Located, NodePath
+
+
+def subtree(doc: Located, path: NodePath) -> Located:
+    """The part of `doc` at `path`, with positions re-rooted to it."""
+    data = doc.data
+    for part in path:
+        data = data[part]
+    n = len(path)
+    return Located(
+        doc.file,
+        data,
+        {p[n:]: pos for p, pos in doc.values.items() if p[:n] == path},
+        {p[n:]: pos for p, pos in doc.keys.items() if p[:n] == path},
+    )
+
+
+def graft(base: Located, path: NodePath, part: Located) -> Located:
+    """`base` with `part` placed at `path` (which must be a mapping key path)."""
+    data = _copy_set(base.data, path, part.data)
+    values = {**base.values, **{path + p: pos for p, pos in part.values.items()}}
+    keys = {**base.keys, **{path + p: pos for p, pos in part.keys.items()}}
+    return Located(base.file, data, values, keys)
+
+
+def deep_merge(base: Located, over: Located) -> Located:
+    """`over` merged onto `base`. Positions of `over` win wherever both define a path."""
+    return Located(
+        base.file,
+        merge_values(base.data, over.data),
+        {**base.values, **over.values},
+        {**base.keys, **over.keys},
+    )
+
+
+def merge_values(base: Any, over: Any) -> Any:
+    if not (isinstance(base, dict) and isinstance(over, dict)):
+        return _without_nulls(over)
+    merged = dict(base)
+    for key, value in over.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_values(base.get(key), value)
+    return merged
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    return value
+
+
+def _copy_set(data: Any, path: NodePath, value: Any) -> Any:
+    if not path:
+        return value
+    copy = dict(data) if isinstance(data, dict) else {}
+    copy[path[0]] = _copy_set(copy.get(path[0]), path[1:], value)
+    return copy

@@ -1,0 +1,183 @@
+"""Load, validate and merge a whole repository of specs, collecting every diagnostic.
+
+In: a root with `environments/` and `pipelines/`. Out: a `Project` holding each environment, each
+pipeline and each pipeline's effective spec per environment, or one `MaestroError` with every
+problem found in every file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from .errors import Diagnostic, MaestroError, UsageError, did_you_mean, one_of
+from .overlay import deep_merge, graft, subtree
+from .source import Located, load_file
+from .spec.checks import check_pipeline
+from .spec.diagnose import format_path, validate_model
+from .spec.environment import Environment
+from .spec.pipeline import Pipeline
+from .spec.policy import check_policy, image_findings
+
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Effective:
+    """A pipeline as it runs in one environment: defaults < spec < overrides, with provenance."""
+
+    pipeline: Pipeline
+    environment: Environment
+    doc: Located
+    sources: tuple[str, ...]      # the spec files it came from, relative to the root
+
+
+@dataclass
+class Project:
+    root: Path
+    environments: dict[str, Environment] = field(default_factory=dict)
+    pipelines: dict[str, Pipeline] = field(default_factory=dict)
+    effective: dict[tuple[str, str], Effective] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)   # name -> relative path of its spec
+
+
+def find_root(start: Path) -> Path:
+    """The nearest directory at or above `start` that holds pipelines/ and environments/."""
+    for candidate in (start, *start.parents):
+        if (candidate / "pipelines").is_dir() and (candidate / "environments").is_dir():
+            return candidate
+    raise UsageError(f"no directory with pipelines/ and environments/ at or above {start}; pass --root")
+
+
+def load_project(root: Path, only_envs: Sequence[str] = ()) -> Project:
+    diagnostics: list[Diagnostic] = []
+    project = Project(root)
+    env_docs = _load_kind(root, "environments", diagnostics)
+    pipe_docs = _load_kind(root, "pipelines", diagnostics)
+    for doc in env_docs:
+        _add_environment(project, doc, diagnostics)
+    _check_env_filter(project, only_envs)
+    for doc in pipe_docs:
+        _add_pipeline(project, doc, diagnostics)
+    for name, doc in _by_name(pipe_docs, project.pipelines):
+        for env_name, env_doc in _by_name(env_docs, project.environments):
+            if not only_envs or env_name in only_envs:
+                _add_effective(project, doc, env_doc, diagnostics)
+    if diagnostics:
+        raise MaestroError(diagnostics)
+    return project
+
+
+def _load_kind(root: Path, folder: str, diagnostics: list[Diagnostic]) -> list[Located]:
+    docs = []
+    for path in sorted(p for p in (root / folder).iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file()):
+        display = path.relative_to(root).as_posix()
+        try:
+            loaded = load_file(path, display)
+        except MaestroError as exc:
+            diagnostics.extend(exc.diagnostics)
+            continue
+        docs.extend(_one_document(loaded, display, diagnostics))
+    return docs
+
+
+def _one_document(loaded: list[Located], display: str, diagnostics: list[Diagnostic]) -> list[Located]:
+    if not loaded:
+        diagnostics.append(Diagnostic(display, 1, 1, "", "the file holds no document"))
+        return []
+    for extra in loaded[1:]:
+        pos = extra.at(())
+        diagnostics.append(Diagnostic(display, pos.line, pos.col, "", "one spec per file; move this document to its own file"))
+    if not isinstance(loaded[0].data, dict):
+        diagnostics.append(Diagnostic(display, 1, 1, "", "the document must be a mapping with apiVersion, kind, metadata and spec"))
+        return []
+    return loaded[:1]
+
+
+def _add_environment(project: Project, doc: Located, diagnostics: list[Diagnostic]) -> None:
+    env, problems = validate_model(doc, Environment)
+    diagnostics.extend(problems)
+    if env is None:
+        return
+    _check_stem(doc, env.metadata.name, diagnostics)
+    for finding in image_findings(env, env.spec.image):
+        diagnostics.append(_located(doc, ("spec", "image"), finding.message, _policy_hint(doc, finding.rule)))
+    project.environments[env.metadata.name] = env
+    project.files[f"environment/{env.metadata.name}"] = doc.file
+
+
+def _add_pipeline(project: Project, doc: Located, diagnostics: list[Diagnostic]) -> None:
+    pipeline, problems = validate_model(doc, Pipeline)
+    diagnostics.extend(problems)
+    if pipeline is None:
+        return
+    _check_stem(doc, pipeline.metadata.name, diagnostics)
+    diagnostics.extend(_located(doc, f.path, f.message, f.hint) for f in check_pipeline(pipeline))
+    for env_name in pipeline.spec.overrides:
+        if env_name not in project.environments:
+            known = project.environments
+            diagnostics.append(_located(doc, ("spec", "overrides", env_name), f"no environment named '{env_name}'",
+                                        did_you_mean(env_name, known) or one_of(known), key=True))
+    project.pipelines[pipeline.metadata.name] = pipeline
+    project.files[f"pipeline/{pipeline.metadata.name}"] = doc.file
+
+
+def _add_effective(project: Project, doc: Located, env_doc: Located, diagnostics: list[Diagnostic]) -> None:
+    env = project.environments[env_doc.data["metadata"]["name"]]
+    effective = effective_document(doc, env_doc, env.metadata.name)
+    pipeline, problems = validate_model(effective, Pipeline)
+    diagnostics.extend(problems)
+    if pipeline is None:
+        return
+    diagnostics.extend(_located(effective, f.path, f.message, f.hint) for f in check_pipeline(pipeline))
+    for finding in check_policy(env, pipeline):
+        diagnostics.append(_located(effective, finding.path, finding.message, _policy_hint(env_doc, finding.rule)))
+    sources = tuple(sorted({doc.file, env_doc.file}))
+    project.effective[(pipeline.metadata.name, env.metadata.name)] = Effective(pipeline, env, effective, sources)
+
+
+def effective_document(doc: Located, env_doc: Located, env_name: str) -> Located:
+    """defaults < spec < overrides[env] for one pipeline document in one environment."""
+    empty = Located(doc.file, {})
+    spec = doc.data.get("spec") if isinstance(doc.data.get("spec"), dict) else {}
+    defaults = env_doc.data.get("spec", {}).get("defaults") or {}
+    merged = graft(empty, ("spec",), subtree(env_doc, ("spec", "defaults")) if defaults else empty)
+    own = Located(doc.file, {**doc.data, "spec": {k: v for k, v in spec.items() if k != "overrides"}},
+                  doc.values, doc.keys)
+    merged = deep_merge(merged, own)
+    override = (spec.get("overrides") or {}).get(env_name)
+    if isinstance(override, dict):
+        merged = deep_merge(merged, graft(empty, ("spec",), subtree(doc, ("spec", "overrides", env_name))))
+    return merged
+
+
+def _check_stem(doc: Located, name: str, diagnostics: list[Diagnostic]) -> None:
+    stem = Path(doc.file).stem
+    if stem != name:
+        diagnostics.append(_located(doc, ("metadata", "name"), f"'{name}' differs from the file name '{stem}'",
+                                    f"rename the file to {name}.yaml or set metadata.name: {stem}"))
+
+
+def _policy_hint(env_doc: Located, rule: str) -> str:
+    pos = env_doc.key_at(("spec", "policy", rule))
+    return f"{pos.file}:{pos.line}:{pos.col}"
+
+
+def _located(doc: Located, path: tuple, message: str, hint: str = "", key: bool = False) -> Diagnostic:
+    pos = doc.key_at(path) if key else doc.at(path)
+    return Diagnostic(pos.file, pos.line, pos.col, format_path(path), message, hint)
+
+
+def _by_name(docs: Iterable[Located], valid: dict) -> Iterable[tuple[str, Located]]:
+    for doc in docs:
+        name = (doc.data.get("metadata") or {}).get("name") if isinstance(doc.data.get("metadata"), dict) else None
+        if name in valid:
+            yield name, doc
+
+
+def _check_env_filter(project: Project, only_envs: Sequence[str]) -> None:
+    for name in only_envs:
+        if name not in project.environments and project.environments:
+            hint = did_you_mean(name, project.environments) or one_of(project.environments)
+            raise UsageError(f"no environment named '{name}' ({hint})")

@@ -1,0 +1,198 @@
+"""Load: YAML text to plain values, with the line and column of every key and value.
+
+In: a spec file's bytes. Out: `Located` documents (plain dicts, lists and scalars plus position
+maps), or a `MaestroError` with located diagnostics. Duplicate keys, bad encodings, oversized files,
+over-deep nesting and alias expansion beyond a fixed bound are refused here, before any model sees
+the data, so hostile input fails fast instead of hanging.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import Diagnostic, MaestroError
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_NODES = 100_000  # after alias expansion: a real spec has a few hundred
+MAX_DEPTH = 64
+
+Key = str | int
+NodePath = tuple[Key, ...]
+
+
+@dataclass(frozen=True)
+class Position:
+    file: str
+    line: int
+    col: int
+
+
+@dataclass
+class Located:
+    """One YAML document as plain values, with where each value and each key came from."""
+
+    file: str
+    data: Any
+    values: dict[NodePath, Position] = field(default_factory=dict)
+    keys: dict[NodePath, Position] = field(default_factory=dict)
+
+    def at(self, path: NodePath) -> Position:
+        """The position of the value at `path`, or of its nearest ancestor that exists."""
+        path = tuple(path)
+        while path and path not in self.values:
+            path = path[:-1]
+        return self.values.get(path, Position(self.file, 1, 1))
+
+    def key_at(self, path: NodePath) -> Position:
+        return self.keys.get(tuple(path)) or self.at(path)
+
+
+def load_file(path: Path, display: str) -> list[Located]:
+    """Every document of one YAML file, located; `display` is the name used in diagnostics."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise MaestroError([Diagnostic(display, 0, 0, "", f"cannot read file: {exc.strerror}")])
+    return load_bytes(raw, display)
+
+
+def load_bytes(raw: bytes, display: str) -> list[Located]:
+    if len(raw) > MAX_FILE_BYTES:
+        size = f"{len(raw) / 1024 / 1024:.1f} MiB"
+        raise _error(display, 1, 1, f"file is {size}; spec files are limited to 1 MiB")
+    text = _decode(raw, display)
+    return [_build(node, display) for node in _compose(text, display) if node is not None]
+
+
+def _decode(raw: bytes, display: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise _error(display, line, col, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8")
+
+
+def _compose(text: str, display: str) -> list[Any]:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    yaml = YAML(typ="rt")
+    try:
+        return list(yaml.compose_all(text))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        raise _error(display, line, col, f"malformed YAML: {problem}")
+    except YAMLError as exc:
+        raise _error(display, 1, 1, f"malformed YAML: {exc}")
+    except RecursionError:
+        raise _error(display, 1, 1, f"nesting is too deep; at most {MAX_DEPTH} levels are accepted")
+
+
+def _error(file: str, line: int, col: int, message: str) -> MaestroError:
+    return MaestroError([Diagnostic(file, line, col, "", message)])
+
+
+class _Builder:
+    """Turns a composed node graph into plain values, counting every node it expands."""
+
+    def __init__(self, display: str):
+        self.doc = Located(display, None)
+        self.count = 0
+
+    def build(self, node: Any, path: NodePath, depth: int) -> Any:
+        self._guard(node, depth)
+        self.doc.values[path] = self._pos(node)
+        kind = type(node).__name__
+        if kind == "MappingNode":
+            return self._mapping(node, path, depth)
+        if kind == "SequenceNode":
+            return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+        return _scalar(node, self.doc.file)
+
+    def _guard(self, node: Any, depth: int) -> None:
+        self.count += 1
+        if self.count > MAX_NODES:
+            pos = self._pos(node)
+            raise _error(pos.file, pos.line, pos.col,
+                         f"the document expands to more than {MAX_NODES} nodes (aliases repeat "
+                         "content); write the values out or use fewer aliases")
+        if depth > MAX_DEPTH:
+            pos = self._pos(node)
+            raise _error(pos.file, pos.line, pos.col, f"nesting is deeper than {MAX_DEPTH} levels")
+
+    def _mapping(self, node: Any, path: NodePath, depth: int) -> dict:
+        result: dict = {}
+        for key_node, value_node in _merged_pairs(node):
+            key = _scalar(key_node, self.doc.file) if type(key_node).__name__ == "ScalarNode" else None
+            if not isinstance(key, (str, int)) or isinstance(key, bool):
+                pos = self._pos(key_node)
+                raise _error(pos.file, pos.line, pos.col, "mapping keys must be plain strings")
+            key = str(key)
+            if key in result:
+                pos, first = self._pos(key_node), self.doc.keys[path + (key,)]
+                raise _error(pos.file, pos.line, pos.col,
+                             f"duplicate key '{key}' (first defined at line {first.line}); keep one")
+            self.doc.keys[path + (key,)] = self._pos(key_node)
+            result[key] = self.build(value_node, path + (key,), depth + 1)
+        return result
+
+    def _pos(self, node: Any) -> Position:
+        mark = node.start_mark
+        return Position(self.doc.file, mark.line + 1, mark.column + 1)
+
+
+def _merged_pairs(node: Any) -> Iterator[tuple[Any, Any]]:
+    """Mapping pairs with YAML merge keys (`<<: *base`) applied, explicit keys winning."""
+    explicit = [(k, v) for k, v in node.value if k.tag != "tag:yaml.org,2002:merge"]
+    names = {k.value for k, _ in explicit if type(k).__name__ == "ScalarNode"}
+    for key_node, value_node in node.value:
+        if key_node.tag != "tag:yaml.org,2002:merge":
+            continue
+        sources = value_node.value if type(value_node).__name__ == "SequenceNode" else [value_node]
+        for source in sources:
+            for k, v in getattr(source, "value", []):
+                if isinstance(k.value, str) and k.value not in names:
+                    names.add(k.value)
+                    yield k, v
+    yield from explicit
+
+
+_BOOLS = {"true": True, "false": False}
+
+
+def _scalar(node: Any, file: str) -> Any:
+    tag, value = node.tag, node.value
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    if tag == "tag:yaml.org,2002:bool":
+        return _BOOLS.get(value.lower(), value)
+    if tag == "tag:yaml.org,2002:int":
+        return _number(value, int)
+    if tag == "tag:yaml.org,2002:float":
+        return _number(value, float)
+    if tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"):
+        return value
+    mark = node.start_mark
+    raise _error(file, mark.line + 1, mark.column + 1, f"unsupported YAML tag {tag}; use plain values")
+
+
+def _number(text: str, kind: type) -> Any:
+    cleaned = text.replace("_", "")
+    try:
+        return int(cleaned, 0) if kind is int else float(cleaned)
+    except ValueError:
+        lowered = cleaned.lower().lstrip("+")
+        specials = {".inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
+        return specials.get(lowered, text)
+
+
+def _build(node: Any, display: str) -> Located:
+    builder = _Builder(display)
+    builder.doc.data = builder.build(node, (), 0)
+    return builder.doc

@@ -1,0 +1,81 @@
+"""Policy: an environment's `policy` rules, checked on a pipeline's effective spec there.
+
+In: an `Environment` and an effective `Pipeline`. Out: `PolicyFinding`s naming the field that breaks
+the rule and the policy field that states it, so the diagnostic can point at both lines.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator, NamedTuple
+
+from .environment import Environment
+from .pipeline import Pipeline
+
+
+class PolicyFinding(NamedTuple):
+    path: tuple          # in the pipeline's effective document, or () for the environment itself
+    message: str
+    rule: str            # the policy field, e.g. 'max_gpus_per_step'
+
+
+def check_gpus(env: Environment, p: Pipeline) -> Iterator[PolicyFinding]:
+    limit = env.spec.policy.max_gpus_per_step
+    if limit is None:
+        return
+    gpus = p.spec.training.resources.gpus
+    if gpus > limit:
+        yield PolicyFinding(("spec", "training", "resources", "gpus"),
+                            _exceeds(gpus, env, "max_gpus_per_step", limit), "max_gpus_per_step")
+    for i, step in enumerate(p.spec.steps):
+        if step.resources.gpus > limit:
+            yield PolicyFinding(("spec", "steps", i, "resources", "gpus"),
+                                _exceeds(step.resources.gpus, env, "max_gpus_per_step", limit), "max_gpus_per_step")
+
+
+def check_candidate_weight(env: Environment, p: Pipeline) -> Iterator[PolicyFinding]:
+    experiment = p.spec.serving.experiment if p.spec.serving else None
+    limit = env.spec.policy.max_candidate_weight
+    if experiment is not None and experiment.candidate_weight > limit:
+        yield PolicyFinding(("spec", "serving", "experiment", "candidate_weight"),
+                            _exceeds(experiment.candidate_weight, env, "max_candidate_weight", limit),
+                            "max_candidate_weight")
+
+
+def check_gate(env: Environment, p: Pipeline) -> Iterator[PolicyFinding]:
+    if env.spec.policy.require_gate and p.spec.evaluation.gate is None:
+        yield PolicyFinding(("spec", "evaluation", "gate"),
+                            f"the promotion gate is removed, but {env.metadata.name}'s policy.require_gate is true",
+                            "require_gate")
+
+
+def check_step_images(env: Environment, p: Pipeline) -> Iterator[PolicyFinding]:
+    for i, step in enumerate(p.spec.steps):
+        for finding in image_findings(env, step.image):
+            yield finding._replace(path=("spec", "steps", i, "image"))
+
+
+def image_findings(env: Environment, image: str) -> Iterator[PolicyFinding]:
+    policy, name = env.spec.policy, env.metadata.name
+    if policy.require_image_digest and "@sha256:" not in image:
+        yield PolicyFinding((), f"image '{image}' is not pinned by digest, but {name}'s "
+                                "policy.require_image_digest is true", "require_image_digest")
+    registries = policy.allowed_registries
+    if registries and not any(image.startswith(r.rstrip("/") + "/") for r in registries):
+        yield PolicyFinding((), f"image '{image}' is not from {name}'s policy.allowed_registries "
+                                f"({', '.join(registries)})", "allowed_registries")
+
+
+def _exceeds(value: int, env: Environment, rule: str, limit: int) -> str:
+    return f"{value} exceeds {env.metadata.name}'s policy.{rule} {limit}"
+
+
+POLICY_CHECKS: tuple[Callable[[Environment, Pipeline], Iterator[PolicyFinding]], ...] = (
+    check_gpus,
+    check_candidate_weight,
+    check_gate,
+    check_step_images,
+)
+
+
+def check_policy(env: Environment, p: Pipeline) -> list[PolicyFinding]:
+    return [finding for check in POLICY_CHECKS for finding in check(env, p)]

@@ -1,0 +1,90 @@
+"""Constrained scalar types of the spec language: names, quantities, durations, cron, time zones.
+
+Each type is a pydantic `Annotated` alias whose validator raises `ValueError` with a message that
+says what would be accepted; `spec.diagnose` turns those into located diagnostics.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+NAME_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+NAME_MAX = 40
+QUANTITY_PATTERN = re.compile(r"^[+]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|[eE][-+]?\d+)?$")
+DURATION_PATTERN = re.compile(r"^(\d+)(s|m|h|d)$")
+DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+TICKER_PATTERN = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=]{0,14}$")
+
+
+def check_name(value: str) -> str:
+    if "." in value:
+        raise ValueError(f"'{value}' contains a dot; Seldon refuses dots in names, use '-'")
+    if not NAME_PATTERN.match(value):
+        raise ValueError(f"'{value}' is not a valid name; use lower-case letters, digits and '-', "
+                         "starting and ending with a letter or digit")
+    if len(value) > NAME_MAX:
+        raise ValueError(f"'{value}' is {len(value)} characters; at most {NAME_MAX} are accepted "
+                         "so derived object names fit Kubernetes limits")
+    return value
+
+
+def check_quantity(value: str | int | float) -> str:
+    text = str(value)
+    if not QUANTITY_PATTERN.match(text):
+        raise ValueError(f"'{text}' is not a Kubernetes quantity; e.g. '500m', '2', '16Gi'")
+    return text
+
+
+def check_duration(value: str) -> str:
+    if not isinstance(value, str) or not DURATION_PATTERN.match(value) or duration_seconds(value) == 0:
+        raise ValueError(f"'{value}' is not a duration; e.g. '30s', '45m', '2h', '1d'")
+    return value
+
+
+def duration_seconds(value: str) -> int:
+    number, unit = DURATION_PATTERN.match(value).groups()
+    return int(number) * DURATION_SECONDS[unit]
+
+
+def check_ticker(value: str) -> str:
+    if not TICKER_PATTERN.match(value):
+        raise ValueError(f"'{value}' is not a ticker as Yahoo spells it; e.g. 'AAPL', '^GSPC', 'BRK-B'")
+    return value
+
+
+def check_timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        if value != value.strip() or not value:
+            raise ValueError
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"'{value}' is not an IANA time zone; e.g. 'UTC', 'America/New_York'")
+    return value
+
+
+def check_cron(value: str) -> str:
+    from .cron import parse_cron
+
+    parse_cron(value)
+    return value
+
+
+def _to_text(value: object) -> object:
+    """Quantities may be written as YAML numbers (`cpu: 4`); they are kept as strings."""
+    return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
+Name = Annotated[str, AfterValidator(check_name)]
+Quantity = Annotated[str, BeforeValidator(_to_text), AfterValidator(check_quantity)]
+Duration = Annotated[str, AfterValidator(check_duration)]
+Ticker = Annotated[str, AfterValidator(check_ticker)]
+Timezone = Annotated[str, AfterValidator(check_timezone)]
+Cron = Annotated[str, AfterValidator(check_cron)]
+PositiveInt = Annotated[int, Field(gt=0)]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+Percent = Annotated[int, Field(ge=0, le=100)]

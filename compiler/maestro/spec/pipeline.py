@@ -153,6 +153,8 @@ class CustomStep(Strict):
     resources: StepResources = Field(default_factory=StepResources)
     env: dict[str, str] = Field(default_factory=dict)
     secrets: list[Name] = Field(default_factory=list, description="Kubernetes Secret names, exposed with envFrom.")
+    retries: Annotated[int, Field(ge=0, le=20)] = 0
+    timeout: Duration = "1h"
 
 
 class Schedule(Strict):

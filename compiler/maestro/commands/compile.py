@@ -1,0 +1,64 @@
+"""`maestro compile`: specs to gitops/, validated before anything is written; `--check` for CI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .options import env_option, resolve_root, root_option
+
+
+@click.command("compile")
+@root_option
+@env_option
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 listing every stale, missing or extra file.")
+@click.option("--no-validate", is_flag=True, help="Skip validating the output (emergencies only).")
+@click.option("--schema-location", multiple=True, metavar="DIR|TEMPLATE",
+              help="Where CRD schemas are (repeatable); default: $MAESTRO_SCHEMA_LOCATION.")
+def compile_command(root: Path | None, envs: tuple[str, ...], check: bool, no_validate: bool,
+                    schema_location: tuple[str, ...]) -> int:
+    """Compile pipelines/ and environments/ into gitops/.
+
+    Every generated manifest is validated (JSON Schemas plus the controllers' rules) before
+    anything is written; an invalid spec or manifest leaves gitops/ untouched.
+
+    \b
+    Examples:
+      maestro compile
+      maestro compile --env prod --check
+      MAESTRO_SCHEMA_LOCATION=../shared/schemas maestro compile --check
+    """
+    from .. import gitops
+    from ..compile import build_tree
+    from ..output_check import check_outputs
+
+    root = resolve_root(root)
+    gitops_dir = root / "gitops"
+    tree = build_tree(root, envs)
+    if not no_validate:
+        for line in check_outputs(tree, schema_location):
+            click.echo(line, err=True)
+    if check:
+        return _report_drift(gitops.check(gitops_dir, tree))
+    with gitops.locked(root):
+        written, pruned = gitops.write(root, gitops_dir, tree)
+    unchanged = len(tree.files) - len(written)
+    click.echo(f"gitops/: {len(written)} written, {len(pruned)} pruned, {unchanged} unchanged "
+               f"({len(tree.plan.environments)} environments, {_pipeline_count(tree)} pipelines)")
+    return 0
+
+
+def _report_drift(drifts: list) -> int:
+    from ..gitops import summarize
+
+    if not drifts:
+        click.echo("gitops/ is up to date")
+        return 0
+    click.echo(summarize(drifts))
+    click.echo(f"{len(drifts)} file(s) differ from the specs; run `maestro compile` and commit gitops/", err=True)
+    return 1
+
+
+def _pipeline_count(tree) -> int:
+    return len({p.name for env in tree.plan.environments for p in env.pipelines})

@@ -1,0 +1,20 @@
+"""`maestro schema`: the JSON Schema of a spec kind, for editors and other tools."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("schema")
+@click.argument("kind", type=click.Choice(["pipeline", "environment"]))
+def schema_command(kind: str) -> int:
+    """Print the JSON Schema of a spec kind.
+
+    \b
+    Example:
+      maestro schema pipeline > docs/schemas/pipeline.schema.json
+    """
+    from ..spec.jsonschema import schema_text
+
+    click.echo(schema_text(kind), nl=False)
+    return 0

@@ -1,0 +1,51 @@
+"""The compile façade: specs on disk to the whole gitops tree in memory.
+
+In: the project root and an optional list of environments. Out: a `Tree` mapping gitops-relative
+paths to rendered bytes, and the scope of paths this compile owns (for prune and check).
+load -> validate -> merge -> lower -> emit -> render; nothing here touches the gitops folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from .errors import Diagnostic, MaestroError
+from .ir import Plan
+from .lower import lower
+from .project import load_project
+from .render import render
+from .targets import Output, emit_all
+from .tree_readme import readme
+
+
+@dataclass(frozen=True)
+class Tree:
+    files: dict[str, bytes]
+    outputs: tuple[Output, ...]
+    scope: tuple[str, ...]        # path prefixes this compile owns; "" means all of gitops/
+    plan: Plan
+
+
+def build_tree(root: Path, envs: Sequence[str] = ()) -> Tree:
+    plan = lower(load_project(root, envs))
+    outputs = tuple(o for env in plan.environments for o in emit_all(env))
+    files = {}
+    for output in outputs:
+        if output.path in files:
+            raise MaestroError([Diagnostic(output.sources[0], 1, 1, "", f"two objects would be written to gitops/{output.path}")])
+        files[output.path] = render(output.body, output.sources)
+    if not envs:
+        files["README.md"] = readme(plan, outputs)
+    return Tree(dict(sorted(files.items())), outputs, _scope(envs), plan)
+
+
+def _scope(envs: Sequence[str]) -> tuple[str, ...]:
+    if not envs:
+        return ("",)
+    return tuple(sorted(p for env in envs for p in (f"{env}/", f"bootstrap/{env}.yaml")))
+
+
+def in_scope(path: str, scope: Sequence[str]) -> bool:
+    return any(path == s or path.startswith(s) for s in scope)

@@ -1,0 +1,172 @@
+"""Lower: effective specs to the target-neutral plan (IR), names resolved and defaults applied.
+
+In: a loaded `Project`. Out: a `Plan`, one `EnvironmentPlan` per environment, sorted by name.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Iterable
+
+from . import names
+from .ir import EnvironmentPlan, ExperimentPlan, PipelinePlan, Plan, SchedulePlan, ServedModel, ServingPlan, StepPlan, TeamPlan
+from .project import Effective, Project
+from .spec.pipeline import Pipeline
+from .spec.types import duration_seconds
+
+SPEC_PATH = "/maestro/spec/spec.json"
+WORKDIR = "/maestro/work"
+LIGHT_STEP_TIMEOUT = 1800
+RUNTIME_REQUIREMENTS = {"triton": ("pytorch",), "mlserver": ("mlflow",)}
+# (name, depends on, reads the outputs of)
+BUILTIN_DAG = (
+    ("ingest", (), ()),
+    ("validate", ("ingest",), ("ingest",)),
+    ("features", ("validate",), ("ingest",)),
+    ("train", ("features",), ("features",)),
+    ("evaluate", ("train",), ("features", "train")),
+    ("gate", ("evaluate",), ("evaluate",)),
+    ("publish", ("gate",), ("train", "evaluate", "gate")),
+)
+
+
+def lower(project: Project) -> Plan:
+    by_env: dict[str, list[Effective]] = defaultdict(list)
+    for (_, env_name), effective in sorted(project.effective.items()):
+        by_env[env_name].append(effective)
+    envs = []
+    for env_name in sorted(project.environments):
+        if env_name in by_env or not project.effective:
+            envs.append(lower_environment(project, env_name, by_env.get(env_name, [])))
+    return Plan(tuple(envs))
+
+
+def lower_environment(project: Project, env_name: str, effectives: Iterable[Effective]) -> EnvironmentPlan:
+    env = project.environments[env_name]
+    pipelines = tuple(lower_pipeline(e) for e in effectives)
+    return EnvironmentPlan(env_name, env, project.files[f"environment/{env_name}"], _teams(pipelines), pipelines)
+
+
+def lower_pipeline(effective: Effective) -> PipelinePlan:
+    p, env = effective.pipeline, effective.environment
+    meta, env_name = p.metadata, env.metadata.name
+    steps = _builtin_steps(effective) + _custom_steps(p)
+    return PipelinePlan(
+        name=meta.name,
+        team=meta.team,
+        env=env_name,
+        namespace=names.namespace(env.spec.namespace, meta.team, env_name),
+        description=meta.description,
+        labels=names.labels(env_name, meta.team, meta.name, meta.labels),
+        sources=effective.sources,
+        pipeline=p,
+        steps=steps,
+        workflow_deadline_seconds=sum(s.timeout_seconds * (1 + s.retries) for s in steps),
+        spec_configmap=names.spec_configmap(meta.name),
+        spec_json=_spec_json(effective),
+        schedule=_schedule(p, env.spec.schedules),
+        serving=_serving(p, env.spec.artifacts.bucket),
+        max_hours_since_success=p.spec.monitoring.max_hours_since_success,
+    )
+
+
+def _builtin_steps(effective: Effective) -> tuple[StepPlan, ...]:
+    p, env = effective.pipeline, effective.environment
+    training = p.spec.training
+    heavy = {"cpu": training.resources.cpu, "memory": training.resources.memory}
+    light = {"cpu": "500m", "memory": "1Gi"}
+    train_timeout = duration_seconds(training.timeout)
+    steps = []
+    for name, depends, inputs in BUILTIN_DAG:
+        resources = heavy if name in ("train", "evaluate", "features") else light
+        timeout = {"train": train_timeout, "evaluate": train_timeout * p.spec.evaluation.folds}.get(name, LIGHT_STEP_TIMEOUT)
+        steps.append(StepPlan(
+            name=name, builtin=True, image=env.spec.image,
+            command=("maestro", "step", name), args=_step_args(name),
+            depends=depends, inputs=inputs, **resources,
+            gpus=training.resources.gpus if name == "train" else 0,
+            shared_memory=training.resources.shared_memory if name == "train" and training.resources.gpus else None,
+            retries=training.retries, timeout_seconds=timeout,
+            when_gate_passed=name == "publish",
+            output_parameter="passed" if name == "gate" else None,
+        ))
+    return tuple(steps)
+
+
+def _step_args(name: str) -> tuple[str, ...]:
+    args = ("--spec", SPEC_PATH, "--workdir", WORKDIR, "--run-id", "{{workflow.name}}")
+    if name == "ingest":
+        args += ("--start", "{{workflow.parameters.start}}", "--end", "{{workflow.parameters.end}}")
+    return args
+
+
+def _custom_steps(p: Pipeline) -> tuple[StepPlan, ...]:
+    return tuple(
+        StepPlan(
+            name=s.name, builtin=False, image=s.image, command=tuple(s.command), args=tuple(s.args),
+            depends=tuple(dict.fromkeys((*s.after, *s.inputs))), inputs=tuple(s.inputs),
+            cpu=s.resources.cpu, memory=s.resources.memory, gpus=s.resources.gpus,
+            env=tuple(sorted(s.env.items())), secrets=tuple(s.secrets),
+            retries=s.retries, timeout_seconds=duration_seconds(s.timeout),
+        )
+        for s in p.spec.steps
+    )
+
+
+def _spec_json(effective: Effective) -> str:
+    document = {
+        "pipeline": effective.pipeline.model_dump(mode="json", exclude={"spec": {"overrides"}}),
+        "environment": effective.environment.model_dump(mode="json"),
+    }
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def _schedule(p: Pipeline, schedules_on: bool) -> SchedulePlan | None:
+    schedule = p.spec.schedule
+    if schedule is None:
+        return None
+    name = names.fit(p.metadata.name, names.CRON_NAME_MAX)
+    return SchedulePlan(name, schedule.cron, schedule.timezone, suspended=not schedules_on)
+
+
+def _serving(p: Pipeline, bucket: str) -> ServingPlan | None:
+    serving = p.spec.serving
+    if serving is None or serving.default is None:
+        return None
+    runs = {v.name: v.run for v in serving.versions}
+    served = [serving.default] + ([serving.experiment.candidate] if serving.experiment else [])
+    models = tuple(
+        ServedModel(names.seldon_model(p.metadata.name, v), v, runs[v],
+                    f"s3://{bucket}/models/{p.metadata.name}/{runs[v]}")
+        for v in served
+    )
+    return ServingPlan(serving.runtime, RUNTIME_REQUIREMENTS[serving.runtime], serving.replicas,
+                       serving.memory, models, _experiment(p, models))
+
+
+def _experiment(p: Pipeline, models: tuple[ServedModel, ...]) -> ExperimentPlan | None:
+    experiment = p.spec.serving.experiment
+    if experiment is None:
+        return None
+    default, candidate = models[0].name, models[1].name
+    # A new name for every change of weights: Seldon applies edited weights unreliably (seldon-core#5181).
+    name = names.fit(f"{p.metadata.name}-{experiment.mode}-{models[1].version}-w{experiment.candidate_weight}")
+    return ExperimentPlan(name, experiment.mode, default, candidate, experiment.candidate_weight)
+
+
+def _teams(pipelines: tuple[PipelinePlan, ...]) -> tuple[TeamPlan, ...]:
+    grouped: dict[str, list[PipelinePlan]] = defaultdict(list)
+    for plan in pipelines:
+        grouped[plan.team].append(plan)
+    return tuple(
+        TeamPlan(
+            team=team, env=plans[0].env, namespace=plans[0].namespace,
+            labels=names.labels(plans[0].env, team),
+            service_account=names.workflow_service_account(team),
+            semaphore_configmap=names.semaphore_configmap(team),
+            pipelines=tuple(p.name for p in plans),
+            sources=tuple(sorted({s for p in plans for s in p.sources})),
+        )
+        for team, plans in sorted(grouped.items())
+    )

@@ -1,0 +1,68 @@
+"""Derived object names and labels: deterministic, length-checked, cut with a stable hash suffix."""
+
+from __future__ import annotations
+
+import hashlib
+
+LABEL_NAME_MAX = 63
+CRON_NAME_MAX = 52   # the CronWorkflow controller appends an 11-character suffix to the Workflow name
+MANAGED_BY = {"app.kubernetes.io/managed-by": "maestro"}
+
+
+def fit(name: str, limit: int = LABEL_NAME_MAX) -> str:
+    """`name` if it fits in `limit`, else a prefix plus an 8-character hash of the whole name."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: limit - 9].rstrip('-')}-{digest}"
+
+
+def namespace(pattern: str, team: str, env: str) -> str:
+    return fit(pattern.replace("{team}", team).replace("{env}", env))
+
+
+def labels(env: str, team: str | None = None, pipeline: str | None = None, extra: dict | None = None) -> dict:
+    result = {**(extra or {}), **MANAGED_BY, "maestro.dev/environment": env}
+    if team:
+        result["maestro.dev/team"] = team
+    if pipeline:
+        result["maestro.dev/pipeline"] = pipeline
+    return result
+
+
+def workflow_service_account(team: str) -> str:
+    return fit(f"{team}-workflow")
+
+
+def semaphore_configmap(team: str) -> str:
+    return fit(f"{team}-training-semaphore")
+
+
+SEMAPHORE_KEY = "trainings"
+ARTIFACT_REPOSITORIES = "artifact-repositories"   # Argo's conventional ConfigMap name
+ARTIFACT_REPOSITORY_KEY = "default"
+
+
+def spec_configmap(pipeline: str) -> str:
+    return fit(f"{pipeline}-spec")
+
+
+def seldon_model(pipeline: str, version: str) -> str:
+    return fit(f"{pipeline}-{version}")
+
+
+def argocd_project(env: str) -> str:
+    return fit(f"maestro-{env}")
+
+
+# Argo CD applies lower waves first: scaffolding, then ConfigMaps, then templates, then Models, then Experiments.
+SYNC_WAVES = {
+    "Namespace": "-1", "ServiceAccount": "0", "Role": "0", "RoleBinding": "0", "NetworkPolicy": "0",
+    "ResourceQuota": "0", "LimitRange": "0", "ExternalSecret": "0", "PrometheusRule": "0",
+    "ConfigMap": "1", "WorkflowTemplate": "2", "CronWorkflow": "3", "Model": "4", "Experiment": "5",
+}
+
+
+def sync_wave(kind: str) -> dict:
+    """The Argo CD sync-wave annotation for objects of `kind`."""
+    return {"argocd.argoproj.io/sync-wave": SYNC_WAVES[kind]}

@@ -1,0 +1,113 @@
+"""Emit one Argo container template per pipeline step: image, command, artifacts, resources,
+retries, deadlines, pod security, and on the train step only the GPU settings and the semaphore.
+
+In: the environment plan, the pipeline plan and one `StepPlan`. Out: a template mapping.
+"""
+
+from __future__ import annotations
+
+from .. import names
+from ..ir import EnvironmentPlan, PipelinePlan, StepPlan
+from ..lower import WORKDIR
+
+CONTAINER_SECURITY = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "runAsNonRoot": True,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+RETRY_BACKOFF = {"duration": "30s", "factor": 2, "maxDuration": "1h"}
+
+
+def step_template(plan: EnvironmentPlan, pipeline: PipelinePlan, step: StepPlan) -> dict:
+    template: dict = {
+        "name": step.name,
+        "metadata": {"labels": {"maestro.dev/step": step.name}},
+        "container": _container(plan, step),
+        "activeDeadlineSeconds": step.timeout_seconds,
+        "outputs": _outputs(pipeline, step),
+    }
+    if step.inputs:
+        template["inputs"] = {"artifacts": [{"name": s, "path": f"{WORKDIR}/{s}"} for s in step.inputs]}
+    if step.retries:
+        template["retryStrategy"] = {"limit": step.retries, "retryPolicy": "Always", "backoff": RETRY_BACKOFF}
+    template.update(_placement(plan, pipeline, step))
+    return template
+
+
+def _container(plan: EnvironmentPlan, step: StepPlan) -> dict:
+    container: dict = {
+        "image": step.image,
+        "command": list(step.command),
+        "args": list(step.args),
+        "resources": _resources(plan, step),
+        "securityContext": CONTAINER_SECURITY,
+        "volumeMounts": [{"name": "work", "mountPath": WORKDIR}, {"name": "tmp", "mountPath": "/tmp"}],
+    }
+    if step.builtin:
+        container["volumeMounts"].append({"name": "spec", "mountPath": "/maestro/spec", "readOnly": True})
+    if step.shared_memory:
+        container["volumeMounts"].append({"name": "dshm", "mountPath": "/dev/shm"})
+    if step.env:
+        container["env"] = [{"name": k, "value": v} for k, v in step.env]
+    if step.secrets:
+        container["envFrom"] = [{"secretRef": {"name": s}} for s in step.secrets]
+    return container
+
+
+def _resources(plan: EnvironmentPlan, step: StepPlan) -> dict:
+    limits = {"memory": step.memory}
+    if step.gpus:
+        limits[plan.environment.spec.gpu.resource] = str(step.gpus)
+    return {"requests": {"cpu": step.cpu, "memory": step.memory}, "limits": limits}
+
+
+def _outputs(pipeline: PipelinePlan, step: StepPlan) -> dict:
+    out: dict = {"name": "out", "path": f"{WORKDIR}/{step.name}"}
+    if not step.builtin:
+        out["optional"] = True   # a custom image may write nothing there
+    artifacts = [out]
+    if step.name == "publish" and step.builtin:
+        # Uploaded unarchived, so the folder is the model's storageUri as Seldon reads it.
+        artifacts.append({
+            "name": "model", "path": f"{WORKDIR}/publish/model", "archive": {"none": {}},
+            "s3": {"key": f"models/{pipeline.name}/{{{{workflow.name}}}}"},
+        })
+    outputs: dict = {"artifacts": artifacts}
+    if step.output_parameter:
+        outputs["parameters"] = [{"name": step.output_parameter,
+                                  "valueFrom": {"path": f"{WORKDIR}/{step.name}/{step.output_parameter}"}}]
+    return outputs
+
+
+def _volumes(step: StepPlan) -> list[dict]:
+    volumes = [{"name": "work", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}]
+    if step.shared_memory:
+        volumes.append({"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": step.shared_memory}})
+    return volumes
+
+
+def _placement(plan: EnvironmentPlan, pipeline: PipelinePlan, step: StepPlan) -> dict:
+    """GPU steps go to GPU nodes; every other step is kept off them; trainings share the team semaphore."""
+    gpu = plan.environment.spec.gpu
+    placement: dict = {"volumes": _volumes(step)}
+    if step.name == "train" and step.builtin:
+        placement["synchronization"] = {"semaphores": [{"configMapKeyRef": {
+            "name": names.semaphore_configmap(pipeline.team), "key": names.SEMAPHORE_KEY}}]}
+    if not step.gpus:
+        if gpu.node_selector:
+            placement["affinity"] = _avoid(gpu.node_selector)
+        return placement
+    if gpu.node_selector:
+        placement["nodeSelector"] = dict(gpu.node_selector)
+    if gpu.tolerations:
+        placement["tolerations"] = [t.model_dump(exclude_none=True) for t in gpu.tolerations]
+    if gpu.priority_class:
+        placement["priorityClassName"] = gpu.priority_class
+    return placement
+
+
+def _avoid(node_selector: dict) -> dict:
+    terms = [{"key": k, "operator": "NotIn", "values": [v]} for k, v in sorted(node_selector.items())]
+    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{"matchExpressions": terms}]}}}

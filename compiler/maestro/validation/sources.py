@@ -1,0 +1,74 @@
+"""Stage 1a, reading: command-line paths to manifest texts, then to documents.
+
+In: paths (files, directories, or `-` for stdin) and an optional stdin stream.
+Out: `Document`s and error `Result`s, in a stable order: the paths in the order
+given, each directory walked in sorted order (files ending .yaml, .yml or .json;
+hidden entries skipped), each file's documents in file order.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Iterator, Sequence, TextIO
+
+from .model import Document, Result
+from .yamlload import error_result, parse_json, parse_yaml
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+STDIN = "-"
+
+
+def load_documents(paths: Sequence[str], stdin: TextIO | None = None) -> list[Document | Result]:
+    """Every manifest under `paths`; `-` reads `stdin` (default: sys.stdin)."""
+    out: list[Document | Result] = []
+    for source in manifest_files(paths):
+        out.extend(load_source(source, stdin))
+    return out
+
+
+def manifest_files(paths: Sequence[str]) -> Iterator[str]:
+    """The files to read: explicit files as given, directories walked in sorted order."""
+    for path in paths:
+        if path != STDIN and os.path.isdir(path):
+            yield from _walk(Path(path))
+        else:
+            yield path
+
+
+def _walk(root: Path) -> Iterator[str]:
+    for directory, subdirs, files in os.walk(root):
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.endswith(MANIFEST_SUFFIXES) and not name.startswith("."):
+                yield str(Path(directory) / name)
+
+
+def load_source(source: str, stdin: TextIO | None = None) -> list[Document | Result]:
+    """The manifests of one file, or of stdin when `source` is `-`."""
+    try:
+        text = _read(source, stdin)
+    except (OSError, UnicodeDecodeError) as exc:
+        return [error_result(source, 0, 0, f"cannot read: {_reason(exc)}")]
+    if source.endswith(".json"):
+        return parse_json(text, source)
+    return parse_yaml(text, source)
+
+
+def load_text(text: str, source: str = STDIN) -> list[Document | Result]:
+    """The manifests of YAML (or JSON) text given in memory."""
+    return parse_yaml(text, source)
+
+
+def _read(source: str, stdin: TextIO | None) -> str:
+    if source == STDIN:
+        return (stdin if stdin is not None else sys.stdin).read()
+    text = Path(source).read_bytes().decode("utf-8-sig")
+    return text
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return str(exc)

@@ -1,0 +1,219 @@
+"""Stage 1b, parsing: manifest text to documents, the way Kubernetes tooling reads it.
+
+In: the text of one file (or stdin) and its display name.
+Out: `Document`s (bodies as plain dicts/lists/scalars, with the line of every
+path and any duplicated keys) and error `Result`s for documents that do not parse.
+
+Rules, as `sigs.k8s.io/yaml` and kubeconform read manifests: the stream is cut at
+`---` lines so one broken document does not hide the others; unquoted dates stay
+strings; a bare `=` is a string; non-string keys become strings; blank and
+comment-only documents are dropped; `kind: List` is expanded into its items.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterator
+
+import yaml
+
+from .model import ERROR, Document, Finding, Result, json_path
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DROPPED_TAGS = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value"}
+_SEPARATOR = re.compile(r"^---(?:[ \t]|$)")
+_MAX_NODES = 2_000_000  # guards against alias bombs ("billion laughs")
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """SafeLoader without timestamp and `=` resolution."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag not in _DROPPED_TAGS]
+        for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+    }
+
+
+class _Tree:
+    """Builds plain values from a node tree, noting lines and duplicate keys."""
+
+    def __init__(self, loader: Any, offset: int):
+        self.loader, self.offset = loader, offset
+        self.lines: dict[tuple, int] = {}
+        self.duplicates: list[Finding] = []
+        self.budget = _MAX_NODES
+
+    def line(self, node: yaml.Node) -> int:
+        return node.start_mark.line + self.offset + 1
+
+    def build(self, node: yaml.Node, path: tuple) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise ValueError("document too large (too many nodes or aliases)")
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return self.sequence(node, path)
+        return self.loader.construct_object(node, deep=True)
+
+    def sequence(self, node: yaml.SequenceNode, path: tuple) -> list:
+        items = []
+        for i, child in enumerate(node.value):
+            self.lines[path + (i,)] = self.line(child)
+            items.append(self.build(child, path + (i,)))
+        return items
+
+    def mapping(self, node: yaml.MappingNode, path: tuple) -> dict:
+        result: dict = {}
+        merged: dict = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                merged.update(self.merge_sources(value_node, path))
+                continue
+            key = _key_text(self.build(key_node, path))
+            if key in result:
+                self.duplicates.append(Finding(json_path(path + (key,)), f"duplicate key {key!r}", self.line(key_node)))
+            self.lines[path + (key,)] = self.line(key_node)
+            result[key] = self.build(value_node, path + (key,))
+        return {**merged, **result}
+
+    def merge_sources(self, node: yaml.Node, path: tuple) -> dict:
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        merged: dict = {}
+        for source in reversed(sources):
+            value = self.build(source, path)
+            if not isinstance(value, dict):
+                raise ValueError(f"line {self.line(source)}: a merge key '<<' needs a mapping")
+            merged.update(value)
+        return merged
+
+
+def _key_text(key: Any) -> str:
+    """Mapping keys as JSON sees them (Go's YAML-to-JSON turns `1:` into `"1"`)."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return "null" if key is None else str(key)
+
+
+def chunks(text: str) -> Iterator[tuple[int, str]]:
+    """(0-based line offset, text) for each `---`-separated part of a stream."""
+    start, lines = 0, text.splitlines(keepends=True)
+    for number, line in enumerate(lines):
+        if number > start and _SEPARATOR.match(line):
+            yield start, "".join(lines[start:number])
+            start = number
+    yield start, "".join(lines[start:])
+
+
+def parse_yaml(text: str, source: str) -> list[Document | Result]:
+    """Every manifest in a YAML stream, in order; parse errors become error Results."""
+    out: list[Document | Result] = []
+    for offset, part in chunks(text):
+        out.extend(_parse_part(part, offset, source, index=_next_index(out)))
+    return out
+
+
+def _next_index(found: list, first: int = 0) -> int:
+    return found[-1].index + 1 if found else first
+
+
+def _parse_part(part: str, offset: int, source: str, index: int) -> list[Document | Result]:
+    loader = _Loader(part)
+    found: list[Document | Result] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if not _is_empty(node):
+                found.extend(_document(loader, node, offset, source, _next_index(found, index)))
+    except yaml.MarkedYAMLError as exc:
+        found.append(_yaml_error(exc, _start_line(part, offset), offset, source, _next_index(found, index)))
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        message = f"cannot parse YAML: {exc}"
+        found.append(error_result(source, _next_index(found, index), _start_line(part, offset), message))
+    finally:
+        loader.dispose()
+    return found
+
+
+def _is_empty(node: yaml.Node | None) -> bool:
+    return node is None or (node.tag == "tag:yaml.org,2002:null" and isinstance(node, yaml.ScalarNode))
+
+
+def _document(loader: Any, node: yaml.Node, offset: int, source: str, index: int) -> list[Document | Result]:
+    tree = _Tree(loader, offset)
+    line = tree.line(node)
+    body = tree.build(node, ())
+    if not isinstance(body, dict):
+        return [error_result(source, index, line, f"a manifest must be a mapping, not {_type_name(body)}")]
+    doc = Document(source, index, line, body, tree.lines, tuple(tree.duplicates))
+    return expand_list(doc)
+
+
+def _start_line(part: str, offset: int) -> int:
+    """The 1-based line of the first line of `part` that is not blank, a comment or `---`."""
+    for number, line in enumerate(part.splitlines()):
+        text = line.strip()
+        if text and not text.startswith("#") and text != "---":
+            return offset + number + 1
+    return offset + 1
+
+
+def _yaml_error(exc: yaml.MarkedYAMLError, start: int, offset: int, source: str, index: int) -> Result:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + offset + 1 if mark else start
+    where = f" (line {line}, column {mark.column + 1})" if mark else ""
+    what = " ".join(part for part in (exc.context, exc.problem) if part)
+    return Result(source, index, start, "", "", ERROR, [Finding("$", f"cannot parse YAML: {what}{where}", line)])
+
+
+def parse_json(text: str, source: str) -> list[Document | Result]:
+    """A `.json` file: one manifest (or a `kind: List`)."""
+    duplicates: list[str] = []
+    try:
+        body = json.loads(text, object_pairs_hook=lambda pairs: _pairs(pairs, duplicates))
+    except ValueError as exc:
+        line = getattr(exc, "lineno", 1)
+        return [error_result(source, 0, line, f"cannot parse JSON: {exc}")]
+    if not isinstance(body, dict):
+        return [error_result(source, 0, 1, f"a manifest must be a JSON object, not {_type_name(body)}")]
+    found = tuple(Finding("$", f"duplicate key {key!r}", 1) for key in duplicates)
+    return expand_list(Document(source, 0, 1, body, {}, found))
+
+
+def _pairs(pairs: list[tuple[str, Any]], duplicates: list[str]) -> dict:
+    result: dict = {}
+    for key, value in pairs:
+        if key in result:
+            duplicates.append(key)
+        result[key] = value
+    return result
+
+
+def expand_list(doc: Document) -> list[Document | Result]:
+    """A `kind: List` document as its items; any other document as itself."""
+    if doc.body.get("kind") != "List" or not isinstance(doc.body.get("items"), list):
+        return [doc]
+    return [_list_item(doc, i, item) for i, item in enumerate(doc.body["items"])]
+
+
+def _list_item(doc: Document, i: int, item: Any) -> Document | Result:
+    prefix = ("items", i)
+    line = doc.lines.get(prefix, doc.line)
+    if not isinstance(item, dict):
+        return error_result(doc.source, doc.index, line, f"List item {i} must be a mapping, not {_type_name(item)}")
+    lines = {path[2:]: n for path, n in doc.lines.items() if path[:2] == prefix}
+    dups = tuple(f for f in doc.duplicate_keys if f.path.startswith(json_path(prefix)))
+    return Document(doc.source, doc.index, line, item, lines, dups)
+
+
+def error_result(source: str, index: int, line: int, message: str, path: str = "$") -> Result:
+    return Result(source, index, line, "", "", ERROR, [Finding(path, message, line)])
+
+
+def _type_name(value: Any) -> str:
+    names = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list"}
+    return names.get(type(value), type(value).__name__)

@@ -81,6 +81,10 @@ def plan_changes(gitops: Path, tree: Tree) -> tuple[dict[str, bytes], list[str]]
     """The files to write and the generated files to prune, within the tree's scope."""
     current = generated_files(gitops)
     writes = {p: data for p, data in tree.files.items() if _read(gitops / p) != data}
+    foreign = sorted(p for p in writes if p not in current and (gitops / p).exists())
+    if foreign:
+        raise UsageError(f"gitops/{foreign[0]} exists and was not written by maestro; move it away "
+                         f"or rename the object ({len(foreign)} such file(s))")
     prunes = [p for p in current if p not in tree.files and in_scope(p, tree.scope)]
     return writes, prunes
 

@@ -39,9 +39,10 @@ def compile_command(root: Path | None, envs: tuple[str, ...], check: bool, no_va
     if not no_validate:
         for line in check_outputs(tree, schema_location):
             click.echo(line, err=True)
-    if check:
-        return _report_drift(gitops.check(gitops_dir, tree))
     with gitops.locked(root):
+        gitops.recover(root, gitops_dir)
+        if check:
+            return _report_drift(gitops.check(gitops_dir, tree))
         written, pruned = gitops.write(root, gitops_dir, tree)
     unchanged = len(tree.files) - len(written)
     click.echo(f"gitops/: {len(written)} written, {len(pruned)} pruned, {unchanged} unchanged "

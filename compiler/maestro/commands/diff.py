@@ -1,0 +1,43 @@
+"""`maestro diff`: what a fresh compile changes against the tree on disk or at a git ref."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .options import env_option, resolve_root, root_option
+
+FORMATTERS = ("text", "markdown", "json")
+
+
+@click.command("diff")
+@root_option
+@env_option
+@click.option("--against", metavar="GITREF", default=None,
+              help="Compare with gitops/ at this git revision; default: gitops/ on disk.")
+@click.option("--format", "fmt", type=click.Choice(FORMATTERS), default="text", show_default=True)
+@click.option("--exit-code", is_flag=True, help="Exit 1 when there are changes, like `git diff --exit-code`.")
+def diff_command(root: Path | None, envs: tuple[str, ...], against: str | None, fmt: str, exit_code: bool) -> int:
+    """Show, per resource and field, what compiling the specs changes.
+
+    \b
+    Examples:
+      maestro diff
+      maestro diff --against origin/main --format markdown > comment.md
+    """
+    from .. import diff_format
+    from ..compile import build_tree, in_scope
+    from ..diff import diff_trees, tree_at_ref
+    from ..gitops import generated_files, locked, recover
+
+    root = resolve_root(root)
+    tree = build_tree(root, envs)
+    with locked(root):
+        recover(root, root / "gitops")
+        old = tree_at_ref(root, against) if against else generated_files(root / "gitops")
+    old = {p: d for p, d in old.items() if in_scope(p, tree.scope)}
+    changes = diff_trees(old, tree.files)
+    click.echo({"text": diff_format.as_text, "markdown": diff_format.as_markdown,
+                "json": diff_format.as_json}[fmt](changes))
+    return 1 if exit_code and changes else 0

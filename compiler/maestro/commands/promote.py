@@ -1,0 +1,70 @@
+"""`maestro promote`: make a version the candidate or the default, checked before writing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import click
+
+from .options import resolve_root, root_option
+
+
+@click.command("promote")
+@click.argument("pipeline")
+@click.option("--version", "version", required=True, help="The model version, e.g. v5.")
+@click.option("--run", default=None, help="The training run that produced it; adds the version.")
+@click.option("--as", "role", type=click.Choice(["candidate", "default"]), required=True)
+@click.option("--weight", type=click.IntRange(1, 99), default=None, help="Candidate's percent of traffic.")
+@click.option("--mode", type=click.Choice(["ab", "shadow"]), default=None, help="Experiment mode.")
+@root_option
+def promote_command(pipeline: str, version: str, run: str | None, role: str, weight: int | None,
+                    mode: str | None, root: Path | None) -> int:
+    """Edit pipelines/PIPELINE.yaml so VERSION becomes the candidate or the default.
+
+    Comments and formatting are kept. The edited spec is checked against every environment
+    first; a refused edit leaves the file untouched. Prints the change to the compiled tree.
+
+    \b
+    Examples:
+      maestro promote aapl-direction --version v5 --run aapl-direction-x1y2z --as candidate --weight 10
+      maestro promote aapl-direction --version v5 --as default
+    """
+    from .. import diff_format
+    from ..compile import build_tree
+    from ..diff import diff_trees
+    from ..errors import UsageError
+    from ..promote import Promotion, promote_text
+
+    root = resolve_root(root)
+    spec = root / "pipelines" / f"{pipeline}.yaml"
+    if not spec.is_file():
+        raise UsageError(f"no pipeline spec at {spec.relative_to(root)}")
+    change = Promotion(version, role, run, weight, mode)
+    edited = promote_text(spec.read_text(), spec.relative_to(root).as_posix(), change)
+    before = build_tree(root).files
+    after = _compile_with(root, spec, edited)
+    _replace(spec, edited)
+    click.echo(diff_format.as_text(diff_trees(before, after)))
+    click.echo(f"edited {spec.relative_to(root)}; run `maestro compile` and commit both", err=True)
+    return 0
+
+
+def _compile_with(root: Path, spec: Path, edited: str) -> dict[str, bytes]:
+    """The compiled tree with the edited spec, built in a scratch copy of the specs."""
+    from ..compile import build_tree
+
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch)
+        for folder in ("pipelines", "environments"):
+            shutil.copytree(root / folder, copy / folder)
+        (copy / "pipelines" / spec.name).write_text(edited)
+        return build_tree(copy).files
+
+
+def _replace(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.maestro-tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)

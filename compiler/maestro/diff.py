@@ -1,0 +1,129 @@
+"""Diff: a semantic, per-resource comparison of two gitops trees.
+
+In: two mappings of gitops-relative path to bytes (old, new). Out: `ResourceChange`s with field
+paths and old → new values. Lists whose items all carry a `name` are matched by name, so a
+change reads `spec.candidates[msft-momentum-v12].weight 20 → 15`. An Experiment is identified by
+its pipeline, since maestro renames it whenever its weights change.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from .errors import UsageError
+
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    env: str
+    kind: str
+    name: str
+    change: str                     # added | removed | changed
+    fields: tuple[FieldChange, ...] = field(default_factory=tuple)
+
+    @property
+    def title(self) -> str:
+        return f"{self.env}/{self.name} {self.kind}"
+
+
+def diff_trees(old: dict[str, bytes], new: dict[str, bytes]) -> list[ResourceChange]:
+    before, after = _resources(old), _resources(new)
+    changes = []
+    for key in sorted(before.keys() | after.keys()):
+        env, kind, name = key
+        if key not in before:
+            changes.append(ResourceChange(env, kind, name, "added"))
+        elif key not in after:
+            changes.append(ResourceChange(env, kind, name, "removed"))
+        else:
+            fields = tuple(_field_changes(before[key], after[key], ""))
+            if fields:
+                changes.append(ResourceChange(env, kind, name, "changed", fields))
+    return changes
+
+
+def _resources(tree: dict[str, bytes]) -> dict[tuple[str, str, str], dict]:
+    resources = {}
+    for path, data in tree.items():
+        if not path.endswith((".yaml", ".yml")):
+            continue
+        for body in yaml.load_all(data, Loader=Loader):
+            if isinstance(body, dict) and "kind" in body:
+                resources[_identity(path, body)] = body
+    return resources
+
+
+def _identity(path: str, body: dict) -> tuple[str, str, str]:
+    metadata = body.get("metadata") or {}
+    env = path.split("/")[1].removesuffix(".yaml") if path.startswith("bootstrap/") else path.split("/")[0]
+    name = metadata.get("name", "")
+    if body["kind"] == "Experiment":
+        name = (metadata.get("labels") or {}).get("maestro.dev/pipeline", name)
+    return env, body["kind"], name
+
+
+def _field_changes(old: Any, new: Any, path: str) -> Iterator[FieldChange]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(old.keys() | new.keys(), key=str):
+            sub = f"{path}.{key}" if path else str(key)
+            yield from _field_changes(old.get(key), new.get(key), sub)
+    elif _named_list(old) and _named_list(new):
+        yield from _field_changes(_by_name(old), _by_name(new), path)
+    elif _json_text(old) is not None and _json_text(new) is not None:
+        yield from _field_changes(_json_text(old), _json_text(new), path)
+    elif old != new:
+        yield FieldChange(path, old, new)
+
+
+def _named_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(i, dict) and "name" in i for i in value) \
+        and len({i["name"] for i in value}) == len(value)
+
+
+def _json_text(value: Any) -> Any:
+    """The parsed value of a string holding a JSON object (the spec ConfigMap), else None."""
+    if not isinstance(value, str) or not value.lstrip().startswith("{"):
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None
+
+
+def _by_name(items: list[dict]) -> dict:
+    return {f"[{item['name']}]": item for item in items}
+
+
+def tree_at_ref(root: Path, ref: str, folder: str = "gitops") -> dict[str, bytes]:
+    """The generated files under `folder` at git revision `ref`."""
+    listing = _git(root, "ls-tree", "-r", "--name-only", ref, "--", folder)
+    files = {}
+    for path in listing.decode().splitlines():
+        data = _git(root, "show", f"{ref}:{path}")
+        files[path[len(folder) + 1:]] = data
+    return files
+
+
+def _git(root: Path, *args: str) -> bytes:
+    try:
+        result = subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=False)
+    except FileNotFoundError:
+        raise UsageError("git is not installed; --against needs it")
+    if result.returncode:
+        raise UsageError(f"git {' '.join(args[:2])}: {result.stderr.decode().strip()}")
+    return result.stdout

@@ -1,0 +1,39 @@
+"""Step `train`: the final model, fit on every scorable row, exported as TorchScript.
+
+In: `features/features.csv` and `.json`, `spec.model`, `spec.training`, `spec.target`.
+Out: `train/model.pt` (TorchScript: raw feature windows in; P(up) or a return out) and
+`train/model.json` (network, tensors, scaler, training history, data window).
+"""
+
+from __future__ import annotations
+
+from .context import StepContext, write_json, write_manifest
+
+
+def run(ctx: StepContext) -> None:
+    import torch
+
+    from .export import save_torchscript, tensor_spec
+    from .features import read_table
+    from .learning import fit, make_samples
+
+    table, meta = read_table(ctx.upstream("features"))
+    length = ctx.spec.model.sequence_length
+    samples = make_samples(table, meta["columns"], length)
+    result = fit(samples, ctx.spec, ctx.spec.training.seed)
+    out = ctx.fresh("train")
+    save_torchscript(result.model, out / "model.pt")
+    write_json(out / "model.json", {
+        "model": ctx.spec.model.model_dump(mode="json"),
+        "target": ctx.spec.target.model_dump(mode="json"),
+        "features": meta["columns"],
+        "tensors": tensor_spec(length, len(meta["columns"])),
+        "output_meaning": "probability that the close rises over the horizon" if ctx.spec.target.kind == "direction"
+                          else "expected return over the horizon",
+        "scaler": {"mean": result.model.mean.tolist(), "std": result.model.std.tolist()},
+        "training": {"samples": len(samples), "best_epoch": result.best_epoch, "history": result.history,
+                     "device": result.device, "seed": ctx.spec.training.seed, "torch": torch.__version__},
+        "data": {"first_date": str(samples.dates.min())[:10], "last_date": str(samples.dates.max())[:10],
+                 "tickers": sorted(set(samples.tickers.tolist()))},
+    })
+    write_manifest(ctx, "train")

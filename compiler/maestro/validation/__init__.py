@@ -1,0 +1,78 @@
+"""Offline manifest validation (`maestro validate`): kubeconform's checks plus the controllers' rules.
+
+The library API, for `maestro compile` to fail closed on what it emits:
+
+    docs = load_documents(["out/"])                 # or Document(...) built in memory
+    results = validate_documents(docs, schema_locations=schema_locations_from_env())
+    if any(r.failed for r in results): ...
+
+Stages, one module each: sources/yamlload (read and parse), templates/locations/
+builtin/fetch (find schemas), formats/compiled/metadata (check one document),
+rules (check documents together), engine (verdicts), render (output), command (CLI).
+This module stays light: jsonschema and the schemas load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Collection, Sequence, TextIO
+
+from .model import ERROR, INVALID, SKIPPED, VALID, Document, Finding, Result
+
+DEFAULT_KUBERNETES_VERSION = "1.37.0"
+
+__all__ = [
+    "DEFAULT_KUBERNETES_VERSION",
+    "Document",
+    "ERROR",
+    "Finding",
+    "INVALID",
+    "Result",
+    "SKIPPED",
+    "VALID",
+    "load_documents",
+    "schema_locations_from_env",
+    "validate_documents",
+]
+
+
+def load_documents(paths: Sequence[str], stdin: TextIO | None = None) -> list[Document | Result]:
+    """Every manifest under `paths` (files, directories walked in sorted order, `-` for stdin).
+
+    Documents that cannot be read or parsed come back as error `Result`s.
+    """
+    from .sources import load_documents as load
+
+    return load(paths, stdin)
+
+
+def validate_documents(
+    documents: Sequence[Document | Result],
+    *,
+    schema_locations: Sequence[str] = (),
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
+    ignore_missing_schemas: bool = False,
+    skip: Collection[str] = (),
+    reject: Collection[str] = (),
+    strict: bool = True,
+    cache_dir: str | None = None,
+) -> list[Result]:
+    """One `Result` per document, sorted by source, index and line.
+
+    Error `Result`s among `documents` (from `load_documents`) are passed through.
+    `skip`/`reject` take kinds (`Secret`) or apiVersion/kind (`v1/Secret`), each
+    entry possibly comma-separated. Raises `maestro.errors.UsageError` for a bad
+    option (a schema location template that does not parse, an unknown
+    Kubernetes version) before looking at any document.
+    """
+    from .engine import make_settings
+    from .engine import validate_documents as run
+
+    settings = make_settings(schema_locations, kubernetes_version, ignore_missing_schemas, skip, reject, strict, cache_dir)
+    return run(documents, settings)
+
+
+def schema_locations_from_env() -> list[str]:
+    """MAESTRO_SCHEMA_LOCATION, split on commas (blank entries ignored)."""
+    from .locations import schema_locations_from_env as from_env
+
+    return from_env()

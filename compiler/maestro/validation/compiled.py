@@ -1,0 +1,163 @@
+"""Stage 3b, schema checking: a parsed schema to a reusable validator, a body to findings.
+
+In: a schema (dict) with the candidate it came from, and document bodies.
+Out: `CompiledSchema` (a jsonschema validator built once per schema file, lazily,
+kept in-process) and `schema_findings` (the problems of one body, as
+(path parts, message) pairs, remembered per schema and body digest so an
+identical document is never checked twice in one process).
+
+Drafts: a schema's `$schema` picks the class; none means draft-04, as kubeconform
+does. Formats are asserted for draft-04/06/07 (CRD files) and not for 2019-09 or
+2020-12 (the built-in files), again as kubeconform does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from .fetch import fetch_schema
+from .formats import format_checker
+from .locations import Candidate
+
+MAX_MESSAGE = 240
+_MAX_REMEMBERED = 100_000
+_compiled: dict[tuple, "CompiledSchema"] = {}
+_remembered: dict[tuple, tuple] = {}
+_ASSERTING_DRAFTS = ("Draft4Validator", "Draft6Validator", "Draft7Validator")
+
+
+@dataclass(frozen=True)
+class CompiledSchema:
+    key: tuple
+    origin: str
+    validator: Any
+    open_metadata: bool  # `metadata` is only `type: object` (CRD-style): check it separately
+    api_versions: tuple | None  # the schema's apiVersion enum, if any
+    kinds: tuple | None
+
+    def accepts(self, api_version: str, kind: str) -> bool:
+        """False when the schema's own apiVersion/kind enums name another type."""
+        return (self.api_versions is None or api_version in self.api_versions) and (
+            self.kinds is None or kind in self.kinds
+        )
+
+
+def compiled_schema(candidate: Candidate, schema: dict, cache_dir: str | None = None) -> CompiledSchema:
+    key = (candidate.ref, id(schema))
+    if key not in _compiled:
+        _compiled[key] = _compile(key, candidate, schema, cache_dir)
+    return _compiled[key]
+
+
+def _compile(key: tuple, candidate: Candidate, schema: dict, cache_dir: str | None) -> CompiledSchema:
+    from jsonschema import Draft4Validator
+    from jsonschema.validators import validator_for
+
+    cls = validator_for(schema, default=Draft4Validator)
+    checker = format_checker() if cls.__name__ in _ASSERTING_DRAFTS else None
+    validator = cls(schema, format_checker=checker, registry=_registry(candidate, cache_dir))
+    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    meta = props.get("metadata")
+    open_meta = isinstance(meta, dict) and "properties" not in meta and "$ref" not in meta
+    return CompiledSchema(key, candidate.ref, validator, open_meta, _enum(props, "apiVersion"), _enum(props, "kind"))
+
+
+def _registry(candidate: Candidate, cache_dir: str | None) -> Any:
+    from referencing import Registry, Resource
+
+    if not candidate.definitions:
+        return Registry()
+    definitions = fetch_schema(Candidate(candidate.definitions), cache_dir) or {}
+    return Registry().with_resource(definitions.get("$id", ""), Resource.from_contents(definitions))
+
+
+def _enum(props: dict, name: str) -> tuple | None:
+    enum = props.get(name, {}).get("enum") if isinstance(props.get(name), dict) else None
+    return tuple(enum) if isinstance(enum, list) else None
+
+
+def schema_findings(compiled: CompiledSchema, body: dict) -> tuple[tuple[tuple, str], ...]:
+    """Sorted, unique (path parts, message) pairs for `body`, remembered by digest."""
+    digest = _digest(body)
+    if digest is None:
+        return _check(compiled, body)
+    key = (compiled.key, digest)
+    if key not in _remembered:
+        if len(_remembered) >= _MAX_REMEMBERED:
+            _remembered.clear()
+        _remembered[key] = _check(compiled, body)
+    return _remembered[key]
+
+
+def _digest(body: dict) -> str | None:
+    try:
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        return None  # not plain JSON data: check it every time
+    return hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
+
+
+def _check(compiled: CompiledSchema, body: dict) -> tuple[tuple[tuple, str], ...]:
+    found = {pair for error in compiled.validator.iter_errors(body) for pair in describe(error)}
+    return tuple(sorted(found, key=lambda pair: (_sortable(pair[0]), pair[1])))
+
+
+def _sortable(parts: tuple) -> tuple:
+    return tuple((0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in parts)
+
+
+def describe(error: Any) -> Iterator[tuple[tuple, str]]:
+    """One jsonschema error as (path parts, message) pairs, in kubectl's words where that helps."""
+    path = tuple(error.absolute_path)
+    keyword, value, schema = error.validator, error.instance, error.schema
+    if keyword == "additionalProperties" and isinstance(value, dict) and schema.get("additionalProperties") is False:
+        for name in _extra_properties(value, schema):
+            yield path + (name,), f'unknown field "{name}"'
+    elif keyword == "required" and isinstance(error.validator_value, list) and isinstance(value, dict):
+        for name in error.validator_value:
+            if name not in value:
+                yield path + (name,), f'missing required field "{name}"'
+    elif keyword == "type":
+        yield path, f"expected {_types(error.validator_value)}, got {json_type(value)}"
+    elif keyword in ("anyOf", "oneOf") and _only_types(error.validator_value):
+        yield path, f"expected {_types([s['type'] for s in error.validator_value])}, got {json_type(value)}"
+    else:
+        yield path, shorten(error.message)
+
+
+def _extra_properties(value: dict, schema: dict) -> list[str]:
+    known = schema.get("properties", {})
+    patterns = list(schema.get("patternProperties", {}))
+    return [k for k in value if k not in known and not any(re.search(p, k) for p in patterns)]
+
+
+def _only_types(subschemas: Any) -> bool:
+    return isinstance(subschemas, list) and all(isinstance(s, dict) and set(s) == {"type"} for s in subschemas)
+
+
+def _types(types: Any) -> str:
+    flat: list[str] = []
+    for item in types if isinstance(types, list) else [types]:
+        flat.extend(item if isinstance(item, list) else [item])
+    names = [t for t in dict.fromkeys(flat) if t != "null"] or ["null"]
+    return " or ".join(names)
+
+
+def json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    names = {float: "number", str: "string", list: "array", dict: "object"}
+    return names.get(type(value), type(value).__name__)
+
+
+def shorten(message: str) -> str:
+    message = " ".join(message.split())
+    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 3] + "..."

@@ -1,0 +1,159 @@
+"""Stage 3c, object metadata: the ObjectMeta rules the API server applies to every object.
+
+In: a document body (and, for custom resources, the ObjectMeta schema of the
+chosen Kubernetes version, since CRD schemas describe `metadata` only as an object).
+Out: findings as (path parts, message) pairs for `metadata`: name or generateName
+present and well-formed (DNS-1123 subdomain; DNS-1123 label for Namespace;
+DNS-1035 label for Service; path segment for RBAC kinds), namespace a DNS-1123
+label, label keys and values and annotation keys well-formed, annotations at most
+256 KiB in total.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+from .fetch import fetch_schema
+from .locations import Candidate
+
+_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+ANNOTATIONS_MAX_BYTES = 256 * 1024
+_RBAC = "rbac.authorization.k8s.io"
+OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+
+Problems = Iterator[tuple[tuple, str]]
+
+
+def dns1123_subdomain(value: str) -> str:
+    if len(value) > 253:
+        return "must be no more than 253 characters"
+    return "" if _SUBDOMAIN.match(value) else "must be a lowercase RFC 1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"
+
+
+def dns1123_label(value: str) -> str:
+    if len(value) > 63:
+        return "must be no more than 63 characters"
+    return "" if _LABEL.match(value) else "must be a lowercase RFC 1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit"
+
+
+def dns1035_label(value: str) -> str:
+    if len(value) > 63:
+        return "must be no more than 63 characters"
+    return "" if _DNS1035.match(value) else "must be an RFC 1035 label: lowercase letters, digits and '-', starting with a letter and ending with a letter or digit"
+
+
+def path_segment(value: str) -> str:
+    if value in (".", ".."):
+        return f"may not be {value!r}"
+    return "may not contain '/' or '%'" if ("/" in value or "%" in value) else ""
+
+
+_NAME_RULES = {("", "Namespace"): dns1123_label, ("", "Service"): dns1035_label}
+_NAME_RULES.update({(_RBAC, kind): path_segment for kind in ("Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding")})
+
+
+def metadata_problems(body: dict) -> Problems:
+    """Every ObjectMeta problem of `body`."""
+    meta = body.get("metadata")
+    if meta is None:
+        yield ("metadata",), "missing required field \"metadata\" (metadata.name or metadata.generateName is required)"
+        return
+    if not isinstance(meta, dict):
+        return  # a type error, reported by the schema
+    rule = _NAME_RULES.get((_group(body), body.get("kind")), dns1123_subdomain)
+    yield from _name_problems(meta, rule)
+    yield from _namespace_problems(meta)
+    yield from _label_problems(meta.get("labels"))
+    yield from _annotation_problems(meta.get("annotations"))
+
+
+def _group(body: dict) -> str:
+    api_version = body.get("apiVersion")
+    return api_version.split("/")[0] if isinstance(api_version, str) and "/" in api_version else ""
+
+
+def _name_problems(meta: dict, rule: Any) -> Problems:
+    name, generate = meta.get("name"), meta.get("generateName")
+    if not name and not generate:
+        yield ("metadata", "name"), "metadata.name or metadata.generateName is required"
+    if isinstance(name, str) and name and (problem := rule(name)):
+        yield ("metadata", "name"), f"invalid name {name!r}: {problem}"
+    if isinstance(generate, str) and generate and not name and (problem := rule(_mask_trailing_dash(generate))):
+        yield ("metadata", "generateName"), f"invalid generateName {generate!r}: {problem}"
+
+
+def _mask_trailing_dash(prefix: str) -> str:
+    """As the API server checks a generateName prefix: a trailing '-' stands for more characters."""
+    return prefix[:-1] + "a" if len(prefix) > 1 and prefix.endswith("-") else prefix
+
+
+def _namespace_problems(meta: dict) -> Problems:
+    namespace = meta.get("namespace")
+    if isinstance(namespace, str) and namespace and (problem := dns1123_label(namespace)):
+        yield ("metadata", "namespace"), f"invalid namespace {namespace!r}: {problem}"
+
+
+def qualified_name(key: str) -> str:
+    """Problems with a label or annotation key (`[prefix/]name`), or an empty string."""
+    prefix, slash, name = key.rpartition("/")
+    if slash and not prefix:
+        return "prefix part must be non-empty"
+    if prefix and (problem := dns1123_subdomain(prefix)):
+        return f"prefix part {problem}"
+    if not name:
+        return "name part must be non-empty"
+    if len(name) > 63:
+        return "name part must be no more than 63 characters"
+    return "" if _QUALIFIED_NAME.match(name) else "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
+
+
+def label_value(value: str) -> str:
+    if len(value) > 63:
+        return "must be no more than 63 characters"
+    return "" if _LABEL_VALUE.match(value) else "must be empty or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
+
+
+def _label_problems(labels: Any) -> Problems:
+    if not isinstance(labels, dict):
+        return
+    for key, value in labels.items():
+        if problem := qualified_name(str(key)):
+            yield ("metadata", "labels", key), f"invalid label key {key!r}: {problem}"
+        if isinstance(value, str) and (problem := label_value(value)):
+            yield ("metadata", "labels", key), f"invalid label value {value!r}: {problem}"
+
+
+def _annotation_problems(annotations: Any) -> Problems:
+    if not isinstance(annotations, dict):
+        return
+    for key in annotations:
+        if problem := qualified_name(str(key)):
+            yield ("metadata", "annotations", key), f"invalid annotation key {key!r}: {problem}"
+    size = sum(len(str(k).encode()) + len(str(v).encode()) for k, v in annotations.items() if v is not None)
+    if size > ANNOTATIONS_MAX_BYTES:
+        yield ("metadata", "annotations"), f"annotations are {size} bytes; they must be no more than {ANNOTATIONS_MAX_BYTES} bytes in total"
+
+
+_meta_validators: dict[str, Any] = {}
+
+
+def object_meta_validator(definitions: str) -> Any:
+    """A validator for ObjectMeta alone, from a bundled `_definitions.json` (built once)."""
+    if definitions not in _meta_validators:
+        _meta_validators[definitions] = _build_meta_validator(definitions)
+    return _meta_validators[definitions]
+
+
+def _build_meta_validator(definitions: str) -> Any:
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
+    contents = fetch_schema(Candidate(definitions)) or {}
+    base = contents.get("$id", "https://kubernetes.io/api/_definitions.json")
+    registry = Registry().with_resource(base, Resource.from_contents(contents))
+    return Draft202012Validator({"$ref": f"{base}#/$defs/{OBJECT_META}"}, registry=registry)

@@ -1,0 +1,259 @@
+"""Rules, Argo Workflows: what the workflow controller rejects that the CRD schema allows.
+
+In: a Workflow, WorkflowTemplate, ClusterWorkflowTemplate or CronWorkflow body (the
+CronWorkflow's `spec.workflowSpec`) and the `Corpus` of every object given.
+Out: (path parts, message) problems: DAG `dependencies`/`depends` naming missing
+tasks or forming cycles; `template`, `entrypoint`, `onExit`, hook and `templateRef`
+targets that do not exist; `{{inputs.parameters.x}}` not declared by its template;
+names too long (63, CronWorkflow 52); cron schedules and time zones that do not parse.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+from .corpus import ARGO, Corpus, items, mapping, name_of, namespace_of, text
+from .cron import schedule_problem, timezone_problem
+from .depends import DependsError, operands
+
+WORKFLOW_KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
+NAME_LIMITS = {"Workflow": 63, "WorkflowTemplate": 63, "ClusterWorkflowTemplate": 63, "CronWorkflow": 52}
+_SIMPLE_INPUT = re.compile(r"\{\{\s*inputs\.parameters\.([A-Za-z0-9_-]+)\s*\}\}")
+_EXPRESSION = re.compile(r"\{\{=(.*?)\}\}", re.S)
+_EXPR_INPUT = re.compile(r"inputs\.parameters(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*['\"]([^'\"]+)['\"]\s*\])")
+
+Problems = Iterator[tuple[tuple, str]]
+
+
+def workflow_spec(body: dict) -> tuple[dict, tuple]:
+    """The workflow spec of any Argo workflow kind, and its path."""
+    if body.get("kind") == "CronWorkflow":
+        return mapping(mapping(body.get("spec")).get("workflowSpec")), ("spec", "workflowSpec")
+    return mapping(body.get("spec")), ("spec",)
+
+
+def _templates(spec: dict) -> list[dict]:
+    return [mapping(t) for t in items(spec.get("templates"))]
+
+
+# --- names -------------------------------------------------------------------
+
+
+def name_length(body: dict, corpus: Corpus) -> Problems:
+    limit, name = NAME_LIMITS[body["kind"]], name_of(body)
+    if len(name) > limit:
+        why = " (the controller appends an 11-character suffix to each Workflow it creates)" if limit == 52 else ""
+        yield ("metadata", "name"), f"{body['kind']} names must be no more than {limit} characters, this one has {len(name)}{why}"
+
+
+# --- DAG dependencies --------------------------------------------------------
+
+
+def dag_dependencies(body: dict, corpus: Corpus) -> Problems:
+    spec, base = workflow_spec(body)
+    for i, template in enumerate(_templates(spec)):
+        tasks = [mapping(t) for t in items(mapping(template.get("dag")).get("tasks"))]
+        yield from _dag_problems(tasks, base + ("templates", i, "dag", "tasks"))
+
+
+def _dag_problems(tasks: list[dict], path: tuple) -> Problems:
+    names = {text(t.get("name")) for t in tasks}
+    graph: dict[str, list[str]] = {}
+    for j, task in enumerate(tasks):
+        found, problems = _task_dependencies(task, names, path + (j,))
+        graph.setdefault(text(task.get("name")), []).extend(found)
+        yield from problems
+    yield from _cycles(tasks, graph, path)
+
+
+def _task_dependencies(task: dict, names: set[str], path: tuple) -> tuple[list[str], list[tuple[tuple, str]]]:
+    """The task names `task` waits for, and the problems with how it names them."""
+    found: list[str] = []
+    problems: list[tuple[tuple, str]] = []
+    for k, dep in enumerate(items(task.get("dependencies"))):
+        if dep in names:
+            found.append(dep)
+        else:
+            problems.append((path + ("dependencies", k), f"dependency {dep!r} is not a task of this DAG{_known(names)}"))
+    if isinstance(task.get("depends"), str):
+        _depends(task["depends"], names, path + ("depends",), found, problems)
+    return found, problems
+
+
+def _depends(expression: str, names: set[str], path: tuple, found: list, problems: list) -> None:
+    try:
+        named = operands(expression)
+    except DependsError as exc:
+        problems.append((path, f"cannot parse depends {expression!r}: {exc}"))
+        return
+    for task, _result in named:
+        if task in names:
+            found.append(task)
+        else:
+            problems.append((path, f"depends names {task!r}, which is not a task of this DAG{_known(names)}"))
+
+
+def _known(names: set[str]) -> str:
+    shown = sorted(n for n in names if n)
+    return f" (tasks: {', '.join(shown)})" if shown else ""
+
+
+def _cycles(tasks: list[dict], graph: dict[str, list[str]], path: tuple) -> Problems:
+    reported: set[str] = set()
+    for j, task in enumerate(tasks):
+        name = text(task.get("name"))
+        cycle = _cycle_from(name, graph)
+        if cycle and name not in reported:
+            reported.update(cycle)
+            yield path + (j,), "dependency cycle: " + " -> ".join(cycle + [cycle[0]])
+
+
+def _cycle_from(start: str, graph: dict[str, list[str]]) -> list[str]:
+    """A cycle through `start`, as a list of task names, or []."""
+    stack, seen = [(start, [start])], set()
+    while stack:
+        node, trail = stack.pop()
+        for dep in graph.get(node, []):
+            if dep == start:
+                return trail
+            if dep not in seen:
+                seen.add(dep)
+                stack.append((dep, trail + [dep]))
+    return []
+
+
+# --- template references -----------------------------------------------------
+
+
+def template_references(body: dict, corpus: Corpus) -> Problems:
+    spec, base = workflow_spec(body)
+    local = {text(t.get("name")) for t in _templates(spec)}
+    available, complete = _available_templates(spec, body, corpus, local)
+    for path, field, value in _reference_sites(spec, base):
+        if field == "template" and isinstance(value, str) and value not in available and complete:
+            yield path, f"template {value!r} is not defined{_listing(available)}"
+        elif field == "templateRef":
+            yield from _template_ref(mapping(value), path, body, corpus)
+
+
+def _available_templates(spec: dict, body: dict, corpus: Corpus, local: set[str]) -> tuple[set[str], bool]:
+    """Template names callable from `spec`, and whether that list is known to be complete."""
+    ref = spec.get("workflowTemplateRef")
+    if ref is None:
+        return local, True
+    target = _referenced_template(mapping(ref), body, corpus)
+    if target is None:
+        return local, False
+    return local | {text(t.get("name")) for t in _templates(mapping(target.get("spec")))}, True
+
+
+def _referenced_template(ref: dict, body: dict, corpus: Corpus) -> dict | None:
+    if ref.get("clusterScope") is True:
+        return corpus.named(ARGO, "ClusterWorkflowTemplate", "", text(ref.get("name")))
+    return corpus.named(ARGO, "WorkflowTemplate", namespace_of(body), text(ref.get("name")))
+
+
+def _template_ref(ref: dict, path: tuple, body: dict, corpus: Corpus) -> Problems:
+    target = _referenced_template(ref, body, corpus)
+    wanted = text(ref.get("template"))
+    if target is None or not wanted:
+        return
+    names = {text(t.get("name")) for t in _templates(mapping(target.get("spec")))}
+    if wanted not in names:
+        yield path + ("template",), f"template {wanted!r} is not defined in {target.get('kind')} {name_of(target)!r}{_listing(names)}"
+
+
+def _listing(names: set[str]) -> str:
+    shown = sorted(n for n in names if n)
+    return f" (templates: {', '.join(shown)})" if shown else ""
+
+
+def _reference_sites(spec: dict, base: tuple) -> Iterator[tuple[tuple, str, Any]]:
+    """(path, 'template' or 'templateRef', value) for each place a template is named."""
+    for field in ("entrypoint", "onExit"):
+        if field in spec:
+            yield base + (field,), "template", spec[field]
+    yield from _hook_sites(spec.get("hooks"), base + ("hooks",))
+    for i, template in enumerate(_templates(spec)):
+        path = base + ("templates", i)
+        for j, task in enumerate(items(mapping(template.get("dag")).get("tasks"))):
+            yield from _step_sites(mapping(task), path + ("dag", "tasks", j))
+        for j, group in enumerate(items(template.get("steps"))):
+            for k, step in enumerate(items(group)):
+                yield from _step_sites(mapping(step), path + ("steps", j, k))
+
+
+def _step_sites(step: dict, path: tuple) -> Iterator[tuple[tuple, str, Any]]:
+    for field, kind in (("template", "template"), ("templateRef", "templateRef"), ("onExit", "template")):
+        if field in step:
+            yield path + (field,), kind, step[field]
+    yield from _hook_sites(step.get("hooks"), path + ("hooks",))
+
+
+def _hook_sites(hooks: Any, path: tuple) -> Iterator[tuple[tuple, str, Any]]:
+    for name, hook in mapping(hooks).items():
+        for field in ("template", "templateRef"):
+            if field in mapping(hook):
+                yield path + (name, field), field, hook[field]
+
+
+# --- input parameters --------------------------------------------------------
+
+
+def input_parameters(body: dict, corpus: Corpus) -> Problems:
+    spec, base = workflow_spec(body)
+    for i, template in enumerate(_templates(spec)):
+        yield from _template_inputs(template, base + ("templates", i))
+
+
+def _template_inputs(template: dict, path: tuple) -> Problems:
+    declared = {text(mapping(p).get("name")) for p in items(mapping(template.get("inputs")).get("parameters"))}
+    for where, value, inline in _strings(template, path):
+        if inline is not None:
+            yield from _template_inputs(inline, where)
+            continue
+        for name in sorted(referenced_inputs(value) - declared):
+            yield where, f"{{{{inputs.parameters.{name}}}}} is used, but the template declares no input parameter {name!r}"
+
+
+def _strings(value: Any, path: tuple) -> Iterator[tuple[tuple, str, dict | None]]:
+    """(path, string, None) for each string in a template; (path, '', inline) for inline templates."""
+    if isinstance(value, str):
+        if "inputs.parameters" in value:
+            yield path, value, None
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            if key == "inline" and isinstance(child, dict):
+                yield path + (key,), "", child
+            else:
+                yield from _strings(child, path + (key,))
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from _strings(child, path + (i,))
+
+
+def referenced_inputs(value: str) -> set[str]:
+    """Names used as `{{inputs.parameters.NAME}}` or inside `{{= ... }}` expressions."""
+    names = set(_SIMPLE_INPUT.findall(value))
+    for expression in _EXPRESSION.findall(value):
+        names.update(a or b for a, b in _EXPR_INPUT.findall(expression))
+    return names
+
+
+# --- CronWorkflow schedules --------------------------------------------------
+
+
+def cron_schedules(body: dict, corpus: Corpus) -> Problems:
+    spec = mapping(body.get("spec"))
+    for k, schedule in enumerate(items(spec.get("schedules"))):
+        if isinstance(schedule, str) and (problem := schedule_problem(schedule)):
+            yield ("spec", "schedules", k), f"invalid cron schedule {schedule!r}: {problem}"
+    if isinstance(spec.get("schedule"), str) and (problem := schedule_problem(spec["schedule"])):
+        yield ("spec", "schedule"), f"invalid cron schedule {spec['schedule']!r}: {problem}"
+
+
+def cron_timezone(body: dict, corpus: Corpus) -> Problems:
+    zone = mapping(body.get("spec")).get("timezone")
+    if isinstance(zone, str) and (problem := timezone_problem(zone)):
+        yield ("spec", "timezone"), problem

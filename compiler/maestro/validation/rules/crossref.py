@@ -1,0 +1,107 @@
+"""Rules, cross-object references of Argo workflows to core objects.
+
+In: a Workflow, WorkflowTemplate or CronWorkflow body and the `Corpus`.
+Out: (path parts, message) problems, each checked only when the workflow's
+namespace has objects of the referenced kind in the set:
+* `serviceAccountName` (workflow-level, executor, per template) names a ServiceAccount;
+* `synchronization.semaphores[].configMapKeyRef` (workflow- and template-level)
+  names a ConfigMap holding that key;
+* `artifactRepositoryRef` names a ConfigMap (default `artifact-repositories`)
+  holding its key (default: the key named by the ConfigMap's annotation
+  `workflows.argoproj.io/default-artifact-repository`).
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from .argo import workflow_spec
+from .corpus import CORE, Corpus, items, mapping, namespace_of, text
+
+DEFAULT_ARTIFACT_CONFIGMAP = "artifact-repositories"
+DEFAULT_REPOSITORY_ANNOTATION = "workflows.argoproj.io/default-artifact-repository"
+
+Problems = Iterator[tuple[tuple, str]]
+
+
+def _where(namespace: str) -> str:
+    return f"namespace {namespace!r}" if namespace else "the set (no namespace)"
+
+
+def service_accounts(body: dict, corpus: Corpus) -> Problems:
+    namespace = namespace_of(body)
+    if not corpus.has_any(CORE, "ServiceAccount", namespace):
+        return
+    for path, name in _service_account_sites(*workflow_spec(body)):
+        if corpus.named(CORE, "ServiceAccount", namespace, name) is None:
+            yield path, f"ServiceAccount {name!r} is not in {_where(namespace)}"
+
+
+def _service_account_sites(spec: dict, base: tuple) -> Iterator[tuple[tuple, str]]:
+    owners = [(spec, base)] + [(mapping(t), base + ("templates", i)) for i, t in enumerate(items(spec.get("templates")))]
+    for owner, path in owners:
+        if text(owner.get("serviceAccountName")):
+            yield path + ("serviceAccountName",), owner["serviceAccountName"]
+        executor = mapping(owner.get("executor"))
+        if text(executor.get("serviceAccountName")):
+            yield path + ("executor", "serviceAccountName"), executor["serviceAccountName"]
+
+
+def _configmap_keys(configmap: dict) -> set[str]:
+    return set(mapping(configmap.get("data"))) | set(mapping(configmap.get("binaryData")))
+
+
+def semaphores(body: dict, corpus: Corpus) -> Problems:
+    namespace = namespace_of(body)
+    if not corpus.has_any(CORE, "ConfigMap", namespace):
+        return
+    for path, ref in _semaphore_sites(*workflow_spec(body)):
+        yield from _configmap_key(corpus, namespace, path, text(ref.get("name")), text(ref.get("key")))
+
+
+def _semaphore_sites(spec: dict, base: tuple) -> Iterator[tuple[tuple, dict]]:
+    owners = [(spec, base)] + [(mapping(t), base + ("templates", i)) for i, t in enumerate(items(spec.get("templates")))]
+    for owner, path in owners:
+        sync = mapping(owner.get("synchronization"))
+        for k, semaphore in enumerate(items(sync.get("semaphores"))):
+            if "configMapKeyRef" in mapping(semaphore):
+                yield path + ("synchronization", "semaphores", k, "configMapKeyRef"), mapping(semaphore["configMapKeyRef"])
+        if "configMapKeyRef" in mapping(sync.get("semaphore")):
+            yield path + ("synchronization", "semaphore", "configMapKeyRef"), mapping(sync["semaphore"]["configMapKeyRef"])
+
+
+def _configmap_key(corpus: Corpus, namespace: str, path: tuple, name: str, key: str) -> Problems:
+    configmap = corpus.named(CORE, "ConfigMap", namespace, name)
+    if configmap is None:
+        yield path + ("name",), f"ConfigMap {name!r} is not in {_where(namespace)}"
+    else:
+        yield from _key_problem(configmap, name, key, path + ("key",))
+
+
+def _key_problem(configmap: dict, name: str, key: str, path: tuple) -> Problems:
+    keys = _configmap_keys(configmap)
+    if key not in keys:
+        yield path, f"ConfigMap {name!r} has no key {key!r} (keys: {', '.join(sorted(keys)) or 'none'})"
+
+
+def artifact_repository(body: dict, corpus: Corpus) -> Problems:
+    namespace = namespace_of(body)
+    spec, base = workflow_spec(body)
+    if "artifactRepositoryRef" not in spec or not corpus.has_any(CORE, "ConfigMap", namespace):
+        return
+    ref, path = mapping(spec["artifactRepositoryRef"]), base + ("artifactRepositoryRef",)
+    name = text(ref.get("configMap")) or DEFAULT_ARTIFACT_CONFIGMAP
+    configmap = corpus.named(CORE, "ConfigMap", namespace, name)
+    if configmap is None:
+        yield path + ("configMap",), f"ConfigMap {name!r} is not in {_where(namespace)}"
+        return
+    key = text(ref.get("key")) or _default_key(configmap)
+    if not key:
+        yield path, f"no key given and ConfigMap {name!r} has no annotation {DEFAULT_REPOSITORY_ANNOTATION!r} naming a default"
+    else:
+        yield from _key_problem(configmap, name, key, path + ("key",))
+
+
+def _default_key(configmap: dict) -> str:
+    annotations = mapping(mapping(configmap.get("metadata")).get("annotations"))
+    return text(annotations.get(DEFAULT_REPOSITORY_ANNOTATION))

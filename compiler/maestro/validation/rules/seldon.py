@@ -1,0 +1,81 @@
+"""Rules, Seldon Core v2 (mlops.seldon.io/v1alpha1): what the scheduler refuses.
+
+In: a Model, Experiment or Pipeline body and the `Corpus` of every object given.
+Out: (path parts, message) problems: names that are not lowercase RFC 1123
+labels (Seldon forbids dots); an Experiment whose `default` is not a candidate
+or whose `mirror` is one; a model (or pipeline) that is the `default` of more
+than one Experiment in a namespace; candidates and mirrors naming Models (or
+Pipelines) missing from the set, checked only when that namespace has some.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from .corpus import SELDON, Corpus, items, mapping, name_of, namespace_of, text
+
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+NAMED_KINDS = ("Model", "Experiment", "Pipeline")
+
+Problems = Iterator[tuple[tuple, str]]
+
+
+def resource_kind(experiment: dict) -> str:
+    """'Model' or 'Pipeline': what an Experiment's candidates are."""
+    return "Pipeline" if mapping(experiment.get("spec")).get("resourceType") == "pipeline" else "Model"
+
+
+def name_format(body: dict, corpus: Corpus) -> Problems:
+    name = name_of(body)
+    if name and not _NAME.match(name):
+        yield ("metadata", "name"), f"Seldon {body['kind']} name {name!r} must consist of lowercase letters, digits and '-', starting and ending with a letter or digit (no dots)"
+
+
+def default_is_candidate(body: dict, corpus: Corpus) -> Problems:
+    spec = mapping(body.get("spec"))
+    candidates = _candidates(spec)
+    default = spec.get("default")
+    if isinstance(default, str) and default and default not in candidates:
+        yield ("spec", "default"), f"default {default!r} is not one of the candidates ({', '.join(candidates) or 'none'})"
+    mirror = text(mapping(spec.get("mirror")).get("name"))
+    if mirror and mirror in candidates:
+        yield ("spec", "mirror", "name"), f"mirror {mirror!r} is also a candidate; a mirror must not be a candidate"
+
+
+def _candidates(spec: dict) -> list[str]:
+    return [text(mapping(c).get("name")) for c in items(spec.get("candidates"))]
+
+
+def single_baseline(body: dict, corpus: Corpus) -> Problems:
+    default = mapping(body.get("spec")).get("default")
+    if not isinstance(default, str) or not default:
+        return
+    others = sorted(name_of(e) for e in _experiments_with_default(body, corpus, default) if e is not body)
+    if others:
+        what = resource_kind(body).lower()
+        yield ("spec", "default"), f"{what} {default!r} is already the default of experiment(s) {', '.join(others)}; a {what} may be the baseline of at most one experiment"
+
+
+def _experiments_with_default(body: dict, corpus: Corpus, default: str) -> Iterator[dict]:
+    for other in corpus.of_type(SELDON, "Experiment"):
+        same_place = namespace_of(other) == namespace_of(body) and resource_kind(other) == resource_kind(body)
+        if same_place and mapping(other.get("spec")).get("default") == default:
+            yield other
+
+
+def candidates_exist(body: dict, corpus: Corpus) -> Problems:
+    kind, namespace = resource_kind(body), namespace_of(body)
+    if not corpus.has_any(SELDON, kind, namespace):
+        return
+    spec = mapping(body.get("spec"))
+    for k, name in enumerate(_candidates(spec)):
+        if name and corpus.named(SELDON, kind, namespace, name) is None:
+            yield ("spec", "candidates", k, "name"), f"{kind} {name!r} is not in namespace {namespace or '(default)'}{_known(corpus, kind, namespace)}"
+    mirror = text(mapping(spec.get("mirror")).get("name"))
+    if mirror and corpus.named(SELDON, kind, namespace, mirror) is None:
+        yield ("spec", "mirror", "name"), f"{kind} {mirror!r} is not in namespace {namespace or '(default)'}{_known(corpus, kind, namespace)}"
+
+
+def _known(corpus: Corpus, kind: str, namespace: str) -> str:
+    return f" (known: {', '.join(sorted(corpus.names(SELDON, kind, namespace)))})"

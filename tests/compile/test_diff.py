@@ -1,0 +1,56 @@
+"""`maestro diff` on a real temporary git repository."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import maestro
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(project: Path) -> Path:
+    _git(project, "init", "-q", "-b", "main")
+    _git(project, "config", "user.email", "ci@example.com")
+    _git(project, "config", "user.name", "CI")
+    maestro(project, "compile", check=True)
+    _git(project, "add", "-A")
+    _git(project, "commit", "-qm", "initial")
+    spec = project / "pipelines/msft-momentum.yaml"
+    spec.write_text(spec.read_text().replace("candidate_weight: 15", "candidate_weight: 10"))
+    return project
+
+
+def test_no_changes_against_the_committed_tree(project: Path) -> None:
+    maestro(project, "compile", check=True)
+    result = maestro(project, "diff", check=True)
+    assert result.stdout.strip() == "no changes"
+
+
+def test_text_diff_names_resource_field_and_values(repo: Path) -> None:
+    result = maestro(repo, "diff", "--against", "HEAD", "--env", "prod", check=True)
+    assert ("prod/msft-momentum-spec ConfigMap: "
+            "data.spec.json.pipeline.spec.serving.experiment.candidate_weight 15 → 10") in result.stdout.splitlines()
+
+
+def test_json_diff_parses(repo: Path) -> None:
+    records = json.loads(maestro(repo, "diff", "--against", "HEAD", "--format", "json", check=True).stdout)
+    envs = {r["env"] for r in records}
+    assert envs == {"dev", "staging", "prod"}
+    assert all(r["change"] in ("added", "removed", "changed") for r in records)
+
+
+def test_exit_code_flag(repo: Path) -> None:
+    assert maestro(repo, "diff", "--exit-code").returncode == 1
+
+
+def test_unknown_ref_is_a_usage_error(repo: Path) -> None:
+    result = maestro(repo, "diff", "--against", "no-such-ref")
+    assert result.returncode == 2 and "no-such-ref" in result.stderr

@@ -28,6 +28,7 @@ class StepPlan:
     shared_memory: Optional[str] = None
     env: tuple[tuple[str, str], ...] = ()
     secrets: tuple[str, ...] = ()
+    secret_env: tuple[tuple[str, str, str], ...] = ()   # (variable, Secret name, key)
     retries: int = 0
     timeout_seconds: Optional[int] = None
     when_gate_passed: bool = False

@@ -90,6 +90,7 @@ def _builtin_steps(effective: Effective) -> tuple[StepPlan, ...]:
             retries=training.retries, timeout_seconds=timeout,
             when_gate_passed=name == "publish",
             output_parameter="passed" if name == "gate" else None,
+            secret_env=_git_credentials(env) if name == "publish" else (),
         ))
     return tuple(steps)
 
@@ -98,7 +99,17 @@ def _step_args(name: str) -> tuple[str, ...]:
     args = ("--spec", SPEC_PATH, "--workdir", WORKDIR, "--run-id", "{{workflow.name}}")
     if name == "ingest":
         args += ("--start", "{{workflow.parameters.start}}", "--end", "{{workflow.parameters.end}}")
+    if name == "publish":
+        args += ("--write-back",)
     return args
+
+
+def _git_credentials(env) -> tuple[tuple[str, str, str], ...]:
+    """The write-back's git credentials, read from a Secret by key; never a value in a manifest."""
+    from .writeback import PASSWORD_VARIABLE, USERNAME_VARIABLE
+
+    secret = env.spec.gitops.credentials_secret
+    return ((USERNAME_VARIABLE, secret, "username"), (PASSWORD_VARIABLE, secret, "password"))
 
 
 def _custom_steps(p: Pipeline) -> tuple[StepPlan, ...]:

@@ -66,3 +66,22 @@ SYNC_WAVES = {
 def sync_wave(kind: str) -> dict:
     """The Argo CD sync-wave annotation for objects of `kind`."""
     return {"argocd.argoproj.io/sync-wave": SYNC_WAVES[kind]}
+
+
+# --- Appended for the Seldon, Argo CD, platform and monitoring targets (issue 4). ---
+
+def workflow_template(pipeline: str) -> str:
+    """The WorkflowTemplate of a pipeline; alerts select Argo's per-template metrics by this name."""
+    return fit(pipeline)
+
+
+def seldon_storage_secret(credentials_secret: str) -> str:
+    """The rclone-format Secret Seldon's agents read (`Model.spec.secretName`), beside the S3 one."""
+    return fit(f"{credentials_secret}-rclone")
+
+
+ARGOCD_FOLDER = "argocd"          # gitops/<env>/argocd holds the AppProject and the ApplicationSet
+SELDON_RUNTIME = "seldon"         # the SeldonRuntime of a namespace that hosts models
+
+# Serving infrastructure before Models; Argo CD's own objects in their own Application.
+SYNC_WAVES.update({"SeldonRuntime": "3", "Server": "3", "AppProject": "0", "ApplicationSet": "1", "Application": "0"})

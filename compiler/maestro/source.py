@@ -8,6 +8,7 @@ the data, so hostile input fails fast instead of hanging.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -79,19 +80,56 @@ def _decode(raw: bytes, display: str) -> str:
 def _compose(text: str, display: str) -> list[Any]:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
 
     yaml = YAML(typ="rt")
+    yaml.Scanner = _bounded_scanner()
     try:
         return list(yaml.compose_all(text))
+    except _TooDeep as exc:
+        raise _error(display, exc.line, exc.col, f"nesting is deeper than {MAX_DEPTH} levels")
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = " ".join(str(part) for part in (exc.context, exc.problem) if part)
         raise _error(display, line, col, f"malformed YAML: {problem}")
+    except ReaderError as exc:
+        line, col = _line_col(text, exc.position)
+        raise _error(display, line, col, f"character U+{exc.character:04X} is not allowed in YAML; remove it")
     except YAMLError as exc:
         raise _error(display, 1, 1, f"malformed YAML: {exc}")
     except RecursionError:
         raise _error(display, 1, 1, f"nesting is too deep; at most {MAX_DEPTH} levels are accepted")
+
+
+class _TooDeep(Exception):
+    def __init__(self, mark: Any):
+        super().__init__()
+        self.line, self.col = mark.line + 1, mark.column + 1
+
+
+@functools.cache
+def _bounded_scanner() -> type:
+    """The round-trip scanner, refusing nesting beyond MAX_DEPTH as it reads. Checked this early
+    because the scanner's own bookkeeping grows quadratically with unclosed '[' and '{'."""
+    from ruamel.yaml.scanner import RoundTripScanner
+
+    class BoundedScanner(RoundTripScanner):
+        def fetch_flow_collection_start(self, TokenClass: Any, to_push: str) -> None:
+            if self.flow_level + len(self.indents) >= MAX_DEPTH:
+                raise _TooDeep(self.reader.get_mark())
+            super().fetch_flow_collection_start(TokenClass, to_push)
+
+        def add_indent(self, column: int) -> bool:
+            if self.flow_level + len(self.indents) >= MAX_DEPTH:
+                raise _TooDeep(self.reader.get_mark())
+            return super().add_indent(column)
+
+    return BoundedScanner
+
+
+def _line_col(text: str, index: int) -> tuple[int, int]:
+    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
 def _error(file: str, line: int, col: int, message: str) -> MaestroError:

@@ -48,8 +48,11 @@ def _container(plan: EnvironmentPlan, step: StepPlan) -> dict:
         container["volumeMounts"].append({"name": "spec", "mountPath": "/maestro/spec", "readOnly": True})
     if step.shared_memory:
         container["volumeMounts"].append({"name": "dshm", "mountPath": "/dev/shm"})
-    if step.env:
-        container["env"] = [{"name": k, "value": v} for k, v in step.env]
+    env = [{"name": k, "value": v} for k, v in step.env] + [
+        {"name": variable, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+        for variable, secret, key in step.secret_env]
+    if env:
+        container["env"] = env
     if step.secrets:
         container["envFrom"] = [{"secretRef": {"name": s}} for s in step.secrets]
     return container

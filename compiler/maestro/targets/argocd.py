@@ -1,5 +1,120 @@
-"""Placeholder until the target lands."""
+"""Emit: the Argo CD objects that apply one environment's gitops folder to its cluster.
+
+In: an `EnvironmentPlan`. Out: in `<env>/argocd/` an AppProject (only the environment's repo, its
+cluster and its team namespaces; only the kinds maestro emits) and an ApplicationSet whose git
+directory generator makes one Application per team namespace folder; and `bootstrap/<env>.yaml`,
+the one Application an operator applies by hand (project `default`) that syncs `<env>/argocd`.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Iterable
+
+from .. import names
+from ..ir import EnvironmentPlan
+from ..spec.environment import Environment
+from . import Output, object_path
+from .k8s import metadata, namespaces, resource
+
+API = "argoproj.io/v1alpha1"
+IN_CLUSTER = "https://kubernetes.default.svc"
+# Large WorkflowTemplates overflow client-side apply's last-applied annotation (argo-cd #820);
+# maestro emits each Namespace itself.
+SYNC_OPTIONS = ["ServerSideApply=true", "CreateNamespace=false"]
+# What the Argo Workflows target puts into team namespaces (see targets/argo.py).
+ARGO_KINDS = (("", "ConfigMap"), ("argoproj.io", "WorkflowTemplate"), ("argoproj.io", "CronWorkflow"))
 
 
-def emit(plan):
-    return []
+def emit(plan: EnvironmentPlan) -> Iterable[Output]:
+    env, sources = plan.environment, (plan.source,)
+    folder = names.ARGOCD_FOLDER
+    bodies = [app_project(plan), application_set(plan)]
+    result = [Output(object_path(plan.name, folder, body), body, sources) for body in bodies]
+    return result + [Output(bootstrap_path(plan.name), bootstrap_application(plan.name, env), sources)]
+
+
+def bootstrap_path(env_name: str) -> str:
+    return f"bootstrap/{env_name}.yaml"
+
+
+def repo_path(env: Environment, *parts: str) -> str:
+    """A path in the gitops repository: `<gitops.path>/<parts...>`."""
+    base = env.spec.gitops.path.strip("/")
+    return posixpath.join(*(p for p in (base, *parts) if p and p != "."))
+
+
+def _meta(kind: str, name: str, env: Environment) -> dict:
+    return metadata(kind, name, names.labels(env.metadata.name), env.spec.argocd.namespace)
+
+
+def app_project(plan: EnvironmentPlan) -> dict:
+    env = plan.environment
+    destinations = [{"server": env.spec.cluster, "namespace": ns.name} for ns in namespaces(plan)]
+    spec = {
+        "description": f"maestro: ML pipelines and serving of environment {plan.name}",
+        "sourceRepos": [env.spec.gitops.repo_url],
+        "destinations": destinations,
+        "clusterResourceWhitelist": [{"group": "", "kind": "Namespace"}],
+        "namespaceResourceWhitelist": [{"group": g, "kind": k} for g, k in namespaced_kinds(plan)],
+    }
+    return resource(API, "AppProject", _meta("AppProject", names.argocd_project(plan.name), env), spec=spec)
+
+
+def namespaced_kinds(plan: EnvironmentPlan) -> list[tuple[str, str]]:
+    """Every (group, kind) maestro puts into this environment's team namespaces."""
+    from . import monitoring, platform, seldon
+
+    bodies = [o.body for emit_target in (platform.emit, monitoring.emit, seldon.emit) for o in emit_target(plan)]
+    found = {(b["apiVersion"].rpartition("/")[0], b["kind"]) for b in bodies if b["metadata"].get("namespace")}
+    return sorted(found | set(ARGO_KINDS))
+
+
+def application_set(plan: EnvironmentPlan) -> dict:
+    env = plan.environment
+    git = env.spec.gitops
+    directories = [{"path": repo_path(env, plan.name, "*")},
+                   {"path": repo_path(env, plan.name, names.ARGOCD_FOLDER), "exclude": True}]
+    spec = {
+        "goTemplate": True,
+        "goTemplateOptions": ["missingkey=error"],
+        "generators": [{"git": {"repoURL": git.repo_url, "revision": git.revision, "directories": directories}}],
+        # Deleting the ApplicationSet (or a bad generator run) must not delete the workloads.
+        "syncPolicy": {"preserveResourcesOnDeletion": True},
+        "template": application_template(plan),
+    }
+    return resource(API, "ApplicationSet", _meta("ApplicationSet", names.argocd_project(plan.name), env), spec=spec)
+
+
+def application_template(plan: EnvironmentPlan) -> dict:
+    env = plan.environment
+    git = env.spec.gitops
+    meta = {"name": f"maestro-{plan.name}-{{{{.path.basename}}}}", "labels": names.labels(plan.name)}
+    spec = {
+        "project": names.argocd_project(plan.name),
+        "source": {"repoURL": git.repo_url, "targetRevision": git.revision, "path": "{{.path.path}}"},
+        "destination": {"server": env.spec.cluster, "namespace": "{{.path.basename}}"},
+        "syncPolicy": sync_policy(env),
+    }
+    return {"metadata": meta, "spec": spec}
+
+
+def sync_policy(env: Environment) -> dict:
+    argocd = env.spec.argocd
+    policy: dict = {"syncOptions": list(SYNC_OPTIONS)}
+    if argocd.auto_sync:
+        policy["automated"] = {"prune": argocd.prune, "selfHeal": argocd.self_heal}
+    return policy
+
+
+def bootstrap_application(env_name: str, env: Environment) -> dict:
+    git = env.spec.gitops
+    # Argo CD's own objects live beside Argo CD, which need not run in the environment's cluster.
+    spec = {
+        "project": "default",
+        "source": {"repoURL": git.repo_url, "targetRevision": git.revision,
+                   "path": repo_path(env, env_name, names.ARGOCD_FOLDER)},
+        "destination": {"server": IN_CLUSTER, "namespace": env.spec.argocd.namespace},
+        "syncPolicy": sync_policy(env),
+    }
+    return resource(API, "Application", _meta("Application", f"maestro-{env_name}-bootstrap", env), spec=spec)

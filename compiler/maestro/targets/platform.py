@@ -1,5 +1,96 @@
-"""Placeholder until the target lands."""
+"""Emit: namespace scaffolding, per environment, for every team namespace and every team.
+
+In: an `EnvironmentPlan`. Out: per namespace (once, even when a fixed namespace pattern makes teams
+share it): Namespace (Pod Security Standards `restricted`), NetworkPolicies, ResourceQuota,
+LimitRange, the `artifact-repositories` ConfigMap and the ExternalSecrets; per team: the workflow
+ServiceAccount, its least-privilege Role and RoleBinding, and the GPU semaphore ConfigMap.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from .. import names
+from ..ir import EnvironmentPlan, TeamPlan
+from ..spec.environment import Environment
+from . import Output
+from .k8s import NamespacePlan, metadata, namespaces, outputs, resource
+from .network import network_policies
+from .storage import artifact_repositories, external_secrets
+
+RBAC = "rbac.authorization.k8s.io/v1"
+PSS_LEVEL = "restricted"
+# Containers that state no requests still count against the quota with these; no default limits,
+# because a default limit below a container's own request makes the pod invalid.
+DEFAULT_REQUEST = {"cpu": "100m", "memory": "128Mi"}
 
 
-def emit(plan):
-    return []
+def emit(plan: EnvironmentPlan) -> Iterable[Output]:
+    env = plan.environment
+    result: list[Output] = []
+    for ns in namespaces(plan):
+        result += outputs(plan.name, ns.name, namespace_objects(ns, env), ns.sources)
+        for team in ns.teams:
+            result += outputs(plan.name, ns.name, team_objects(team, env), team.sources)
+    return result
+
+
+def namespace_objects(ns: NamespacePlan, env: Environment) -> list[dict]:
+    spec = env.spec
+    return [
+        namespace(ns),
+        *network_policies(ns, spec.network),
+        resource_quota(ns, env),
+        limit_range(ns),
+        artifact_repositories(ns, spec.artifacts),
+        *external_secrets(ns, spec.artifacts),
+    ]
+
+
+def team_objects(team: TeamPlan, env: Environment) -> list[dict]:
+    return [service_account(team), role(team), role_binding(team), semaphore(team, env)]
+
+
+def namespace(ns: NamespacePlan) -> dict:
+    pss = {f"pod-security.kubernetes.io/{mode}": PSS_LEVEL for mode in ("enforce", "audit", "warn")}
+    meta = metadata("Namespace", ns.name, {**ns.labels, **pss})
+    return resource("v1", "Namespace", meta)
+
+
+def resource_quota(ns: NamespacePlan, env: Environment) -> dict:
+    quota, gpu = env.spec.quota, env.spec.gpu.resource
+    # Extended resources such as GPUs can only be limited through their `requests.` name.
+    hard = {"requests.cpu": quota.cpu, "requests.memory": quota.memory, f"requests.{gpu}": str(quota.gpus)}
+    meta = metadata("ResourceQuota", "maestro-quota", ns.labels, ns.name)
+    return resource("v1", "ResourceQuota", meta, spec={"hard": hard})
+
+
+def limit_range(ns: NamespacePlan) -> dict:
+    limits = [{"type": "Container", "defaultRequest": dict(DEFAULT_REQUEST)}]
+    meta = metadata("LimitRange", "maestro-defaults", ns.labels, ns.name)
+    return resource("v1", "LimitRange", meta, spec={"limits": limits})
+
+
+def service_account(team: TeamPlan) -> dict:
+    meta = metadata("ServiceAccount", team.service_account, team.labels, team.namespace)
+    return resource("v1", "ServiceAccount", meta)
+
+
+def role(team: TeamPlan) -> dict:
+    # Argo's emissary executor (>= 3.4) only reports results through WorkflowTaskResults.
+    rules = [{"apiGroups": ["argoproj.io"], "resources": ["workflowtaskresults"], "verbs": ["create", "patch"]}]
+    meta = metadata("Role", team.service_account, team.labels, team.namespace)
+    return resource(RBAC, "Role", meta, rules=rules)
+
+
+def role_binding(team: TeamPlan) -> dict:
+    meta = metadata("RoleBinding", team.service_account, team.labels, team.namespace)
+    ref = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": team.service_account}
+    subjects = [{"kind": "ServiceAccount", "name": team.service_account, "namespace": team.namespace}]
+    return resource(RBAC, "RoleBinding", meta, roleRef=ref, subjects=subjects)
+
+
+def semaphore(team: TeamPlan, env: Environment) -> dict:
+    meta = metadata("ConfigMap", team.semaphore_configmap, team.labels, team.namespace)
+    data = {names.SEMAPHORE_KEY: str(env.spec.gpu.max_concurrent_trainings)}
+    return resource("v1", "ConfigMap", meta, data=data)

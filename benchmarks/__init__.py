@@ -1,0 +1,1 @@
+"""Maestro's benchmarks: `python benchmarks/run.py`; see benchmarks/README.md."""

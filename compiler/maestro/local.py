@@ -1,0 +1,220 @@
+"""The local executor behind `maestro run`: the pipeline's DAG in-process, with the pod's step code.
+
+In: one effective pipeline in one environment, an output dir and whether to use the cache.
+Out: `<output>/spec.json` (what the pods get), `<output>/work/<step>/` (what the pods write),
+`<output>/summary.json`, and a `RunOutcome`. A step is reused when its spec section, the content of
+its inputs and the step code are unchanged since it last ran there and its outputs are intact.
+Custom container steps are listed as skipped: they run only in the cluster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from .steps.context import (MANIFEST, StepContext, StepError, dumps, file_hashes, input_hashes, read_json,
+                            sha256_json, spec_document, spec_hash)
+from .steps.registry import ORDER, READS, step_function
+
+CACHE_FILE = "cache.json"
+
+
+@dataclass
+class StepResult:
+    name: str
+    status: str                  # ran | cached | skipped | failed | not-run
+    seconds: float = 0.0
+    detail: str = ""
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    output: Path
+    results: list[StepResult] = field(default_factory=list)
+    summary: dict = field(default_factory=dict)
+    error: Optional[str] = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+# ---- the plan -----------------------------------------------------------------------------
+
+def plan(pipeline) -> list[tuple[str, Optional[object]]]:
+    """Built-in steps in DAG order, each custom step placed right after its last dependency."""
+    order: list[tuple[str, Optional[object]]] = [(name, None) for name in ORDER]
+    pending = list(pipeline.spec.steps)
+    while pending:
+        placed = [s for s in pending if _place(order, s)]
+        if not placed:   # an unknown name or a cycle: the compiler reports it; list them at the end
+            order += [(s.name, s) for s in pending]
+            break
+        pending = [s for s in pending if s not in placed]
+    return order
+
+
+def _place(order: list, step) -> bool:
+    names = [name for name, _ in order]
+    needs = set(step.after) | set(step.inputs)
+    if not needs <= set(names):
+        return False
+    at = max((names.index(n) for n in needs), default=len(names) - 1)
+    order.insert(at + 1, (step.name, step))
+    return True
+
+
+def run_id_for(pipeline, environment) -> str:
+    digest = sha256_json(spec_document(pipeline, environment))[:6]
+    return f"{pipeline.metadata.name}-{digest}"
+
+
+# ---- running -------------------------------------------------------------------------------
+
+def execute(pipeline, environment, output: Path, root: Path, use_cache: bool = True,
+            echo: Callable[[str], None] = print, debug: bool = False) -> RunOutcome:
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "spec.json").write_text(dumps(spec_document(pipeline, environment)), encoding="utf-8")
+    ctx = StepContext(pipeline, environment, output / "work", run_id_for(pipeline, environment), root=root)
+    outcome = RunOutcome(ctx.run_id, output)
+    cache = _load_cache(output) if use_cache else {}
+    for name, custom in plan(pipeline):
+        result = _skip_reason(name, custom, ctx, outcome) or _run_step(name, ctx, cache, use_cache, debug, outcome)
+        outcome.results.append(result)
+        echo(_line(result))
+    (output / CACHE_FILE).write_text(json.dumps(cache, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return outcome
+
+
+def _skip_reason(name: str, custom, ctx: StepContext, outcome: RunOutcome) -> Optional[StepResult]:
+    if outcome.failed:
+        return StepResult(name, "not-run", detail="an earlier step failed")
+    if custom is not None:
+        return StepResult(name, "skipped", detail=f"custom container step ({custom.image}); runs only in the cluster")
+    if name == "publish" and read_json(ctx.workdir / "gate" / "gate.json")["passed"] is not True:
+        return StepResult(name, "skipped", detail="the gate refused the model")
+    return None
+
+
+def _run_step(name: str, ctx: StepContext, cache: dict, use_cache: bool, debug: bool, outcome: RunOutcome) -> StepResult:
+    started = time.perf_counter()
+    key = cache_key(name, ctx)
+    if use_cache and cache.get(name) == key and outputs_intact(ctx.workdir, name):
+        return StepResult(name, "cached", time.perf_counter() - started, "inputs unchanged")
+    cache.pop(name, None)
+    try:
+        step_function(name)(ctx)
+    except StepError as exc:
+        outcome.error = f"step {name} failed: {exc}"
+        return StepResult(name, "failed", time.perf_counter() - started, str(exc))
+    except Exception as exc:  # a bug, not a data problem: say so briefly; the traceback only on --debug
+        outcome.error = f"internal error in step {name}: {type(exc).__name__}: {exc}"
+        if debug:
+            outcome.error += "\n" + traceback.format_exc()
+        return StepResult(name, "failed", time.perf_counter() - started, outcome.error)
+    cache[name] = key
+    return StepResult(name, "ran", time.perf_counter() - started)
+
+
+def cache_key(name: str, ctx: StepContext) -> str:
+    parts = {"spec": spec_hash(ctx, name), "inputs": _inputs_or_none(ctx.workdir, name), "code": code_fingerprint(ctx.root)}
+    if name == "publish":
+        parts["run_id"] = ctx.run_id   # the storage URI it records names the run
+    return sha256_json(parts)
+
+
+def _inputs_or_none(workdir: Path, name: str) -> Optional[dict]:
+    if any(not (workdir / up / MANIFEST).is_file() for up in READS[name]):
+        return None
+    return input_hashes(workdir, name)
+
+
+def outputs_intact(workdir: Path, name: str) -> bool:
+    manifest = workdir / name / MANIFEST
+    return manifest.is_file() and read_json(manifest)["outputs"] == file_hashes(workdir, name)
+
+
+def code_fingerprint(root: Path) -> str:
+    """The step code and the model card template: a change to either invalidates the cache."""
+    from .steps.publish import TEMPLATE, template_dirs
+
+    digest = hashlib.sha256()
+    for path in sorted((Path(__file__).parent / "steps").glob("*.py")):
+        digest.update(path.read_bytes())
+    for folder in template_dirs(root)[:1]:
+        digest.update((folder / TEMPLATE).read_bytes())
+    return digest.hexdigest()
+
+
+def _load_cache(output: Path) -> dict:
+    try:
+        return json.loads((output / CACHE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _line(result: StepResult) -> str:
+    timing = f"{result.seconds:7.2f}s" if result.status in ("ran", "cached", "failed") else " " * 8
+    detail = f"  ({result.detail})" if result.detail and result.status in ("skipped", "cached") else ""
+    return f"  {result.name:<12} {result.status:<8} {timing}{detail}"
+
+
+# ---- the summary ---------------------------------------------------------------------------
+
+def summarize(outcome: RunOutcome, pipeline, environment) -> dict:
+    work = outcome.output / "work"
+    summary = {
+        "run_id": outcome.run_id,
+        "pipeline": pipeline.metadata.name,
+        "environment": environment.metadata.name,
+        "status": "failed" if outcome.failed else "succeeded",
+        "error": outcome.error,
+        "steps": {r.name: {"status": r.status, "seconds": round(r.seconds, 2), **({"detail": r.detail} if r.detail else {})}
+                  for r in outcome.results},
+    }
+    summary.update(_evaluation(work))
+    summary["gate"] = _read(work / "gate" / "gate.json")
+    summary["model"] = _model(work)
+    summary["data"] = _read(work / "ingest" / "window.json")
+    outcome.summary = summary
+    text = json.dumps(_clean(summary), indent=2, ensure_ascii=False) + "\n"   # DAG order kept
+    (outcome.output / "summary.json").write_text(text, encoding="utf-8")
+    return summary
+
+
+def _read(path: Path) -> Optional[dict]:
+    return read_json(path) if path.is_file() else None
+
+
+def _evaluation(work: Path) -> dict:
+    report = _read(work / "evaluate" / "metrics.json")
+    if report is None:
+        return {"metrics": None, "baselines": None, "folds": None}
+    return {"metrics": report["metrics"], "baselines": report["baselines"], "best_baseline": report["best_baseline"],
+            "significance": report["significance"], "folds": report["folds"]}
+
+
+def _model(work: Path) -> Optional[dict]:
+    if not (work / "train" / "model.pt").is_file():
+        return None
+    published = _read(work / "publish" / "publish.json")
+    return {
+        "path": str((work / "train" / "model.pt").resolve()),
+        "format": "torchscript",
+        "published": None if published is None else {
+            "path": str((work / published["model_path"]).resolve()), "format": published["format"],
+            "runtime": published["runtime"], "seldon_requirements": published["seldon_requirements"],
+            "storage_uri": published["storage_uri"]},
+    }
+
+
+def _clean(value):
+    from .steps.context import clean
+
+    return clean(value)

@@ -1,0 +1,59 @@
+"""`maestro step NAME`: run one built-in step, as the workflow pods do.
+
+In: `--spec spec.json --workdir DIR --run-id ID [--start YYYY-MM-DD] [--end YYYY-MM-DD]` (start/end
+for ingest only; an empty string means "use the spec"). Out: the step's folder under the work dir;
+exit 0 on success (also when the gate refuses: Argo reads gate/passed), 1 when the step fails, with
+its message on stderr and no traceback unless --debug. Imports neither torch nor pandas itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from .registry import ORDER
+
+
+def _date(ctx, param, value: str):
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD") from None
+
+
+@click.command("step", help="Run one built-in pipeline step (what the workflow pods run).")
+@click.argument("name", type=click.Choice(ORDER))
+@click.option("--spec", "spec_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="spec.json: the effective pipeline and its environment.")
+@click.option("--workdir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder holding one sub-folder per step.")
+@click.option("--run-id", required=True, help="Identifier of this run (the workflow's name).")
+@click.option("--start", default="", callback=_date, help="ingest only: first day; empty: the spec's.")
+@click.option("--end", default="", callback=_date, help="ingest only: last day; empty: the spec's.")
+@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+def step_command(name, spec_path, workdir, run_id, start, end, debug):
+    if name != "ingest" and (start or end):
+        raise click.UsageError("--start and --end apply to the ingest step only")
+    from .context import StepContext, StepError, load_spec
+    from .registry import step_function
+
+    try:
+        pipeline, environment = load_spec(spec_path)
+        ctx = StepContext(pipeline, environment, workdir, run_id, start, end)
+        step_function(name)(ctx)
+    except StepError as exc:
+        click.echo(f"maestro step {name}: error: {exc}", err=True)
+        sys.exit(1)
+    except Exception as exc:  # a bug or a broken spec.json: one line, the traceback only on request
+        click.echo(f"maestro step {name}: internal error: {type(exc).__name__}: {exc}"
+                   + ("\n" + traceback.format_exc() if debug else " (rerun with --debug for the traceback)"), err=True)
+        sys.exit(1)
+    if name == "gate":
+        passed = (workdir / "gate" / "passed").read_text(encoding="utf-8")
+        click.echo(f"gate: {'passed' if passed == 'true' else 'refused'}")

@@ -1,0 +1,142 @@
+"""Step `evaluate`: walk-forward evaluation of the model against naive baselines on the same folds.
+
+In: `features/` (the table), `train/model.json` (for the record) and `spec.evaluation`, `spec.model`,
+`spec.training`, `spec.target`. Each fold trains a fresh model exactly as `train` does, on its
+training dates only, and scores the next test block. Out: `evaluate/metrics.json` (overall and
+per-fold scores of the model and of the baselines, and the one-sided test of the model's hit rate
+against the best baseline's) and `evaluate/predictions.csv` (every scored row).
+
+The trading simulation is long/flat: hold the stock for the next bar when a rise is predicted,
+otherwise stay in cash; every change of position pays `transaction_cost_bps`. Baselines:
+`majority` (the training block's more frequent direction, always), `previous_bar` (the latest bar's
+direction continues) and `buy_and_hold` (always long).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import metrics as m
+from .context import StepContext, read_json, write_json, write_manifest
+
+BASELINES = ("majority", "previous_bar", "buy_and_hold")
+STRATEGY = ("long for the next bar when a rise is predicted, otherwise in cash (no shorting); "
+            "each change of position pays the transaction cost; tickers are equally weighted")
+TEST = ("exact one-sided McNemar test on the rows where exactly one of the model and the best baseline "
+        "is right: p = P(X >= model-only hits), X ~ Binomial(discordant rows, 1/2)")
+
+
+@dataclass
+class Block:
+    """One fold's test rows, with each caller's up/down calls and the model's raw outputs."""
+
+    fold: dict
+    samples: object           # learning.Samples of the test rows
+    score: np.ndarray         # P(up) or predicted return
+    calls: dict               # caller name -> bool array (True = predicted rise)
+    returns: dict             # caller name -> per-date portfolio returns
+
+
+def run(ctx: StepContext) -> None:
+    from .features import read_table
+    from .learning import make_samples
+    from .splits import walk_forward
+
+    table, meta = read_table(ctx.upstream("features"))
+    samples = make_samples(table, meta["columns"], ctx.spec.model.sequence_length)
+    dates = np.unique(samples.dates)
+    ev = ctx.spec.evaluation
+    folds = walk_forward(len(dates), ev.folds, ev.test_size, ev.gap, ctx.spec.target.horizon)
+    blocks = [evaluate_fold(fold, samples, dates, ctx.spec) for fold in folds]
+    out = ctx.fresh("evaluate")
+    final = read_json(ctx.upstream("train") / "model.json")["training"]
+    write_json(out / "metrics.json", report(blocks, ctx.spec, final))
+    write_predictions(blocks, out / "predictions.csv")
+    write_manifest(ctx, "evaluate")
+
+
+def evaluate_fold(fold, samples, dates, spec) -> Block:
+    from .learning import fit, predict
+
+    train = samples.take(np.flatnonzero(np.isin(samples.dates, dates[fold.train])))
+    test = samples.take(np.flatnonzero(np.isin(samples.dates, dates[fold.test])))
+    result = fit(train, spec, spec.training.seed)
+    score = predict(result.model, test.x)
+    calls = {"model": score > (0.5 if spec.target.kind == "direction" else 0.0), **baseline_calls(train, test)}
+    cost = spec.evaluation.transaction_cost_bps
+    returns = {name: m.portfolio(m.strategy_returns(up, test.next_return, test.tickers, cost), test.dates)
+               for name, up in calls.items()}
+    info = {"fold": fold.number, "embargo": fold.dropped, "best_epoch": result.best_epoch,
+            "train": _span(train), "test": _span(test)}
+    return Block(info, test, score, calls, returns)
+
+
+def baseline_calls(train, test) -> dict:
+    rises = np.mean(train.fwd_return > 0) >= 0.5
+    return {
+        "majority": np.full(len(test), rises),
+        "previous_bar": test.prev_return > 0,
+        "buy_and_hold": np.ones(len(test), dtype=bool),
+    }
+
+
+def _span(s) -> dict:
+    return {"first": str(s.dates.min())[:10], "last": str(s.dates.max())[:10], "rows": len(s)}
+
+
+def scores_of(blocks: list[Block], name: str, spec) -> dict:
+    """The scores of one caller over the given blocks, pooled."""
+    actual = np.concatenate([b.samples.fwd_return for b in blocks]) > 0
+    up = np.concatenate([b.calls[name] for b in blocks])
+    returns = np.concatenate([b.returns[name] for b in blocks])
+    hits = up == actual
+    ppy = m.PERIODS_PER_YEAR[spec.data.interval]
+    scores = {"accuracy": m.accuracy(hits), "rows": int(len(hits)), "sharpe": m.sharpe(returns, ppy),
+              "max_drawdown": m.max_drawdown(returns), "total_return": m.total_return(returns)}
+    if spec.target.kind == "direction":
+        scores["balanced_accuracy"] = m.balanced_accuracy(actual, up)
+    if name == "model":
+        scores.update(model_scores(blocks, actual, spec.target.kind))
+    return scores
+
+
+def model_scores(blocks: list[Block], actual: np.ndarray, kind: str) -> dict:
+    predicted = np.concatenate([b.score for b in blocks])
+    if kind == "direction":
+        return {"auc": m.auc(actual, predicted)}
+    truth = np.concatenate([b.samples.y for b in blocks]).astype(float)
+    up = np.concatenate([b.calls["model"] for b in blocks])
+    return {"rmse": m.rmse(truth, predicted), "mae": m.mae(truth, predicted),
+            "directional_accuracy": m.accuracy(up == actual)}
+
+
+def significance(blocks: list[Block], baselines: dict) -> dict:
+    best = max(BASELINES, key=lambda name: (baselines[name]["accuracy"], -BASELINES.index(name)))
+    actual = np.concatenate([b.samples.fwd_return for b in blocks]) > 0
+    hits = {name: np.concatenate([b.calls[name] for b in blocks]) == actual for name in ("model", best)}
+    return {"against": best, "method": TEST, **m.mcnemar_one_sided(hits["model"], hits[best])}
+
+
+def report(blocks: list[Block], spec, final: dict) -> dict:
+    baselines = {name: scores_of(blocks, name, spec) for name in BASELINES}
+    test = significance(blocks, baselines)
+    overall = {**scores_of(blocks, "model", spec), "p_value": test["p_value"]}
+    folds = [{**b.fold, "metrics": scores_of([b], "model", spec),
+              "baselines": {name: scores_of([b], name, spec) for name in BASELINES}} for b in blocks]
+    return {"target": spec.target.model_dump(mode="json"), "interval": spec.data.interval,
+            "transaction_cost_bps": spec.evaluation.transaction_cost_bps, "strategy": STRATEGY,
+            "metrics": overall, "baselines": baselines, "best_baseline": test["against"],
+            "significance": test, "folds": folds, "final_model": {"samples": final["samples"],
+                                                                  "best_epoch": final["best_epoch"]}}
+
+
+def write_predictions(blocks: list[Block], path) -> None:
+    import pandas as pd
+
+    frames = [pd.DataFrame({"Date": [str(d)[:10] for d in b.samples.dates], "Ticker": b.samples.tickers,
+                            "fold": b.fold["fold"], "target": b.samples.y, "fwd_return": b.samples.fwd_return,
+                            "score": b.score, **{f"{k}_up": v.astype(int) for k, v in b.calls.items()}})
+              for b in blocks]
+    pd.concat(frames).to_csv(path, index=False, float_format="%.10g", lineterminator="\n")

@@ -1,0 +1,86 @@
+"""`maestro run PIPELINE`: the pipeline's DAG on this machine, with the pods' step code.
+
+In: a pipeline name, `--root`, `--env` (default dev), `--output-dir` (default
+`<root>/runs/<pipeline>-<env>/`), `--no-cache`, `--debug`. Out: progress with per-step timings on
+stderr, the gate's verdict on stdout, `summary.json` in the output dir; exit 0 when the run
+completes (whatever the gate said), 1 when a step fails or the specs are invalid, 2 on a usage
+error. Light to import: the steps (and torch, pandas) load only when a run starts.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+
+@click.command("run", help="Run a pipeline locally, end to end, in one environment.")
+@click.argument("pipeline")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Project folder with pipelines/ and environments/ (default: found from here).")
+@click.option("--env", "env_name", default="dev", show_default=True, help="Environment whose overrides apply.")
+@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where work/ and summary.json go (default: <root>/runs/<pipeline>-<env>/).")
+@click.option("--no-cache", is_flag=True, help="Run every step even when its inputs are unchanged.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+def run_command(pipeline, root, env_name, output_dir, no_cache, debug):
+    try:
+        code = _run(pipeline, root, env_name, output_dir, no_cache, debug)
+    except Exception as exc:  # the one funnel: spec problems, usage problems, bugs
+        code = _report(exc, debug)
+    sys.exit(code)
+
+
+def _run(pipeline, root, env_name, output_dir, no_cache, debug) -> int:
+    from ..local import execute, summarize
+
+    root, effective = _effective(pipeline, root, env_name)
+    output = output_dir or root / "runs" / f"{pipeline}-{env_name}"
+    click.echo(f"maestro run {pipeline} --env {env_name} -> {output}", err=True)
+    outcome = execute(effective.pipeline, effective.environment, output, root, use_cache=not no_cache,
+                      echo=lambda line: click.echo(line, err=True), debug=debug)
+    summary = summarize(outcome, effective.pipeline, effective.environment)
+    if outcome.failed:
+        click.echo(f"error: {outcome.error}", err=True)
+        return 1
+    _verdict(summary, output)
+    return 0
+
+
+def _effective(pipeline: str, root, env_name: str):
+    from ..errors import UsageError, did_you_mean, one_of
+    from ..project import find_root, load_project
+
+    root = (root or find_root(Path.cwd())).resolve()
+    project = load_project(root, only_envs=[env_name])
+    if (pipeline, env_name) not in project.effective:
+        hint = did_you_mean(pipeline, project.pipelines) or one_of(project.pipelines)
+        raise UsageError(f"no pipeline named '{pipeline}' in {root / 'pipelines'} ({hint})")
+    return root, project.effective[(pipeline, env_name)]
+
+
+def _verdict(summary: dict, output: Path) -> None:
+    gate = summary["gate"]
+    click.echo(f"gate {'PASSED' if gate['passed'] else 'REFUSED'}:")
+    for reason in gate["reasons"]:
+        click.echo(f"  - {reason}")
+    published = (summary["model"] or {}).get("published")
+    click.echo(f"model published at {published['path']}" if published else "model not published")
+    click.echo(f"summary: {output / 'summary.json'}")
+
+
+def _report(exc: Exception, debug: bool) -> int:
+    from ..errors import MaestroError, UsageError
+
+    if isinstance(exc, MaestroError):
+        for diagnostic in exc.diagnostics:
+            click.echo(diagnostic.format(), err=True)
+        return 1
+    if isinstance(exc, UsageError):
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    click.echo(f"internal error: {type(exc).__name__}: {exc}"
+               + ("\n" + traceback.format_exc() if debug else " (rerun with --debug for the traceback)"), err=True)
+    return 1

@@ -1,0 +1,90 @@
+"""Emit the artifact store wiring of a namespace: Argo's artifact repository and the credentials.
+
+In: the environment's `artifacts` settings and one namespace. Out: the `artifact-repositories`
+ConfigMap (Argo's convention) and, when `artifacts.external_secret` is set, two ExternalSecrets from
+the same store key: the S3 Secret (`accessKey`/`secretKey`) for Argo, and the rclone-format Secret
+that Seldon's agents read through `Model.spec.secretName`. A Secret with values is never emitted.
+"""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from .. import names
+from ..spec.environment import Artifacts
+from .k8s import NamespacePlan, metadata, resource
+
+ESO_API = "external-secrets.io/v1"
+RCLONE_REMOTE = "s3"          # must equal the scheme of Model.spec.storageUri (s3://...)
+ARTIFACT_KEY_FORMAT = "artifacts/{{workflow.namespace}}/{{workflow.name}}/{{pod.name}}"
+REFRESH = "1h"
+
+
+def artifact_repositories(ns: NamespacePlan, artifacts: Artifacts) -> dict:
+    meta = metadata("ConfigMap", names.ARTIFACT_REPOSITORIES, ns.labels, ns.name,
+                    {"workflows.argoproj.io/default-artifact-repository": names.ARTIFACT_REPOSITORY_KEY})
+    text = yaml.safe_dump({"s3": _s3_repository(artifacts)}, sort_keys=True, default_flow_style=False)
+    return resource("v1", "ConfigMap", meta, data={names.ARTIFACT_REPOSITORY_KEY: text})
+
+
+def _s3_repository(a: Artifacts) -> dict:
+    return {
+        "bucket": a.bucket, "endpoint": a.endpoint, "region": a.region, "insecure": a.insecure,
+        # Models live under models/ (the publish step); keep workflow artifacts apart from them.
+        "keyFormat": ARTIFACT_KEY_FORMAT,
+        "accessKeySecret": {"name": a.credentials_secret, "key": "accessKey"},
+        "secretKeySecret": {"name": a.credentials_secret, "key": "secretKey"},
+    }
+
+
+def external_secrets(ns: NamespacePlan, artifacts: Artifacts) -> list[dict]:
+    if artifacts.external_secret is None:
+        return []
+    return [_s3_credentials(ns, artifacts), _rclone_credentials(ns, artifacts)]
+
+
+def _s3_credentials(ns: NamespacePlan, a: Artifacts) -> dict:
+    target = {"name": a.credentials_secret, "creationPolicy": "Owner"}
+    return _external_secret(ns, a, a.credentials_secret, target)
+
+
+def _rclone_credentials(ns: NamespacePlan, a: Artifacts) -> dict:
+    name = names.seldon_storage_secret(a.credentials_secret)
+    # Seldon wants exactly one data key holding the whole rclone config, so only the template's
+    # key is kept; toJson escapes whatever characters the keys contain.
+    template = {"engineVersion": "v2", "type": "Opaque", "data": {RCLONE_REMOTE: rclone_template(a)}}
+    target = {"name": name, "creationPolicy": "Owner", "template": template}
+    return _external_secret(ns, a, name, target)
+
+
+def _external_secret(ns: NamespacePlan, a: Artifacts, name: str, target: dict) -> dict:
+    ref = a.external_secret
+    data = [{"secretKey": key, "remoteRef": {"key": ref.key, "property": key}}
+            for key in ("accessKey", "secretKey")]
+    spec = {"refreshInterval": REFRESH, "secretStoreRef": {"name": ref.store, "kind": ref.store_kind},
+            "target": target, "data": data}
+    return resource(ESO_API, "ExternalSecret", metadata("ExternalSecret", name, ns.labels, ns.name), spec=spec)
+
+
+def rclone_parameters(a: Artifacts) -> dict:
+    """The rclone `s3` remote for the artifact store, without the two keys."""
+    scheme = "http" if a.insecure else "https"
+    aws = a.endpoint.split(":")[0].endswith("amazonaws.com")
+    return {"provider": "AWS" if aws else "Other", "env_auth": "false",
+            "endpoint": f"{scheme}://{a.endpoint}", "region": a.region}
+
+
+def rclone_config(a: Artifacts, access_key: str, secret_key: str) -> str:
+    """The rclone config as Seldon parses it (JSON first, then YAML): one remote named `s3`."""
+    params = {**rclone_parameters(a), "access_key_id": access_key, "secret_access_key": secret_key}
+    return json.dumps({"name": RCLONE_REMOTE, "type": "s3", "parameters": params}, sort_keys=True)
+
+
+def rclone_template(a: Artifacts) -> str:
+    """`rclone_config` with External Secrets template expressions in place of the keys."""
+    marker_a, marker_s = "@@ACCESS@@", "@@SECRET@@"
+    text = rclone_config(a, marker_a, marker_s)
+    return (text.replace(f'"{marker_a}"', "{{ .accessKey | toJson }}")
+                .replace(f'"{marker_s}"', "{{ .secretKey | toJson }}"))

@@ -1,0 +1,140 @@
+"""Stage 6, output: Results as text, JSON, JUnit XML or TAP, and a summary.
+
+In: sorted `Result`s, and whether to add a summary / list every document.
+Out: one string per format, deterministic for the same results:
+* text: one line per finding of failed documents (`file:line: Kind name is invalid: path: message`);
+  `verbose` adds a line per valid or skipped document; `summary` adds kubeconform's summary line.
+* json: `{"resources": [...], "summary": {...}}` with every document.
+* junit: one testsuite per file, one testcase per document (failure/error/skipped).
+* tap: TAP version 13, one test point per document, findings as YAML diagnostics.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Sequence
+from xml.sax.saxutils import escape, quoteattr
+
+from .model import ERROR, INVALID, SKIPPED, VALID, Result
+
+FORMATS = ("text", "json", "junit", "tap")
+
+
+def render(results: Sequence[Result], output: str, summary: bool = False, verbose: bool = False) -> str:
+    renderers = {"text": render_text, "json": render_json, "junit": render_junit, "tap": render_tap}
+    return renderers[output](results, summary, verbose)
+
+
+def counts(results: Sequence[Result]) -> dict[str, int]:
+    found = Counter(r.status for r in results)
+    return {"valid": found[VALID], "invalid": found[INVALID], "errors": found[ERROR], "skipped": found[SKIPPED]}
+
+
+def summary_line(results: Sequence[Result]) -> str:
+    c, files = counts(results), len({r.source for r in results})
+    resources = f"{len(results)} resource{'s' if len(results) != 1 else ''}"
+    return (f"Summary: {resources} found in {files} file{'s' if files != 1 else ''} - Valid: {c['valid']}, "
+            f"Invalid: {c['invalid']}, Errors: {c['errors']}, Skipped: {c['skipped']}")
+
+
+def describe(result: Result) -> str:
+    """`Kind name` (or what is known of it) for messages."""
+    return " ".join(part for part in (result.kind or "document", result.name) if part)
+
+
+def _where(result: Result, line: int = 0) -> str:
+    return f"{result.source}:{line or result.line}" if (line or result.line) else result.source
+
+
+def render_text(results: Sequence[Result], summary: bool, verbose: bool) -> str:
+    lines: list[str] = []
+    for result in results:
+        if result.failed:
+            verb = "is invalid" if result.status == INVALID else "failed validation"
+            lines.extend(f"{_where(result, f.line)}: {describe(result)} {verb}: {f.path}: {f.message}" for f in result.errors)
+        elif verbose:
+            lines.append(f"{_where(result)}: {describe(result)} is {result.status}")
+    if summary:
+        lines.append(summary_line(results))
+    return "".join(line + "\n" for line in lines)
+
+
+def _as_dict(result: Result) -> dict:
+    return {
+        "filename": result.source,
+        "index": result.index,
+        "line": result.line,
+        "apiVersion": result.api_version,
+        "kind": result.kind,
+        "name": result.name,
+        "namespace": result.namespace,
+        "status": result.status,
+        "errors": [{"path": f.path, "message": f.message, "line": f.line} for f in result.errors],
+    }
+
+
+def render_json(results: Sequence[Result], summary: bool, verbose: bool) -> str:
+    document = {"resources": [_as_dict(r) for r in results], "summary": counts(results)}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _case_name(result: Result) -> str:
+    return f"{describe(result)} (document {result.index}, line {result.line})"
+
+
+def _failure_text(result: Result) -> str:
+    return "\n".join(f"{f.path}: {f.message}" for f in result.errors)
+
+
+def _testcase(result: Result) -> str:
+    head = f"    <testcase name={quoteattr(_case_name(result))} classname={quoteattr(result.source)}"
+    if result.status == VALID:
+        return head + "/>"
+    if result.status == SKIPPED:
+        return head + ">\n      <skipped/>\n    </testcase>"
+    tag = "failure" if result.status == INVALID else "error"
+    first = result.errors[0].message if result.errors else result.status
+    body = f"      <{tag} message={quoteattr(first)} type={quoteattr(result.status)}>{escape(_failure_text(result))}</{tag}>"
+    return f"{head}>\n{body}\n    </testcase>"
+
+
+def _testsuite(source: str, group: list[Result]) -> str:
+    c = counts(group)
+    attrs = (f"name={quoteattr(source)} tests=\"{len(group)}\" failures=\"{c['invalid']}\" "
+             f"errors=\"{c['errors']}\" skipped=\"{c['skipped']}\"")
+    cases = "\n".join(_testcase(r) for r in group)
+    return f"  <testsuite {attrs}>\n{cases}\n  </testsuite>"
+
+
+def render_junit(results: Sequence[Result], summary: bool, verbose: bool) -> str:
+    by_source: dict[str, list[Result]] = {}
+    for result in results:
+        by_source.setdefault(result.source, []).append(result)
+    c = counts(results)
+    attrs = (f"name=\"maestro validate\" tests=\"{len(results)}\" failures=\"{c['invalid']}\" "
+             f"errors=\"{c['errors']}\" skipped=\"{c['skipped']}\"")
+    suites = "".join(_testsuite(source, group) + "\n" for source, group in by_source.items())
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites {attrs}>\n{suites}</testsuites>\n'
+
+
+def _tap_point(number: int, result: Result) -> list[str]:
+    title = f"{result.source} - {describe(result)}".replace("#", "\\#")
+    if result.status == SKIPPED:
+        return [f"ok {number} - {title} # SKIP"]
+    if not result.failed:
+        return [f"ok {number} - {title}"]
+    diagnostics = ["  ---", f"  status: {result.status}", f"  line: {result.line}", "  errors:"]
+    for finding in result.errors:
+        diagnostics.append(f"    - path: {json.dumps(finding.path, ensure_ascii=False)}")
+        diagnostics.append(f"      message: {json.dumps(finding.message, ensure_ascii=False)}")
+    return [f"not ok {number} - {title}"] + diagnostics + ["  ..."]
+
+
+def render_tap(results: Sequence[Result], summary: bool, verbose: bool) -> str:
+    lines = ["TAP version 13", f"1..{len(results)}"]
+    for number, result in enumerate(results, start=1):
+        lines.extend(_tap_point(number, result))
+    if summary:
+        lines.append("# " + summary_line(results))
+    return "\n".join(lines) + "\n"

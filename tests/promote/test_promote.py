@@ -1,0 +1,113 @@
+"""`maestro promote` on a temporary git repository: minimal diffs, refusals, the full loop."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+def _run(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "maestro", *args], cwd=root, capture_output=True, text=True)
+
+
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    for folder in ("pipelines", "environments"):
+        shutil.copytree(REPO / folder, root / folder)
+    _git(root, "init", "-q", "-b", "main")
+    assert _run(root, "compile").returncode == 0
+    _git(root, "add", "-A")
+    _git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "seed")
+    return root
+
+
+def _changed_lines(root: Path, path: str) -> list[str]:
+    diff = _git(root, "diff", "-U0", "--", path)
+    return [line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
+def test_comments_survive_and_the_diff_is_minimal(repo: Path) -> None:
+    result = _run(repo, "promote", "aapl-direction", "--version", "v5", "--run", "aapl-direction-5e6f7a",
+                  "--as", "candidate", "--weight", "15")
+    assert result.returncode == 0, result.stderr
+    text = (repo / "pipelines/aapl-direction.yaml").read_text()
+    assert "# Next-day direction of AAPL with an LSTM" in text
+    assert "versions:                     # maintained by `maestro promote`" in text
+    assert _changed_lines(repo, "pipelines/aapl-direction.yaml") == [
+        "+      - {name: v5, run: aapl-direction-5e6f7a}",
+        "-      candidate: v4", "-      candidate_weight: 20", "+      candidate: v5", "+      candidate_weight: 15",
+    ]
+    assert "serving.experiment.candidate v4 → v5" in result.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    pytest.param(["--version", "v5", "--run", "r-1", "--as", "candidate", "--weight", "40"],
+                 "pipelines/aapl-direction.yaml:72:25: error: spec.serving.experiment.candidate_weight: 40 exceeds "
+                 "prod's policy.max_candidate_weight 25", id="weight-over-policy"),
+    pytest.param(["--version", "v9", "--as", "default"],
+                 "error: spec.serving.versions: version 'v9' is not among serving.versions", id="unknown-version"),
+    pytest.param(["--version", "v4", "--run", "other-run", "--as", "candidate"],
+                 "error: spec.serving.versions: version 'v4' already points at run", id="run-mismatch"),
+    pytest.param(["--version", "v3", "--as", "candidate"], "'v3' is already the default", id="candidate-is-default"),
+])
+def test_a_refused_edit_leaves_the_file_byte_identical(repo: Path, args: list[str], message: str) -> None:
+    spec = repo / "pipelines/aapl-direction.yaml"
+    before = spec.read_bytes()
+    result = _run(repo, "promote", "aapl-direction", *args)
+    assert result.returncode == 1, result.stderr
+    assert message in result.stderr
+    assert spec.read_bytes() == before
+    assert not [p for p in spec.parent.iterdir() if p.name.startswith(".")]
+
+
+def _experiments(root: Path, env: str) -> list[dict]:
+    folder = root / "gitops" / env / "quant-research-prod".replace("prod", env)
+    bodies = [yaml.safe_load(p.read_text()) for p in sorted(folder.glob("experiment-*.yaml"))]
+    return [b for b in bodies if b["metadata"]["labels"]["maestro.dev/pipeline"] == "aapl-direction"]
+
+
+def test_candidate_then_default_then_next_candidate(repo: Path) -> None:
+    steps = [
+        (["--version", "v5", "--run", "aapl-direction-aa11bb", "--as", "candidate", "--weight", "10"],
+         [("aapl-direction-v3", 90), ("aapl-direction-v5", 10)]),
+        (["--version", "v5", "--as", "default"], None),
+        (["--version", "v6", "--run", "aapl-direction-cc22dd", "--as", "candidate", "--weight", "25"],
+         [("aapl-direction-v5", 75), ("aapl-direction-v6", 25)]),
+    ]
+    for args, candidates in steps:
+        assert _run(repo, "promote", "aapl-direction", *args).returncode == 0
+        assert _run(repo, "compile").returncode == 0
+        experiments = _experiments(repo, "prod")
+        if candidates is None:
+            assert experiments == []
+            continue
+        (experiment,) = experiments
+        assert experiment["spec"]["default"] == candidates[0][0]
+        assert [(c["name"], c["weight"]) for c in experiment["spec"]["candidates"]] == candidates
+        assert _run(repo, "compile", "--check").returncode == 0
+
+
+def test_markdown_diff_snapshot(repo: Path) -> None:
+    spec = repo / "pipelines/msft-momentum.yaml"
+    spec.write_text(spec.read_text().replace("candidate_weight: 15", "candidate_weight: 10"))
+    result = _run(repo, "diff", "--env", "prod", "--format", "markdown")
+    assert result.returncode == 0, result.stderr
+    snapshot = SNAPSHOTS / "msft-weight-change.md"
+    if os.environ.get("MAESTRO_REGEN_GOLDEN") == "1" and os.environ.get("CI") != "true":
+        snapshot.parent.mkdir(exist_ok=True)
+        snapshot.write_text(result.stdout)
+    assert result.stdout == snapshot.read_text(), "regenerate with MAESTRO_REGEN_GOLDEN=1 if the change is intended"

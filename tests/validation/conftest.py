@@ -1,0 +1,58 @@
+"""Shared helpers for the `maestro validate` tests: paths, fixtures, and runners."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from maestro.validation import Document, Result, load_documents, validate_documents
+from maestro.validation.command import validate_command
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared"
+SCHEMAS = SHARED / "schemas"
+CORPUS = SHARED / "corpora" / "argo-workflows-examples"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+needs_schemas = pytest.mark.skipif(
+    not (SCHEMAS / "crds").is_dir(), reason=f"shared schemas not found at {SCHEMAS} (clone shared/ beside the repo)"
+)
+
+
+@pytest.fixture
+def schemas() -> str:
+    if not (SCHEMAS / "crds").is_dir():
+        pytest.skip(f"shared schemas not found at {SCHEMAS} (clone shared/ beside the repo)")
+    return str(SCHEMAS)
+
+
+def fixture_bodies(name: str) -> list[dict]:
+    """The documents of tests/validation/fixtures/NAME as plain dicts."""
+    return [d for d in yaml.safe_load_all((FIXTURES / name).read_text()) if d]
+
+
+def documents(bodies: list[dict], source: str = "mem.yaml") -> list[Document]:
+    return [Document(source, i, 0, copy.deepcopy(body)) for i, body in enumerate(bodies)]
+
+
+def validate_bodies(bodies: list[dict], **options) -> list[Result]:
+    options.setdefault("schema_locations", [str(SCHEMAS)])
+    return validate_documents(documents(bodies), **options)
+
+
+def validate_text(text: str, source: str = "-", **options) -> list[Result]:
+    import io
+
+    options.setdefault("schema_locations", [str(SCHEMAS)])
+    return validate_documents(load_documents(["-"], stdin=io.StringIO(text)), **options)
+
+
+def run_cli(*args: str, input: str | None = None, env: dict | None = None):
+    """`maestro validate ARGS` in-process; returns click's Result (exit_code, stdout, stderr)."""
+    runner = CliRunner()
+    environment = {"MAESTRO_SCHEMA_LOCATION": None, **(env or {})}  # CI sets it; tests choose their own
+    return runner.invoke(validate_command, list(args), input=input, env=environment, catch_exceptions=False)

@@ -27,7 +27,8 @@ class Diagnostic:
         where = f"{self.file}:{self.line}:{self.col}" if self.line else self.file
         subject = f"{self.path}: " if self.path else ""
         hint = f" ({self.hint})" if self.hint else ""
-        return f"{where}: {self.severity}: {subject}{self.message}{hint}"
+        line = f"{where}: {self.severity}: {subject}{self.message}{hint}"
+        return line.replace("\r", "\\r").replace("\n", "\\n")  # one diagnostic, one line, even for odd values
 
 
 class MaestroError(Exception):

@@ -2,8 +2,9 @@
 
 In: located documents. Out: one located effective document whose every value still knows the file,
 line and column that supplied it. Mappings merge key by key, lists and scalars replace, and an
-explicit `null` removes the key (its position is kept, so a now-missing required field is reported
-at the `null` that removed it).
+explicit `null` replaces whatever lower layers supplied. The models then read a null as "the
+default" (the key is removed), or as "none" where a field accepts it (`schedule`, `evaluation.gate`).
+The null's position is kept, so a now-missing required field is reported at the `null` that removed it.
 """
 
 from __future__ import annotations
@@ -47,20 +48,8 @@ def deep_merge(base: Located, over: Located) -> Located:
 
 def merge_values(base: Any, over: Any) -> Any:
     if not (isinstance(base, dict) and isinstance(over, dict)):
-        return _without_nulls(over)
-    merged = dict(base)
-    for key, value in over.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = merge_values(base.get(key), value)
-    return merged
-
-
-def _without_nulls(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
-    return value
+        return over
+    return {**base, **{key: merge_values(base.get(key), value) for key, value in over.items()}}
 
 
 def _copy_set(data: Any, path: NodePath, value: Any) -> Any:

@@ -101,6 +101,7 @@ def _add_environment(project: Project, doc: Located, diagnostics: list[Diagnosti
     if env is None:
         return
     _check_stem(doc, env.metadata.name, diagnostics)
+    _check_unique(project, "environment", env.metadata.name, doc, diagnostics)
     for finding in image_findings(env, env.spec.image):
         diagnostics.append(_located(doc, ("spec", "image"), finding.message, _policy_hint(doc, finding.rule)))
     project.environments[env.metadata.name] = env
@@ -113,6 +114,7 @@ def _add_pipeline(project: Project, doc: Located, diagnostics: list[Diagnostic])
     if pipeline is None:
         return
     _check_stem(doc, pipeline.metadata.name, diagnostics)
+    _check_unique(project, "pipeline", pipeline.metadata.name, doc, diagnostics)
     diagnostics.extend(_located(doc, f.path, f.message, f.hint) for f in check_pipeline(pipeline))
     for env_name in pipeline.spec.overrides:
         if env_name not in project.environments:
@@ -157,6 +159,14 @@ def _check_stem(doc: Located, name: str, diagnostics: list[Diagnostic]) -> None:
     if stem != name:
         diagnostics.append(_located(doc, ("metadata", "name"), f"'{name}' differs from the file name '{stem}'",
                                     f"rename the file to {name}.yaml or set metadata.name: {stem}"))
+
+
+def _check_unique(project: Project, kind: str, name: str, doc: Located, diagnostics: list[Diagnostic]) -> None:
+    """Two files may share a stem (`a.yaml`, `a.yml`); the second would silently replace the first."""
+    first = project.files.get(f"{kind}/{name}")
+    if first is not None:
+        diagnostics.append(_located(doc, ("metadata", "name"), f"{kind} '{name}' is also defined in {first}",
+                                    "keep one of the two files"))
 
 
 def _policy_hint(env_doc: Located, rule: str) -> str:

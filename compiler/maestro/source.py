@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 from .errors import Diagnostic, MaestroError
 
-MAX_FILE_BYTES = 1024 * 1024
+MAX_FILE_BYTES = 256 * 1024  # a real spec is a few KiB; the parser reads ~100 KiB/s, so this bounds the wait
 MAX_NODES = 100_000  # after alias expansion: a real spec has a few hundred
 MAX_DEPTH = 64
 
@@ -61,8 +61,8 @@ def load_file(path: Path, display: str) -> list[Located]:
 
 def load_bytes(raw: bytes, display: str) -> list[Located]:
     if len(raw) > MAX_FILE_BYTES:
-        size = f"{len(raw) / 1024 / 1024:.1f} MiB"
-        raise _error(display, 1, 1, f"file is {size}; spec files are limited to 1 MiB")
+        raise _error(display, 1, 1, f"file is {-(-len(raw) // 1024)} KiB; spec files are limited to "
+                                    f"{MAX_FILE_BYTES // 1024} KiB")
     text = _decode(raw, display)
     return [_build(node, display) for node in _compose(text, display) if node is not None]
 
@@ -166,7 +166,7 @@ class _Builder:
 
     def _mapping(self, node: Any, path: NodePath, depth: int) -> dict:
         result: dict = {}
-        for key_node, value_node in _merged_pairs(node):
+        for key_node, value_node in self._merged_pairs(node, depth, set()):
             key = _scalar(key_node, self.doc.file) if type(key_node).__name__ == "ScalarNode" else None
             if not isinstance(key, (str, int)) or isinstance(key, bool):
                 pos = self._pos(key_node)
@@ -180,27 +180,39 @@ class _Builder:
             result[key] = self.build(value_node, path + (key,), depth + 1)
         return result
 
+    def _merged_pairs(self, node: Any, depth: int, seen: set[int]) -> Iterator[tuple[Any, Any]]:
+        """Mapping pairs with YAML merge keys (`<<: *base`) applied, explicit keys winning.
+        Each merged mapping counts toward the node bound and is merged once, so merge chains can
+        neither loop nor blow up."""
+        explicit = [(k, v) for k, v in node.value if k.tag != _MERGE]
+        names = {k.value for k, _ in explicit if type(k).__name__ == "ScalarNode"}
+        for key_node, value_node in node.value:
+            if key_node.tag != _MERGE:
+                continue
+            for k, v in self._merge_sources(value_node, depth, seen):
+                if isinstance(k.value, str) and k.value not in names:
+                    names.add(k.value)
+                    yield k, v
+        yield from explicit
+
+    def _merge_sources(self, value_node: Any, depth: int, seen: set[int]) -> Iterator[tuple[Any, Any]]:
+        sources = value_node.value if type(value_node).__name__ == "SequenceNode" else [value_node]
+        for source in sources:
+            self._guard(source, depth + 1)
+            if type(source).__name__ != "MappingNode":
+                pos = self._pos(source)
+                raise _error(pos.file, pos.line, pos.col,
+                             "'<<' merges mappings only; give it a mapping or a list of mappings")
+            if id(source) not in seen:
+                seen.add(id(source))
+                yield from self._merged_pairs(source, depth + 1, seen)
+
     def _pos(self, node: Any) -> Position:
         mark = node.start_mark
         return Position(self.doc.file, mark.line + 1, mark.column + 1)
 
 
-def _merged_pairs(node: Any) -> Iterator[tuple[Any, Any]]:
-    """Mapping pairs with YAML merge keys (`<<: *base`) applied, explicit keys winning."""
-    explicit = [(k, v) for k, v in node.value if k.tag != "tag:yaml.org,2002:merge"]
-    names = {k.value for k, _ in explicit if type(k).__name__ == "ScalarNode"}
-    for key_node, value_node in node.value:
-        if key_node.tag != "tag:yaml.org,2002:merge":
-            continue
-        sources = value_node.value if type(value_node).__name__ == "SequenceNode" else [value_node]
-        for source in sources:
-            for k, v in getattr(source, "value", []):
-                if isinstance(k.value, str) and k.value not in names:
-                    names.add(k.value)
-                    yield k, v
-    yield from explicit
-
-
+_MERGE = "tag:yaml.org,2002:merge"
 _BOOLS = {"true": True, "false": False}
 
 

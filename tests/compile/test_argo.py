@@ -11,7 +11,11 @@ from maestro.compile import build_tree
 
 def _objects(project: Path) -> dict[tuple[str, str, str], dict]:
     tree = build_tree(project)
-    return {(o.path.split("/")[0], o.body["kind"], o.body["metadata"]["name"]): o.body for o in tree.outputs}
+    return {(_env(o.path), o.body["kind"], o.body["metadata"]["name"]): o.body for o in tree.outputs}
+
+
+def _env(path: str) -> str:
+    return Path(path).stem if path.startswith("bootstrap/") else path.split("/")[0]
 
 
 def _templates(workflow: dict) -> dict[str, dict]:

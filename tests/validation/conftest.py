@@ -6,7 +6,6 @@ import copy
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
 from maestro.validation import Document, Result, load_documents, validate_documents
@@ -32,7 +31,7 @@ def schemas() -> str:
 
 def fixture_bodies(name: str) -> list[dict]:
     """The documents of tests/validation/fixtures/NAME as plain dicts."""
-    return [d for d in yaml.safe_load_all((FIXTURES / name).read_text()) if d]
+    return [copy.deepcopy(d.body) for d in load_documents([str(FIXTURES / name)]) if isinstance(d, Document)]
 
 
 def documents(bodies: list[dict], source: str = "mem.yaml") -> list[Document]:

@@ -7,12 +7,18 @@ local failed_reasons = {
   ScheduleFailed = true,        -- no Server matches the requirements or has the memory
   ModelTerminateFailed = true,
 }
+local function text_of(condition)
+  if condition.message ~= nil and condition.message ~= "" then
+    return condition.message
+  end
+  return condition.reason or ""
+end
 local hs = { status = "Progressing", message = "Waiting for Seldon to report Ready" }
 if obj.status == nil or obj.status.conditions == nil then
   return hs
 end
 for _, condition in ipairs(obj.status.conditions) do
-  local text = condition.message or condition.reason or ""
+  local text = text_of(condition)
   if condition.type == "Ready" and condition.status == "True" then
     hs.status = "Healthy"
     hs.message = text ~= "" and text or "Ready"
@@ -32,8 +38,8 @@ for _, condition in ipairs(obj.status.conditions) do
   end
 end
 for _, condition in ipairs(obj.status.conditions) do
-  if condition.type == "Ready" and (condition.message or condition.reason) then
-    hs.message = condition.message or condition.reason
+  if condition.type == "Ready" and text_of(condition) ~= "" then
+    hs.message = text_of(condition)
   end
 end
 return hs

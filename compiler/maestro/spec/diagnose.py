@@ -41,7 +41,8 @@ def _diagnostic(doc: Located, model: type[BaseModel], root: NodePath, err: dict,
         allowed = _fields_at(model, err["loc"][:-1])
         message, hint = f"unknown field '{loc[-1]}'", did_you_mean(loc[-1], allowed) or one_of(allowed)
     else:
-        pos = doc.at(path)
+        on_key = err["loc"][-1:] == ("[key]",)   # a mapping key failed its own validation
+        pos = doc.key_at(path) if on_key else doc.at(path)
         message, hint = _describe(err)
     return Diagnostic(pos.file, pos.line, pos.col, format_path(path), message, hint)
 

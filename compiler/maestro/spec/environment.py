@@ -7,7 +7,7 @@ from typing import Any, Literal, Optional
 from pydantic import Field
 
 from .pipeline import Strict
-from .types import Name, PositiveInt, Quantity
+from .types import Labels, Name, PositiveInt, Quantity, Selector
 
 
 class GitOps(Strict):
@@ -50,7 +50,7 @@ class Toleration(Strict):
 
 class Gpu(Strict):
     resource: str = "nvidia.com/gpu"
-    node_selector: dict[str, str] = Field(default_factory=dict)
+    node_selector: Selector = Field(default_factory=dict)
     tolerations: list[Toleration] = Field(default_factory=list)
     priority_class: Optional[Name] = None
     max_concurrent_trainings: PositiveInt = 1
@@ -92,7 +92,7 @@ class EnvironmentSpec(Strict):
 
 class EnvironmentMetadata(Strict):
     name: Name
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: Labels = Field(default_factory=dict)
 
 
 class Environment(Strict):

@@ -6,11 +6,12 @@ Defaults applied here are the documented defaults of docs/spec.md; every model f
 from __future__ import annotations
 
 import datetime as dt
+import typing
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .types import Cron, Duration, Fraction, Name, Percent, PositiveInt, Quantity, Ticker, Timezone
+from .types import Cron, Duration, Fraction, Labels, Name, Percent, PositiveInt, Quantity, RunId, Ticker, Timezone
 
 BUILTIN_STEPS = ("ingest", "validate", "features", "train", "evaluate", "gate", "publish")
 
@@ -18,12 +19,22 @@ BUILTIN_STEPS = ("ingest", "validate", "features", "train", "evaluate", "gate", 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_default(cls, data: Any) -> Any:
+        """An explicit null removes a key, so its default applies; a field that accepts null (a
+        schedule, the gate) takes it as "none". This keeps merged specs and single files alike."""
+        if not isinstance(data, dict):
+            return data
+        return {k: v for k, v in data.items() if v is not None or k not in cls.model_fields
+                or type(None) in typing.get_args(cls.model_fields[k].annotation)}
+
 
 class Metadata(Strict):
     name: Name = Field(description="Unique across pipelines/; equals the file stem.")
     team: Name = Field(description="The tenant: selects namespace, quota and Argo CD project.")
     description: str = Field("", description="One line shown in Argo's UI and the model card.")
-    labels: dict[str, str] = Field(default_factory=dict, description="Copied onto every generated object.")
+    labels: Labels = Field(default_factory=dict, description="Kubernetes labels copied onto every generated object.")
 
 
 class Data(Strict):
@@ -164,7 +175,7 @@ class Schedule(Strict):
 
 class Version(Strict):
     name: Name
-    run: Name
+    run: RunId = Field(description="The training run (Argo Workflow name) whose published model this is.")
 
 
 class Experiment(Strict):

@@ -11,12 +11,18 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from ..errors import did_you_mean
+
 NAME_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 NAME_MAX = 40
 QUANTITY_PATTERN = re.compile(r"^[+]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|[eE][-+]?\d+)?$")
 DURATION_PATTERN = re.compile(r"^(\d+)(s|m|h|d)$")
 DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 TICKER_PATTERN = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=]{0,14}$")
+LABEL_PATTERN = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
+LABEL_MAX = 63
+DNS_SUBDOMAIN_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+RESERVED_LABELS = ("maestro.dev/", "app.kubernetes.io/managed-by")  # set by maestro on every object
 
 
 def check_name(value: str) -> str:
@@ -28,6 +34,14 @@ def check_name(value: str) -> str:
     if len(value) > NAME_MAX:
         raise ValueError(f"'{value}' is {len(value)} characters; at most {NAME_MAX} are accepted "
                          "so derived object names fit Kubernetes limits")
+    return value
+
+
+def check_run_id(value: str) -> str:
+    """A training run is an Argo Workflow name: the pipeline's name plus a generated suffix."""
+    if not NAME_PATTERN.match(value) or len(value) > 63:
+        raise ValueError(f"'{value}' is not a run id; expected the workflow name of a training run "
+                         "(lower-case letters, digits and '-', at most 63 characters)")
     return value
 
 
@@ -55,15 +69,41 @@ def check_ticker(value: str) -> str:
     return value
 
 
+def check_label_key(value: str) -> str:
+    """A Kubernetes label key: an optional DNS-subdomain prefix and '/', then a name."""
+    prefix, slash, name = value.rpartition("/")
+    if slash and (len(prefix) > 253 or not DNS_SUBDOMAIN_PATTERN.match(prefix)):
+        raise ValueError(f"label key '{value}': prefix '{prefix}' is not a lower-case DNS subdomain; "
+                         "e.g. 'acme.com/cost-center'")
+    if not name or len(name) > LABEL_MAX or not LABEL_PATTERN.match(name):
+        raise ValueError(f"label key '{value}' is not a Kubernetes label name; use at most {LABEL_MAX} "
+                         "letters, digits, '-', '_' and '.', starting and ending with a letter or digit")
+    return value
+
+
+def check_unreserved(value: str) -> str:
+    if value.startswith(RESERVED_LABELS):
+        raise ValueError(f"label key '{value}' is reserved; maestro sets it on every object")
+    return value
+
+
+def check_label_value(value: str) -> str:
+    if len(value) > LABEL_MAX or not LABEL_PATTERN.match(value):
+        raise ValueError(f"label value '{value}' is not a Kubernetes label value; use at most {LABEL_MAX} "
+                         "letters, digits, '-', '_' and '.', starting and ending with a letter or digit")
+    return value
+
+
 def check_timezone(value: str) -> str:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
     try:
         if value != value.strip() or not value:
             raise ValueError
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValueError(f"'{value}' is not an IANA time zone; e.g. 'UTC', 'America/New_York'")
+        hint = did_you_mean(value, available_timezones()) or "e.g. 'UTC', 'America/New_York'"
+        raise ValueError(f"'{value}' is not an IANA time zone; {hint}")
     return value
 
 
@@ -80,11 +120,16 @@ def _to_text(value: object) -> object:
 
 
 Name = Annotated[str, AfterValidator(check_name)]
+RunId = Annotated[str, AfterValidator(check_run_id)]
 Quantity = Annotated[str, BeforeValidator(_to_text), AfterValidator(check_quantity)]
 Duration = Annotated[str, AfterValidator(check_duration)]
 Ticker = Annotated[str, AfterValidator(check_ticker)]
 Timezone = Annotated[str, AfterValidator(check_timezone)]
 Cron = Annotated[str, AfterValidator(check_cron)]
+LabelKey = Annotated[str, AfterValidator(check_label_key)]
+LabelValue = Annotated[str, AfterValidator(check_label_value)]
+Selector = dict[LabelKey, LabelValue]
+Labels = dict[Annotated[LabelKey, AfterValidator(check_unreserved)], LabelValue]
 PositiveInt = Annotated[int, Field(gt=0)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Percent = Annotated[int, Field(ge=0, le=100)]

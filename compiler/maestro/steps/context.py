@@ -71,7 +71,7 @@ def spec_document(pipeline: Pipeline, environment: Environment) -> dict:
 # ---- deterministic files -------------------------------------------------------------------
 
 def clean(value: Any, digits: int = 6) -> Any:
-    """JSON-ready: numpy scalars to Python, NaN/inf to None, floats rounded so files read well."""
+    """JSON-ready: numpy scalars to Python, NaN/inf to None, floats to `digits` significant digits."""
     if isinstance(value, dict):
         return {str(k): clean(v, digits) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -79,7 +79,7 @@ def clean(value: Any, digits: int = 6) -> Any:
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         value = value.item()
     if isinstance(value, float):
-        return round(value, digits) if math.isfinite(value) else None
+        return float(f"{value:.{digits}g}") if math.isfinite(value) else None
     return value
 
 

@@ -72,6 +72,15 @@ def make_samples(table, columns: list[str], length: int) -> Samples:
                    *(rows[c].to_numpy(np.float64) for c in ("fwd_return", "next_return", "prev_return")))
 
 
+def torch_threads() -> int:
+    """Half the CPUs this process may use (at least one), or $MAESTRO_TORCH_THREADS: the small
+    recurrent nets here gain little from intra-op threads and slow down badly when cores are
+    shared, as they are on CI runners and busy nodes."""
+    if os.environ.get("MAESTRO_TORCH_THREADS", "").isdigit():
+        return max(1, int(os.environ["MAESTRO_TORCH_THREADS"]))
+    return max(1, cpu_budget() // 2)
+
+
 def cpu_budget() -> int:
     """CPUs this process may use: the cgroup quota of its pod, else its affinity mask."""
     try:
@@ -90,7 +99,7 @@ def seed_everything(seed: int, device: str) -> None:
     torch.manual_seed(seed)
     np.random.seed(seed % 2**32)
     torch.use_deterministic_algorithms(True, warn_only=device == "cuda")
-    torch.set_num_threads(cpu_budget())
+    torch.set_num_threads(torch_threads())
 
 
 def pick_device() -> str:
@@ -173,7 +182,7 @@ def _epoch(net, data, loss_fn, optimizer, scaler, batch_size: int, order, device
         scaler.scale(loss).backward()
         scaler.step(optimizer)
         scaler.update()
-        total += float(loss) * len(batch)
+        total += float(loss.detach()) * len(batch)
     return total / len(x)
 
 

@@ -94,6 +94,7 @@ def render_card(ctx: StepContext, trained: dict, evaluation: dict, gate: dict, r
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, autoescape=False)
     env.filters["num"] = number
     env.filters["pct"] = lambda v: "n/a" if v is None else f"{v:.1%}"
+    env.filters["sig"] = lambda v: "n/a" if v is None else f"{v:.3g}"
     return env.get_template(TEMPLATE).render(card_context(ctx, trained, evaluation, gate, record))
 
 

@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -130,11 +131,18 @@ def _with_retries(fetch: Callable, ticker: str, attempts: int, backoff: float, s
         except StepError:
             raise
         except Exception as exc:  # network, rate limit, a Yahoo outage: worth another try
+            if _status(exc) == 404:   # Yahoo does not know the symbol: asking again will not help
+                raise StepError(f"ticker {ticker} came back empty from Yahoo Finance: it does not know "
+                                "this symbol (HTTP 404)") from None
             if attempt == attempts - 1:
                 raise StepError(f"could not download {ticker} from Yahoo Finance after {attempts} attempts: "
                                 f"{type(exc).__name__}: {exc}") from None
             _forget_responses()
             sleep(backoff * 2 ** attempt)
+
+
+def _status(exc: Exception):
+    return getattr(getattr(exc, "response", None), "status_code", None)
 
 
 def _yahoo_one(ticker: str, start: dt.date, end: dt.date, interval: str, session):
@@ -158,21 +166,28 @@ def _yahoo_one(ticker: str, start: dt.date, end: dt.date, interval: str, session
     return tidy(history.reset_index().rename(columns={"Datetime": "Date"}), ticker)
 
 
+_CACHE_DIR: list[str] = []
+
+
 @contextlib.contextmanager
 def _yfinance_settings():
-    """Errors raised (not logged and swallowed), and yfinance's caches kept in a private temp dir:
-    pods run with a read-only home, and a shared cache would hide the network from retries."""
+    """Errors raised (not logged and swallowed); yfinance's sqlite caches in a private temp dir,
+    because pods run with a read-only home (yfinance binds that database once per process, so the
+    dir is made once); yfinance's own deprecation noise kept out of the step's output."""
     import yfinance as yf
 
+    if not _CACHE_DIR:
+        _CACHE_DIR.append(tempfile.mkdtemp(prefix="maestro-yfinance-"))
+        yf.set_tz_cache_location(_CACHE_DIR[0])   # moves all of yfinance's caches (tz, cookie, isin)
     previous = yf.config.debug.hide_exceptions
-    with tempfile.TemporaryDirectory(prefix="maestro-yfinance-") as cache:
-        yf.set_cache_location(cache)
-        yf.config.debug.hide_exceptions = False
-        try:
+    yf.config.debug.hide_exceptions = False
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module="yfinance")
             _forget_responses()
             yield
-        finally:
-            yf.config.debug.hide_exceptions = previous
+    finally:
+        yf.config.debug.hide_exceptions = previous
 
 
 def _forget_responses() -> None:

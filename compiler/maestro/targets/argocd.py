@@ -12,6 +12,7 @@ import posixpath
 from typing import Iterable
 
 from .. import names
+from ..errors import Diagnostic, raise_if_any
 from ..ir import EnvironmentPlan
 from ..spec.environment import Environment
 from . import Output, object_path
@@ -22,16 +23,35 @@ IN_CLUSTER = "https://kubernetes.default.svc"
 # Large WorkflowTemplates overflow client-side apply's last-applied annotation (argo-cd #820);
 # maestro emits each Namespace itself.
 SYNC_OPTIONS = ["ServerSideApply=true", "CreateNamespace=false"]
-# What the Argo Workflows target puts into team namespaces (see targets/argo.py).
-ARGO_KINDS = (("", "ConfigMap"), ("argoproj.io", "WorkflowTemplate"), ("argoproj.io", "CronWorkflow"))
+# Every namespaced kind a maestro target can emit, used or not in this environment: when the last
+# object of a kind goes away Argo CD must still be allowed to prune it, and the AppProject may be
+# synced before the team's Application. Tests check that the targets emit nothing else.
+NAMESPACED_KINDS = (
+    ("", "ConfigMap"), ("", "LimitRange"), ("", "ResourceQuota"), ("", "ServiceAccount"),
+    ("argoproj.io", "CronWorkflow"), ("argoproj.io", "WorkflowTemplate"),
+    ("external-secrets.io", "ExternalSecret"),
+    ("mlops.seldon.io", "Experiment"), ("mlops.seldon.io", "Model"),
+    ("mlops.seldon.io", "SeldonRuntime"), ("mlops.seldon.io", "Server"),
+    ("monitoring.coreos.com", "PrometheusRule"), ("networking.k8s.io", "NetworkPolicy"),
+    ("rbac.authorization.k8s.io", "Role"), ("rbac.authorization.k8s.io", "RoleBinding"),
+)
 
 
 def emit(plan: EnvironmentPlan) -> Iterable[Output]:
+    check_folders(plan)
     env, sources = plan.environment, (plan.source,)
     folder = names.ARGOCD_FOLDER
     bodies = [app_project(plan), application_set(plan)]
     result = [Output(object_path(plan.name, folder, body), body, sources) for body in bodies]
     return result + [Output(bootstrap_path(plan.name), bootstrap_application(plan.name, env), sources)]
+
+
+def check_folders(plan: EnvironmentPlan) -> None:
+    """A team namespace named like the Argo CD folder would be excluded from the ApplicationSet."""
+    clash = [ns.name for ns in namespaces(plan) if ns.name == names.ARGOCD_FOLDER]
+    raise_if_any([Diagnostic(plan.source, 1, 1, "spec.namespace",
+                             f"team namespace '{name}' collides with the folder gitops/{plan.name}/{name}",
+                             "choose a namespace pattern that does not produce 'argocd'") for name in clash])
 
 
 def bootstrap_path(env_name: str) -> str:
@@ -56,18 +76,9 @@ def app_project(plan: EnvironmentPlan) -> dict:
         "sourceRepos": [env.spec.gitops.repo_url],
         "destinations": destinations,
         "clusterResourceWhitelist": [{"group": "", "kind": "Namespace"}],
-        "namespaceResourceWhitelist": [{"group": g, "kind": k} for g, k in namespaced_kinds(plan)],
+        "namespaceResourceWhitelist": [{"group": g, "kind": k} for g, k in sorted(NAMESPACED_KINDS)],
     }
     return resource(API, "AppProject", _meta("AppProject", names.argocd_project(plan.name), env), spec=spec)
-
-
-def namespaced_kinds(plan: EnvironmentPlan) -> list[tuple[str, str]]:
-    """Every (group, kind) maestro puts into this environment's team namespaces."""
-    from . import monitoring, platform, seldon
-
-    bodies = [o.body for emit_target in (platform.emit, monitoring.emit, seldon.emit) for o in emit_target(plan)]
-    found = {(b["apiVersion"].rpartition("/")[0], b["kind"]) for b in bodies if b["metadata"].get("namespace")}
-    return sorted(found | set(ARGO_KINDS))
 
 
 def application_set(plan: EnvironmentPlan) -> dict:

@@ -47,6 +47,11 @@ def namespace_of(body: dict) -> str:
     return text(mapping(body.get("metadata")).get("namespace"))
 
 
+def where(namespace: str) -> str:
+    """How messages name a namespace."""
+    return f"namespace {namespace!r}" if namespace else "the set (no namespace)"
+
+
 class Corpus:
     """The objects of one run, by (group, kind), namespace and name."""
 

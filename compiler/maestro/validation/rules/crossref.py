@@ -16,16 +16,13 @@ from __future__ import annotations
 from typing import Iterator
 
 from .argo import workflow_spec
-from .corpus import CORE, Corpus, items, mapping, namespace_of, text
+from .corpus import CORE, Corpus, items, mapping, namespace_of, text, where
 
 DEFAULT_ARTIFACT_CONFIGMAP = "artifact-repositories"
 DEFAULT_REPOSITORY_ANNOTATION = "workflows.argoproj.io/default-artifact-repository"
 
 Problems = Iterator[tuple[tuple, str]]
 
-
-def _where(namespace: str) -> str:
-    return f"namespace {namespace!r}" if namespace else "the set (no namespace)"
 
 
 def service_accounts(body: dict, corpus: Corpus) -> Problems:
@@ -34,7 +31,7 @@ def service_accounts(body: dict, corpus: Corpus) -> Problems:
         return
     for path, name in _service_account_sites(*workflow_spec(body)):
         if corpus.named(CORE, "ServiceAccount", namespace, name) is None:
-            yield path, f"ServiceAccount {name!r} is not in {_where(namespace)}"
+            yield path, f"ServiceAccount {name!r} is not in {where(namespace)}"
 
 
 def _service_account_sites(spec: dict, base: tuple) -> Iterator[tuple[tuple, str]]:
@@ -73,7 +70,7 @@ def _semaphore_sites(spec: dict, base: tuple) -> Iterator[tuple[tuple, dict]]:
 def _configmap_key(corpus: Corpus, namespace: str, path: tuple, name: str, key: str) -> Problems:
     configmap = corpus.named(CORE, "ConfigMap", namespace, name)
     if configmap is None:
-        yield path + ("name",), f"ConfigMap {name!r} is not in {_where(namespace)}"
+        yield path + ("name",), f"ConfigMap {name!r} is not in {where(namespace)}"
     else:
         yield from _key_problem(configmap, name, key, path + ("key",))
 
@@ -93,7 +90,7 @@ def artifact_repository(body: dict, corpus: Corpus) -> Problems:
     name = text(ref.get("configMap")) or DEFAULT_ARTIFACT_CONFIGMAP
     configmap = corpus.named(CORE, "ConfigMap", namespace, name)
     if configmap is None:
-        yield path + ("configMap",), f"ConfigMap {name!r} is not in {_where(namespace)}"
+        yield path + ("configMap",), f"ConfigMap {name!r} is not in {where(namespace)}"
         return
     key = text(ref.get("key")) or _default_key(configmap)
     if not key:

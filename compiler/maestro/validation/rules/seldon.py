@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from .corpus import SELDON, Corpus, items, mapping, name_of, namespace_of, text
+from .corpus import SELDON, Corpus, items, mapping, name_of, namespace_of, text, where
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 NAMED_KINDS = ("Model", "Experiment", "Pipeline")
@@ -71,10 +71,11 @@ def candidates_exist(body: dict, corpus: Corpus) -> Problems:
     spec = mapping(body.get("spec"))
     for k, name in enumerate(_candidates(spec)):
         if name and corpus.named(SELDON, kind, namespace, name) is None:
-            yield ("spec", "candidates", k, "name"), f"{kind} {name!r} is not in namespace {namespace or '(default)'}{_known(corpus, kind, namespace)}"
+            yield ("spec", "candidates", k, "name"), f"{kind} {name!r} is not in {where(namespace)}{_known(corpus, kind, namespace)}"
     mirror = text(mapping(spec.get("mirror")).get("name"))
     if mirror and corpus.named(SELDON, kind, namespace, mirror) is None:
-        yield ("spec", "mirror", "name"), f"{kind} {mirror!r} is not in namespace {namespace or '(default)'}{_known(corpus, kind, namespace)}"
+        yield ("spec", "mirror", "name"), f"{kind} {mirror!r} is not in {where(namespace)}{_known(corpus, kind, namespace)}"
+
 
 
 def _known(corpus: Corpus, kind: str, namespace: str) -> str:

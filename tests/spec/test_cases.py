@@ -1,0 +1,55 @@
+"""Bad-spec fixtures beside the exact diagnostics they must produce, through the real CLI.
+
+Each `cases/<case>/` is laid over `cases/_base/` (the example environments) in a temporary project;
+`maestro compile` must exit 1 and print exactly `cases/<case>.expected` on stderr.
+Regenerate the expected files only on purpose: MAESTRO_REGEN_GOLDEN=1 pytest tests/spec/test_cases.py
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import BASE, CASES, lay_out
+
+CASE_NAMES = sorted(p.name for p in CASES.iterdir() if p.is_dir() and not p.name.startswith("_"))
+REGEN = os.environ.get("MAESTRO_REGEN_GOLDEN") == "1" and os.environ.get("CI") != "true"
+
+
+def project_for(case: str, tmp_path: Path) -> Path:
+    return lay_out(tmp_path / "project", BASE, CASES / case)
+
+
+def compare(case: str, stderr: str) -> None:
+    expected = CASES / f"{case}.expected"
+    if REGEN:
+        expected.write_text(stderr)
+    assert expected.exists(), f"{expected.name} is missing; create it with MAESTRO_REGEN_GOLDEN=1"
+    assert stderr == expected.read_text(), f"regenerate {expected.name} with MAESTRO_REGEN_GOLDEN=1 if intended"
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c) for c in CASE_NAMES])
+def test_case_diagnostics(case: str, tmp_path: Path, maestro) -> None:
+    root = project_for(case, tmp_path)
+    result = maestro("compile", "--root", root)
+    assert result.code == 1
+    compare(case, result.err)
+    assert not (root / "gitops").exists()
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c) for c in ("unknown-keys", "billion-laughs")])
+def test_case_through_the_installed_command(case: str, tmp_path: Path) -> None:
+    root = project_for(case, tmp_path)
+    command = Path(sys.executable).with_name("maestro")
+    result = subprocess.run([command, "compile"], cwd=root / "pipelines", capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (CASES / f"{case}.expected").read_text()
+
+
+def test_every_expected_file_has_a_case() -> None:
+    orphans = sorted(p.stem for p in CASES.glob("*.expected") if p.stem not in CASE_NAMES)
+    assert orphans == []

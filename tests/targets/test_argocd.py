@@ -1,0 +1,87 @@
+"""Argo CD objects: one project, one ApplicationSet and one bootstrap file per environment."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from maestro.render import render
+from maestro.targets import argocd
+
+from .conftest import REPO, pipeline_yaml, plan_of, write_project
+
+
+def _by_kind(env):
+    return {o.body["kind"]: o for o in argocd.emit(env)}
+
+
+@pytest.mark.parametrize("env_name", ["dev", "prod", "staging"])
+def test_paths(plan, env_name: str) -> None:
+    env = next(e for e in plan.environments if e.name == env_name)
+    paths = sorted(o.path for o in argocd.emit(env))
+    assert paths == [f"bootstrap/{env_name}.yaml", f"{env_name}/argocd/applicationset-maestro-{env_name}.yaml",
+                     f"{env_name}/argocd/appproject-maestro-{env_name}.yaml"]
+
+
+def test_bootstrap_is_one_application_syncing_the_argocd_folder(plan) -> None:
+    prod = next(e for e in plan.environments if e.name == "prod")
+    output = _by_kind(prod)["Application"]
+    documents = list(yaml.safe_load_all(render(output.body, output.sources)))
+    assert len(documents) == 1
+    spec = documents[0]["spec"]
+    assert spec["project"] == "default"
+    assert spec["source"] == {"repoURL": "https://github.com/acme/ml-platform.git", "targetRevision": "main",
+                              "path": "gitops/prod/argocd"}
+    assert spec["destination"] == {"server": "https://kubernetes.default.svc", "namespace": "argocd"}
+
+
+def test_application_set(plan) -> None:
+    prod = next(e for e in plan.environments if e.name == "prod")
+    spec = _by_kind(prod)["ApplicationSet"].body["spec"]
+    assert spec["goTemplate"] is True and spec["goTemplateOptions"] == ["missingkey=error"]
+    assert spec["syncPolicy"] == {"preserveResourcesOnDeletion": True}
+    assert spec["generators"][0]["git"]["directories"] == [
+        {"path": "gitops/prod/*"}, {"path": "gitops/prod/argocd", "exclude": True}]
+    app = spec["template"]["spec"]
+    assert app["destination"] == {"server": "https://prod.k8s.acme.internal", "namespace": "{{.path.basename}}"}
+    assert app["syncPolicy"] == {"automated": {"prune": True, "selfHeal": True},
+                                 "syncOptions": ["ServerSideApply=true", "CreateNamespace=false"]}
+
+
+@pytest.mark.parametrize(("argocd_block", "expected"), [
+    pytest.param("auto_sync: false", None, id="manual"),
+    pytest.param("self_heal: false", {"prune": True, "selfHeal": False}, id="no-self-heal"),
+])
+def test_sync_policy_follows_the_environment(tmp_path, argocd_block: str, expected) -> None:
+    key = argocd_block.split(":")[0]
+    staging = "\n".join(f"    {argocd_block}" if line.strip().startswith(f"{key}:") else line
+                        for line in (REPO / "environments" / "staging.yaml").read_text().splitlines())
+    root = write_project(tmp_path, {"demo": pipeline_yaml()}, {"staging": staging + "\n"})
+    policy = _by_kind(plan_of(root, "staging"))["ApplicationSet"].body["spec"]["template"]["spec"]["syncPolicy"]
+    assert policy.get("automated") == expected
+    assert policy["syncOptions"] == ["ServerSideApply=true", "CreateNamespace=false"]
+
+
+def test_project_destinations_are_the_team_namespaces_of_the_cluster(plan) -> None:
+    prod = next(e for e in plan.environments if e.name == "prod")
+    spec = _by_kind(prod)["AppProject"].body["spec"]
+    assert spec["sourceRepos"] == ["https://github.com/acme/ml-platform.git"]
+    assert spec["destinations"] == [
+        {"server": "https://prod.k8s.acme.internal", "namespace": "quant-research-prod"},
+        {"server": "https://prod.k8s.acme.internal", "namespace": "risk-lab-prod"}]
+
+
+@pytest.mark.parametrize(("earlier", "later"), [
+    pytest.param("Namespace", "ServiceAccount", id="namespace-first"),
+    pytest.param("NetworkPolicy", "ConfigMap", id="scaffolding-before-configmaps"),
+    pytest.param("ConfigMap", "WorkflowTemplate", id="configmaps-before-templates"),
+    pytest.param("WorkflowTemplate", "Model", id="templates-before-models"),
+    pytest.param("SeldonRuntime", "Model", id="runtime-before-models"),
+    pytest.param("Server", "Model", id="servers-before-models"),
+    pytest.param("Model", "Experiment", id="models-before-experiments"),
+    pytest.param("AppProject", "ApplicationSet", id="project-before-applicationset"),
+])
+def test_sync_waves(earlier: str, later: str) -> None:
+    from maestro import names
+
+    assert int(names.SYNC_WAVES[earlier]) < int(names.SYNC_WAVES[later])

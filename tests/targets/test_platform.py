@@ -1,0 +1,113 @@
+"""Namespace scaffolding: one set per namespace, least privilege, default-deny networking, no secrets."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from maestro.targets import platform, storage
+
+from .conftest import REPO, pipeline_yaml, plan_of, write_project
+
+
+def _shared_namespace_project(tmp_path):
+    staging = (REPO / "environments" / "staging.yaml").read_text().replace('"{team}-{env}"', "ml-shared")
+    pipelines = {"demo": pipeline_yaml(), "risk": pipeline_yaml(name="risk", team="risk-lab")}
+    return write_project(tmp_path, pipelines, {"staging": staging})
+
+
+def test_shared_namespace_gets_one_set_of_namespace_objects(tmp_path) -> None:
+    plan = plan_of(_shared_namespace_project(tmp_path), "staging")
+    outputs = list(platform.emit(plan))
+    paths = Counter(o.path for o in outputs)
+    assert [p for p, n in paths.items() if n > 1] == []
+    kinds = Counter(o.body["kind"] for o in outputs)
+    assert (kinds["Namespace"], kinds["ResourceQuota"], kinds["ServiceAccount"], kinds["Role"]) == (1, 1, 2, 2)
+    namespace = next(o.body for o in outputs if o.body["kind"] == "Namespace")
+    assert "maestro.dev/team" not in namespace["metadata"]["labels"]   # it belongs to both teams
+
+
+def test_namespace_enforces_restricted_pod_security(plan) -> None:
+    body = next(o.body for o in platform.emit(plan.environments[0]) if o.body["kind"] == "Namespace")
+    labels = body["metadata"]["labels"]
+    assert {labels[f"pod-security.kubernetes.io/{m}"] for m in ("enforce", "audit", "warn")} == {"restricted"}
+
+
+def test_workflow_role_is_least_privilege(plan) -> None:
+    roles = [o.body for o in platform.emit(plan.environments[0]) if o.body["kind"] == "Role"]
+    assert roles and all(r["rules"] == [{"apiGroups": ["argoproj.io"], "resources": ["workflowtaskresults"],
+                                         "verbs": ["create", "patch"]}] for r in roles)
+
+
+def test_quota_limits_gpu_requests(plan) -> None:
+    prod = next(e for e in plan.environments if e.name == "prod")
+    quota = next(o.body for o in platform.emit(prod) if o.body["kind"] == "ResourceQuota")
+    assert quota["spec"]["hard"] == {"requests.cpu": "64", "requests.memory": "256Gi", "requests.nvidia.com/gpu": "16"}
+
+
+def _policies(plan, namespace):
+    return {o.body["metadata"]["name"]: o.body["spec"] for o in platform.emit(plan)
+            if o.body["kind"] == "NetworkPolicy" and o.body["metadata"]["namespace"] == namespace}
+
+
+@pytest.mark.parametrize(("namespace", "expected"), [
+    pytest.param("quant-research-prod", ["maestro-allow-dns", "maestro-allow-egress-cidrs",
+                                         "maestro-allow-ingest-internet", "maestro-allow-seldon",
+                                         "maestro-default-deny"], id="serving-namespace"),
+    pytest.param("risk-lab-prod", ["maestro-allow-dns", "maestro-allow-egress-cidrs",
+                                   "maestro-allow-ingest-internet", "maestro-default-deny"], id="training-only"),
+])
+def test_network_policy_set(plan, namespace: str, expected: list[str]) -> None:
+    prod = next(e for e in plan.environments if e.name == "prod")
+    assert sorted(_policies(prod, namespace)) == expected
+
+
+def test_network_policy_rules(plan) -> None:
+    prod = next(e for e in plan.environments if e.name == "prod")
+    policies = _policies(prod, "quant-research-prod")
+    assert policies["maestro-default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    dns = policies["maestro-allow-dns"]["egress"][0]
+    assert dns["ports"] == [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+    assert policies["maestro-allow-egress-cidrs"]["egress"] == [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]
+    internet = policies["maestro-allow-ingest-internet"]
+    assert internet["podSelector"] == {"matchLabels": {"maestro.dev/step": "ingest"}}
+    assert "10.0.0.0/8" in internet["egress"][0]["to"][0]["ipBlock"]["except"]
+
+
+def test_no_internet_egress_when_ingest_internet_is_off(tmp_path) -> None:
+    staging = (REPO / "environments" / "staging.yaml").read_text().replace("ingest_internet: true", "ingest_internet: false")
+    root = write_project(tmp_path, {"demo": pipeline_yaml()}, {"staging": staging})
+    assert "maestro-allow-ingest-internet" not in _policies(plan_of(root, "staging"), "quant-research-staging")
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    pytest.param("dev", [], id="secret-by-name"),
+    pytest.param("prod", ["ml-artifacts", "ml-artifacts-rclone"], id="external-secret"),
+])
+def test_external_secrets_only_when_configured(plan, env: str, expected: list[str]) -> None:
+    envplan = next(e for e in plan.environments if e.name == env)
+    names = sorted({o.body["metadata"]["name"] for o in platform.emit(envplan) if o.body["kind"] == "ExternalSecret"})
+    assert names == expected
+
+
+def test_rclone_template_renders_the_config_seldon_parses(plan) -> None:
+    prod = next(e for e in plan.environments if e.name == "prod")
+    secret = next(o.body for o in platform.emit(prod) if o.body["metadata"]["name"] == "ml-artifacts-rclone")
+    template = secret["spec"]["target"]["template"]
+    assert list(template["data"]) == ["s3"]   # Seldon wants exactly one key
+    # What External Secrets' `toJson` produces for keys with awkward characters.
+    rendered = (template["data"]["s3"].replace("{{ .accessKey | toJson }}", json.dumps('AK"1'))
+                .replace("{{ .secretKey | toJson }}", json.dumps("s,e:c\\r")))
+    config = json.loads(rendered)
+    assert config == {"name": "s3", "type": "s3", "parameters": {
+        "provider": "AWS", "env_auth": "false", "endpoint": "https://s3.us-east-1.amazonaws.com",
+        "region": "us-east-1", "access_key_id": 'AK"1', "secret_access_key": "s,e:c\\r"}}
+    assert json.loads(storage.rclone_config(prod.environment.spec.artifacts, 'AK"1', "s,e:c\\r")) == config
+
+
+def test_rclone_remote_for_an_insecure_minio(plan) -> None:
+    dev = next(e for e in plan.environments if e.name == "dev").environment.spec.artifacts
+    assert storage.rclone_parameters(dev) == {"provider": "Other", "env_auth": "false",
+                                              "endpoint": "http://minio.minio.svc:9000", "region": "us-east-1"}

@@ -15,7 +15,8 @@ from .errors import Diagnostic, MaestroError
 from .ir import Plan
 from .lower import lower
 from .project import load_project
-from .render import render
+from .render import header, render
+from .targets.argocd_health import GITOPS_PATH as HEALTH_PATCH_PATH, seldon_health_patch
 from .targets import Output, emit_all
 from .tree_readme import readme
 
@@ -38,6 +39,7 @@ def build_tree(root: Path, envs: Sequence[str] = ()) -> Tree:
         files[output.path] = render(output.body, output.sources)
     if not envs:
         files["README.md"] = readme(plan, outputs)
+        files[HEALTH_PATCH_PATH] = (header(sorted({e.source for e in plan.environments})) + seldon_health_patch()).encode()
     return Tree(dict(sorted(files.items())), outputs, _scope(envs), plan)
 
 

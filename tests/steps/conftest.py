@@ -105,3 +105,24 @@ def dev_example_run(tmp_path_factory):
     output = tmp_path_factory.mktemp("dev") / "run"
     result = run_cli("aapl-direction", "--root", str(REPO), "--env", "dev", "--output-dir", str(output))
     return output, result
+
+
+def pipeline_model(data: dict, **spec):
+    """A Pipeline and an Environment as the pods get them, for calling one step directly."""
+    from maestro.spec.environment import Environment
+    from maestro.spec.pipeline import Pipeline
+
+    pipeline = Pipeline.model_validate({
+        "apiVersion": "maestro/v1", "kind": "Pipeline", "metadata": {"name": "unit", "team": "t"},
+        "spec": {"data": data, "features": [{"kind": "returns"}], **spec}})
+    environment = Environment.model_validate({
+        "apiVersion": "maestro/v1", "kind": "Environment", "metadata": {"name": "dev"},
+        "spec": {"image": "img", "gitops": {"repo_url": "https://x/y.git"}, "artifacts": {"bucket": "bkt", "endpoint": "s3"}}})
+    return pipeline, environment
+
+
+def step_context(tmp_path: Path, data: dict, **spec):
+    from maestro.steps.context import StepContext
+
+    pipeline, environment = pipeline_model(data, **spec)
+    return StepContext(pipeline, environment, tmp_path / "work", "unit-run", root=tmp_path)

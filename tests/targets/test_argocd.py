@@ -85,3 +85,15 @@ def test_sync_waves(earlier: str, later: str) -> None:
     from maestro import names
 
     assert int(names.SYNC_WAVES[earlier]) < int(names.SYNC_WAVES[later])
+
+
+def test_a_namespace_named_like_the_argocd_folder_is_refused(tmp_path) -> None:
+    from maestro.errors import MaestroError
+
+    staging = (REPO / "environments" / "staging.yaml").read_text().replace('"{team}-{env}"', "argocd")
+    root = write_project(tmp_path, {"demo": pipeline_yaml()}, {"staging": staging})
+    with pytest.raises(MaestroError) as caught:
+        argocd.emit(plan_of(root, "staging"))
+    assert [d.format() for d in caught.value.diagnostics] == [
+        "environments/staging.yaml:1:1: error: spec.namespace: team namespace 'argocd' collides with the folder "
+        "gitops/staging/argocd (choose a namespace pattern that does not produce 'argocd')"]

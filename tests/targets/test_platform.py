@@ -54,14 +54,23 @@ def _policies(plan, namespace):
 
 @pytest.mark.parametrize(("namespace", "expected"), [
     pytest.param("quant-research-prod", ["maestro-allow-dns", "maestro-allow-egress-cidrs",
-                                         "maestro-allow-ingest-internet", "maestro-allow-seldon",
-                                         "maestro-default-deny"], id="serving-namespace"),
+                                         "maestro-allow-ingest-internet", "maestro-allow-publish-git",
+                                         "maestro-allow-seldon", "maestro-default-deny"], id="serving-namespace"),
     pytest.param("risk-lab-prod", ["maestro-allow-dns", "maestro-allow-egress-cidrs",
-                                   "maestro-allow-ingest-internet", "maestro-default-deny"], id="training-only"),
+                                   "maestro-allow-ingest-internet", "maestro-allow-publish-git",
+                                   "maestro-default-deny"], id="training-only"),
 ])
 def test_network_policy_set(plan, namespace: str, expected: list[str]) -> None:
     prod = next(e for e in plan.environments if e.name == "prod")
     assert sorted(_policies(prod, namespace)) == expected
+
+
+def test_only_publish_pods_reach_the_git_host(plan) -> None:
+    prod = next(e for e in plan.environments if e.name == "prod")
+    publish = _policies(prod, "quant-research-prod")["maestro-allow-publish-git"]
+    assert publish["podSelector"] == {"matchLabels": {"maestro.dev/step": "publish"}}
+    assert [p["port"] for p in publish["egress"][0]["ports"]] == [22, 443]
+    assert "10.0.0.0/8" in publish["egress"][0]["to"][0]["ipBlock"]["except"]
 
 
 def test_network_policy_rules(plan) -> None:
@@ -82,13 +91,15 @@ def test_no_internet_egress_when_ingest_internet_is_off(tmp_path) -> None:
     assert "maestro-allow-ingest-internet" not in _policies(plan_of(root, "staging"), "quant-research-staging")
 
 
-@pytest.mark.parametrize(("env", "expected"), [
-    pytest.param("dev", [], id="secret-by-name"),
-    pytest.param("prod", ["ml-artifacts", "ml-artifacts-rclone"], id="external-secret"),
+@pytest.mark.parametrize(("env", "namespace", "expected"), [
+    pytest.param("dev", "quant-research-dev", [], id="secret-by-name"),
+    pytest.param("prod", "quant-research-prod", ["ml-artifacts", "ml-artifacts-rclone"], id="external-secret-serving"),
+    pytest.param("prod", "risk-lab-prod", ["ml-artifacts"], id="external-secret-training-only"),
 ])
-def test_external_secrets_only_when_configured(plan, env: str, expected: list[str]) -> None:
+def test_external_secrets_only_when_configured(plan, env: str, namespace: str, expected: list[str]) -> None:
     envplan = next(e for e in plan.environments if e.name == env)
-    names = sorted({o.body["metadata"]["name"] for o in platform.emit(envplan) if o.body["kind"] == "ExternalSecret"})
+    names = sorted(o.body["metadata"]["name"] for o in platform.emit(envplan)
+                   if o.body["kind"] == "ExternalSecret" and o.body["metadata"]["namespace"] == namespace)
     assert names == expected
 
 

@@ -50,15 +50,18 @@ def test_validators_are_compiled_once_per_schema_file():
 
 
 @needs_schemas
-def test_identical_documents_are_checked_once(monkeypatch):
+def test_identical_invalid_documents_are_explained_once(monkeypatch):
     bodies = [b for b in fixture_bodies("seldon.yaml") if b["kind"] == "Model"]
+    for body in bodies:
+        body["spec"]["replicas"] = "three"
     calls = []
     original = compiled_module._check
     monkeypatch.setattr(compiled_module, "_check", lambda c, body: calls.append(1) or original(c, body))
     compiled_module._remembered.clear()
-    validate_documents(documents(bodies * 3), schema_locations=[str(SCHEMAS)])
+    first = validate_documents(documents(bodies * 3), schema_locations=[str(SCHEMAS)])
     validate_documents(documents(bodies), schema_locations=[str(SCHEMAS)])
     assert len(calls) == len(bodies)
+    assert {(f.path, f.message) for r in first for f in r.errors} == {("$.spec.replicas", "expected integer, got string")}
 
 
 def test_importing_the_command_is_light():

@@ -1,9 +1,9 @@
 """`maestro step NAME`: run one built-in step, as the workflow pods do.
 
-In: `--spec spec.json --workdir DIR --run-id ID [--start YYYY-MM-DD] [--end YYYY-MM-DD]` (start/end
-for ingest only; an empty string means "use the spec"). Out: the step's folder under the work dir;
-exit 0 on success (also when the gate refuses: Argo reads gate/passed), 1 when the step fails, with
-its message on stderr and no traceback unless --debug. Imports neither torch nor pandas itself.
+In: `--spec spec.json --workdir DIR --run-id ID [--start YYYY-MM-DD] [--end YYYY-MM-DD] [--write-back]`
+(start/end for ingest only, an empty string meaning "use the spec"; --write-back for publish only).
+Out: the step's folder under the work dir; exit 0 on success (also when the gate refuses: Argo reads
+gate/passed), 1 when the step fails, with its message on stderr and no traceback unless --debug. Imports neither torch nor pandas itself.
 """
 
 from __future__ import annotations
@@ -36,17 +36,20 @@ def _date(ctx, param, value: str):
 @click.option("--run-id", required=True, help="Identifier of this run (the workflow's name).")
 @click.option("--start", default="", callback=_date, help="ingest only: first day; empty: the spec's.")
 @click.option("--end", default="", callback=_date, help="ingest only: last day; empty: the spec's.")
+@click.option("--write-back", is_flag=True, help="publish only: propose the run as a new version in the GitOps repo.")
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
-def step_command(name, spec_path, workdir, run_id, start, end, debug):
+def step_command(name, spec_path, workdir, run_id, start, end, write_back, debug):
     if name != "ingest" and (start or end):
         raise click.UsageError("--start and --end apply to the ingest step only")
+    if name != "publish" and write_back:
+        raise click.UsageError("--write-back applies to the publish step only")
     from .context import StepContext, StepError, load_spec
     from .registry import step_function
 
     try:
         pipeline, environment = load_spec(spec_path)
         ctx = StepContext(pipeline, environment, workdir, run_id, start, end)
-        step_function(name)(ctx)
+        step_function(name)(ctx, **({"write_back": True} if write_back else {}))
     except StepError as exc:
         click.echo(f"maestro step {name}: error: {exc}", err=True)
         sys.exit(1)

@@ -37,9 +37,10 @@ def build_table(bars, features, target):
         rows = rows.dropna(subset=["Open", "High", "Low", "Close", "Volume"]).reset_index(drop=True)
         columns = feature_columns(rows, features)
         names = list(columns)
-        warmup = first_complete(columns)
+        start = first_complete(columns)
+        warmup = max(warmup, start)
         frame = pd.DataFrame({"Date": rows["Date"], "Ticker": ticker, **columns, **outcomes(rows, target)})
-        frames.append(frame.iloc[warmup:])
+        frames.append(frame.iloc[start:])
     table = pd.concat(frames, ignore_index=True)
     if table.empty:
         raise StepError(f"no rows are left after the indicators' warm-up of {warmup} bars; "

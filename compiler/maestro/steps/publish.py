@@ -3,8 +3,9 @@
 In: `train/` (model.pt, model.json), `evaluate/metrics.json`, `gate/` and the spec. Out:
 `publish/model/` (uploaded as-is to `s3://<bucket>/models/<pipeline>/<run-id>/`, the Seldon
 `storageUri`; see `serving`), `publish/model_card.md` (rendered from templates/model_card.md.j2)
-and `publish/publish.json`. Runs only after a passing gate. Writing the new version back to the
-GitOps repository is not done here yet: `propose_version` is the hook for it.
+and `publish/publish.json`. Runs only after a passing gate. With `write_back` (the pods' `--write-back`),
+it then proposes the run as the pipeline's next serving version in the GitOps repository
+(`maestro.writeback`: a pull-request branch or a direct push, per `environment.gitops.promotion`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ LIMITATIONS = [
 ]
 
 
-def run(ctx: StepContext) -> None:
+def run(ctx: StepContext, write_back: bool = False) -> None:
     gate = read_json(ctx.upstream("gate") / "gate.json")
     if not gate["passed"]:
         raise StepError("the gate refused this model, so it is not published; see gate/gate.json")
@@ -38,8 +39,8 @@ def run(ctx: StepContext) -> None:
     model_file = lay_out(runtime, ctx.upstream("train") / "model.pt", trained["tensors"],
                          ctx.pipeline.metadata.name, out / "model")
     record = publish_record(ctx, runtime, model_file, evaluation, gate)
-    record["promotion"] = propose_version(record, ctx)
     (out / "model_card.md").write_text(render_card(ctx, trained, evaluation, gate, record), encoding="utf-8")
+    record["promotion"] = propose_version(record, ctx) if write_back else {"status": "not-requested"}
     write_json(out / "publish.json", record)
     write_manifest(ctx, "publish")
 
@@ -67,11 +68,19 @@ def publish_record(ctx: StepContext, runtime: str, model_file: str, evaluation: 
 
 
 def propose_version(record: dict, ctx: StepContext) -> dict:
-    """Hook for the GitOps write-back (a later issue): append `{name, run}` to `serving.versions`
-    through `environment.gitops.promotion` (pull request or direct push). Today it only says what
-    it would propose."""
-    return {"status": "not-proposed", "run": record["run_id"], "storage_uri": record["storage_uri"],
-            "via": ctx.environment.spec.gitops.promotion}
+    """Push the run as the next version of `serving.versions` (candidate when a default exists)."""
+    from ..writeback import WriteBack, write_back
+
+    gitops = ctx.environment.spec.gitops
+    figures = {k: record["metrics"].get(k) for k in ("accuracy", "sharpe", "p_value")}
+    request = WriteBack(gitops.repo_url, gitops.revision, gitops.path, gitops.promotion,
+                        ctx.pipeline.metadata.name, ctx.run_id, figures)
+    try:
+        pushed = write_back(request)
+    except Exception as exc:  # git, credentials, a spec that no longer compiles: say which and stop
+        raise StepError(f"the model is stored, but proposing it in {gitops.repo_url} failed: {exc}") from None
+    return {"status": "pushed", "version": pushed.version, "ref": pushed.ref, "commit": pushed.commit,
+            "via": gitops.promotion}
 
 
 # ---- the model card -----------------------------------------------------------------------

@@ -61,7 +61,7 @@ def _dates_text(dates) -> str:
 def check_dates(ticker: str, rows) -> dict:
     dates = rows["Date"]
     bad = dates[dates.diff().dt.days.fillna(1) <= 0]
-    detail = (f"dates are unique and increasing" if bad.empty
+    detail = ("dates are unique and increasing" if bad.empty
               else f"{len(bad)} date(s) repeat or go backwards: {_dates_text(list(bad))}")
     return result("dates", ticker, bad.empty, int(len(bad)), 0, detail, bad)
 

@@ -59,7 +59,7 @@ def workflow_template(plan: EnvironmentPlan, pipeline: PipelinePlan) -> dict:
     return {
         "apiVersion": API_VERSION,
         "kind": "WorkflowTemplate",
-        "metadata": _metadata(pipeline, pipeline.name, "WorkflowTemplate", annotations),
+        "metadata": _metadata(pipeline, names.workflow_template(pipeline.name), "WorkflowTemplate", annotations),
         "spec": _workflow_spec(plan, pipeline),
     }
 
@@ -140,7 +140,7 @@ def cron_workflow(pipeline: PipelinePlan) -> dict | None:
             "failedJobsHistoryLimit": 5,
             "suspend": schedule.suspended,
             "workflowMetadata": {"labels": dict(pipeline.labels)},
-            "workflowSpec": {"workflowTemplateRef": {"name": pipeline.name}},
+            "workflowSpec": {"workflowTemplateRef": {"name": names.workflow_template(pipeline.name)}},
         },
     }
 

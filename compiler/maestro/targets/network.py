@@ -2,7 +2,8 @@
 
 In: one namespace and the environment's `network` settings. Out: NetworkPolicy objects:
 default deny (ingress and egress), DNS to kube-dns, the environment's egress CIDRs, internet egress
-for ingest pods only (when `ingest_internet`), and the traffic Seldon's runtime needs inside a
+for ingest pods only (when `ingest_internet`), HTTPS/SSH to public
+addresses for publish pods (the git write-back), and the traffic Seldon's runtime needs inside a
 namespace that hosts models. docs/delivery.md lists every rule and why.
 """
 
@@ -13,6 +14,7 @@ from .k8s import NamespacePlan, metadata, resource
 
 API = "networking.k8s.io/v1"
 INGEST = {"maestro.dev/step": "ingest"}
+PUBLISH = {"maestro.dev/step": "publish"}
 # Workflow pods carry maestro.dev/step; Seldon's pods (runtime and servers) do not.
 NOT_WORKFLOW = {"matchExpressions": [{"key": "maestro.dev/step", "operator": "DoesNotExist"}]}
 PRIVATE_V4 = ["10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"]
@@ -31,6 +33,7 @@ def network_policies(ns: NamespacePlan, network: Network) -> list[dict]:
         policies.append(_egress_cidrs(ns, network.egress))
     if network.ingest_internet:
         policies.append(_ingest_internet(ns))
+    policies.append(_publish_git(ns))
     if ns.served:
         policies.append(_seldon(ns))
     return policies
@@ -68,6 +71,14 @@ def _ingest_internet(ns: NamespacePlan) -> dict:
           {"ipBlock": {"cidr": "::/0", "except": PRIVATE_V6}}]
     egress = [{"to": to, "ports": _ports([80, 443])}]
     return _policy(ns, "maestro-allow-ingest-internet", {"matchLabels": dict(INGEST)}, ["Egress"], egress=egress)
+
+
+def _publish_git(ns: NamespacePlan) -> dict:
+    # The publish step pushes its proposal to the gitops repository (HTTPS or SSH), often a public forge.
+    to = [{"ipBlock": {"cidr": "0.0.0.0/0", "except": PRIVATE_V4}},
+          {"ipBlock": {"cidr": "::/0", "except": PRIVATE_V6}}]
+    egress = [{"to": to, "ports": _ports([22, 443])}]
+    return _policy(ns, "maestro-allow-publish-git", {"matchLabels": dict(PUBLISH)}, ["Egress"], egress=egress)
 
 
 def _seldon(ns: NamespacePlan) -> dict:

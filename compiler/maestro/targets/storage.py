@@ -1,9 +1,10 @@
 """Emit the artifact store wiring of a namespace: Argo's artifact repository and the credentials.
 
 In: the environment's `artifacts` settings and one namespace. Out: the `artifact-repositories`
-ConfigMap (Argo's convention) and, when `artifacts.external_secret` is set, two ExternalSecrets from
-the same store key: the S3 Secret (`accessKey`/`secretKey`) for Argo, and the rclone-format Secret
-that Seldon's agents read through `Model.spec.secretName`. A Secret with values is never emitted.
+ConfigMap (Argo's convention) and, when `artifacts.external_secret` is set, ExternalSecrets from
+the same store key: the S3 Secret (`accessKey`/`secretKey`) for Argo, and, where models are served,
+the rclone-format Secret that Seldon's agents read through `Model.spec.secretName`.
+A Secret with values is never emitted.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ def _s3_repository(a: Artifacts) -> dict:
 def external_secrets(ns: NamespacePlan, artifacts: Artifacts) -> list[dict]:
     if artifacts.external_secret is None:
         return []
-    return [_s3_credentials(ns, artifacts), _rclone_credentials(ns, artifacts)]
+    # Only Seldon's agents read the rclone form, and they run only where models are served.
+    return [_s3_credentials(ns, artifacts)] + ([_rclone_credentials(ns, artifacts)] if ns.served else [])
 
 
 def _s3_credentials(ns: NamespacePlan, a: Artifacts) -> dict:

@@ -1,10 +1,12 @@
 """Stage 3b, schema checking: a parsed schema to a reusable validator, a body to findings.
 
 In: a schema (dict) with the candidate it came from, and document bodies.
-Out: `CompiledSchema` (a jsonschema validator built once per schema file, lazily,
-kept in-process) and `schema_findings` (the problems of one body, as
-(path parts, message) pairs, remembered per schema and body digest so an
-identical document is never checked twice in one process).
+Out: `CompiledSchema` (built once per schema file, lazily, kept in-process: a
+compiled yes/no check from `fastcheck` plus a jsonschema validator) and
+`schema_findings` (the problems of one body, as (path parts, message) pairs).
+Valid bodies are answered by the compiled check; jsonschema checks the others and
+explains them, remembered per schema and body digest, so an identical invalid
+document is explained once per process.
 
 Drafts: a schema's `$schema` picks the class; none means draft-04, as kubeconform
 does. Formats are asserted for draft-04/06/07 (CRD files) and not for 2019-09 or
@@ -19,8 +21,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from .fastcheck import Check, compile_check
 from .fetch import fetch_schema
-from .formats import format_checker
+from .formats import FORMAT_CHECKS, format_checker
 from .locations import Candidate
 
 MAX_MESSAGE = 240
@@ -34,7 +37,8 @@ _ASSERTING_DRAFTS = ("Draft4Validator", "Draft6Validator", "Draft7Validator")
 class CompiledSchema:
     key: tuple
     origin: str
-    validator: Any
+    validator: Any  # jsonschema: the authority, and the source of messages
+    fast: Check  # compiled yes/no: a yes skips jsonschema
     open_metadata: bool  # `metadata` is only `type: object` (CRD-style): check it separately
     api_versions: tuple | None  # the schema's apiVersion enum, if any
     kinds: tuple | None
@@ -58,21 +62,28 @@ def _compile(key: tuple, candidate: Candidate, schema: dict, cache_dir: str | No
     from jsonschema.validators import validator_for
 
     cls = validator_for(schema, default=Draft4Validator)
-    checker = format_checker() if cls.__name__ in _ASSERTING_DRAFTS else None
-    validator = cls(schema, format_checker=checker, registry=_registry(candidate, cache_dir))
+    asserting = cls.__name__ in _ASSERTING_DRAFTS
+    documents = _referenced_documents(candidate, cache_dir)
+    validator = cls(schema, format_checker=format_checker() if asserting else None, registry=_registry(documents))
+    fast = compile_check(schema, cls.__name__ == "Draft4Validator", FORMAT_CHECKS if asserting else {}, documents)
     props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
     meta = props.get("metadata")
     open_meta = isinstance(meta, dict) and "properties" not in meta and "$ref" not in meta
-    return CompiledSchema(key, candidate.ref, validator, open_meta, _enum(props, "apiVersion"), _enum(props, "kind"))
+    return CompiledSchema(key, candidate.ref, validator, fast, open_meta, _enum(props, "apiVersion"), _enum(props, "kind"))
 
 
-def _registry(candidate: Candidate, cache_dir: str | None) -> Any:
+def _referenced_documents(candidate: Candidate, cache_dir: str | None) -> dict[str, dict]:
+    """URL -> contents of the documents a bundled schema's `$ref`s point into."""
+    if not candidate.definitions:
+        return {}
+    definitions = fetch_schema(Candidate(candidate.definitions), cache_dir) or {}
+    return {definitions.get("$id", ""): definitions}
+
+
+def _registry(documents: dict[str, dict]) -> Any:
     from referencing import Registry, Resource
 
-    if not candidate.definitions:
-        return Registry()
-    definitions = fetch_schema(Candidate(candidate.definitions), cache_dir) or {}
-    return Registry().with_resource(definitions.get("$id", ""), Resource.from_contents(definitions))
+    return Registry().with_resources((url, Resource.from_contents(doc)) for url, doc in documents.items())
 
 
 def _enum(props: dict, name: str) -> tuple | None:
@@ -81,7 +92,13 @@ def _enum(props: dict, name: str) -> tuple | None:
 
 
 def schema_findings(compiled: CompiledSchema, body: dict) -> tuple[tuple[tuple, str], ...]:
-    """Sorted, unique (path parts, message) pairs for `body`, remembered by digest."""
+    """Sorted, unique (path parts, message) pairs for `body`.
+
+    The compiled check answers valid bodies; the rest go to jsonschema, whose answer
+    is remembered by the body's digest, so an identical document costs it once.
+    """
+    if compiled.fast(body):
+        return ()
     digest = _digest(body)
     if digest is None:
         return _check(compiled, body)

@@ -51,11 +51,14 @@ def is_duration(value: Any) -> bool:
     return bool(_GO_DURATION.match(value) or _ISO_DURATION.match(value))
 
 
+FORMAT_CHECKS = {"date-time": is_date_time, "duration": is_duration}
+
+
 @functools.lru_cache(maxsize=None)
 def format_checker() -> Any:
     from jsonschema import FormatChecker
 
     checker = FormatChecker(formats=())
-    checker.checks("date-time")(is_date_time)
-    checker.checks("duration")(is_duration)
+    for name, check in FORMAT_CHECKS.items():
+        checker.checks(name)(check)
     return checker

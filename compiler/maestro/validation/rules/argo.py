@@ -217,20 +217,36 @@ def _template_inputs(template: dict, path: tuple) -> Problems:
             yield where, f"{{{{inputs.parameters.{name}}}}} is used, but the template declares no input parameter {name!r}"
 
 
-def _strings(value: Any, path: tuple) -> Iterator[tuple[tuple, str, dict | None]]:
-    """(path, string, None) for each string in a template; (path, '', inline) for inline templates."""
-    if isinstance(value, str):
-        if "inputs.parameters" in value:
-            yield path, value, None
-    elif isinstance(value, dict):
-        for key, child in value.items():
-            if key == "inline" and isinstance(child, dict):
-                yield path + (key,), "", child
-            else:
-                yield from _strings(child, path + (key,))
-    elif isinstance(value, list):
-        for i, child in enumerate(value):
-            yield from _strings(child, path + (i,))
+def _strings(value: Any, path: tuple) -> list[tuple[tuple, str, dict | None]]:
+    """(path, string, None) for strings naming input parameters; (path, '', inline) for inline templates.
+
+    Iterative, with paths kept as (parent, key) links and spelled out only for hits: this
+    walks every string of every template, so it is on the hot path of `maestro compile`.
+    """
+    found: list[tuple[tuple, str, dict | None]] = []
+    stack: list[tuple[Any, Any]] = [(value, None)]
+    while stack:
+        node, link = stack.pop()
+        if isinstance(node, str):
+            if "inputs.parameters" in node:
+                found.append((path + _spell(link), node, None))
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                if key == "inline" and isinstance(child, dict):
+                    found.append((path + _spell((link, key)), "", child))
+                elif isinstance(child, (str, dict, list)):
+                    stack.append((child, (link, key)))
+        elif isinstance(node, list):
+            stack.extend((child, (link, i)) for i, child in enumerate(node) if isinstance(child, (str, dict, list)))
+    return found[::-1]
+
+
+def _spell(link: Any) -> tuple:
+    parts: list = []
+    while link is not None:
+        link, key = link
+        parts.append(key)
+    return tuple(reversed(parts))
 
 
 def referenced_inputs(value: str) -> set[str]:

@@ -1,0 +1,49 @@
+"""Step `gate`: one plain-English reason per criterion, with the figure and the threshold."""
+
+from __future__ import annotations
+
+import pytest
+
+from maestro.spec.pipeline import Gate
+from maestro.steps.gate import decide
+
+
+def report(accuracy=0.56, sharpe=0.8, p_value=0.01, best_baseline=0.52):
+    return {"metrics": {"accuracy": accuracy, "sharpe": sharpe, "p_value": p_value},
+            "baselines": {"majority": {"accuracy": best_baseline}, "previous_bar": {"accuracy": 0.49},
+                          "buy_and_hold": {"accuracy": best_baseline}}}
+
+
+GATE = Gate(min_accuracy=0.52, min_sharpe=0.0, beat_baselines=True, max_p_value=0.05)
+
+CASES = [
+    pytest.param(report(), True, [], id="all-hold"),
+    pytest.param(report(accuracy=0.51), False, ["accuracy 0.51 misses the minimum of 0.52 (min_accuracy)",
+                                               "accuracy 0.51 does not beat every baseline"], id="low-accuracy"),
+    pytest.param(report(sharpe=-0.3), False, ["Sharpe ratio -0.3 misses the minimum of 0 (min_sharpe)"], id="low-sharpe"),
+    pytest.param(report(sharpe=None), False, ["Sharpe ratio undefined misses the minimum"], id="undefined-sharpe"),
+    pytest.param(report(p_value=0.2), False, ["p-value against the best baseline 0.2 exceeds the maximum of 0.05"],
+                 id="not-significant"),
+    pytest.param(report(best_baseline=0.56), False, ["does not beat every baseline (buy_and_hold 0.56, majority 0.56, "
+                                                     "previous_bar 0.49)"], id="ties-a-baseline"),
+]
+
+
+@pytest.mark.parametrize("figures, passed, failing", CASES)
+def test_gate_decision_and_reasons(figures, passed, failing):
+    ok, reasons = decide(figures, GATE)
+    assert ok is passed and len(reasons) == 4
+    for expected in failing:
+        assert any(expected in reason for reason in reasons), (expected, reasons)
+    assert all(any(word in r for word in ("minimum", "maximum", "baseline")) for r in reasons)
+
+
+def test_without_beat_baselines_three_criteria_remain():
+    gate = Gate(min_accuracy=0.5, min_sharpe=0.0, beat_baselines=False, max_p_value=0.5)
+    ok, reasons = decide(report(best_baseline=0.9), gate)
+    assert ok and len(reasons) == 3
+
+
+def test_no_gate_passes_with_a_reason_saying_so():
+    ok, reasons = decide(report(accuracy=0.1), None)
+    assert ok and reasons == ["no promotion gate is configured (evaluation.gate is null), so the model passes unchecked"]

@@ -1,0 +1,112 @@
+"""Step `publish`: the serving layout per runtime, what each server would load, and the model card."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from click.testing import CliRunner
+
+from maestro.steps.command import step_command
+from maestro.steps.export import load_torchscript
+from maestro.steps.serving import lay_out
+
+from .conftest import read_summary
+
+pytestmark = pytest.mark.slow
+
+
+def trained(learnable_run):
+    root, result = learnable_run
+    assert result.exit_code == 0, result.output
+    work = root / "out" / "work"
+    return work, json.loads((work / "train" / "model.json").read_text())
+
+
+def test_triton_layout_is_one_model_repository_entry(learnable_run):
+    work, model = trained(learnable_run)
+    folder = work / "publish" / "model"
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == ["1/model.pt", "config.pbtxt"]
+    config = (folder / "config.pbtxt").read_text()
+    assert 'platform: "pytorch_libtorch"' in config and "max_batch_size: 256" in config
+    assert 'name: "INPUT__0"' in config and "dims: [ 3, 2 ]" in config and "dims: [ 1 ]" in config
+    assert (folder / "1" / "model.pt").read_bytes() == (work / "train" / "model.pt").read_bytes()
+    record = json.loads((work / "publish" / "publish.json").read_text())
+    assert record["seldon_requirements"] == ["pytorch"]
+    assert record["storage_uri"] == f"s3://acme-ml-dev/models/syn/{record['run_id']}/"
+
+
+def test_mlserver_layout_is_an_mlflow_pytorch_model_that_loads_as_mlflow_does(learnable_run, tmp_path):
+    work, model = trained(learnable_run)
+    lay_out("mlserver", work / "train" / "model.pt", model["tensors"], "syn", tmp_path / "model")
+    mlmodel = yaml.safe_load((tmp_path / "model" / "MLmodel").read_text())
+    assert mlmodel["flavors"]["python_function"]["loader_module"] == "mlflow.pytorch"
+    assert mlmodel["flavors"]["pytorch"]["model_data"] == "data"
+    assert json.loads(mlmodel["signature"]["inputs"])[0]["tensor-spec"] == {"dtype": "float32", "shape": [-1, 3, 2]}
+    # mlflow.pytorch._load_model: torch.load with the recorded pickle module and weights_only=False,
+    # which hands a TorchScript archive to torch.jit.load.
+    data = tmp_path / "model" / "data"
+    assert (data / "pickle_module_info.txt").read_text() == "mlflow.pytorch.pickle_module"
+    with pytest.warns(UserWarning, match="TorchScript archive"):
+        loaded = torch.load(data / "model.pth", weights_only=False, pickle_module=pickle)
+    x = torch.randn(4, 3, 2)
+    with torch.no_grad():
+        np.testing.assert_allclose(loaded(x).numpy(), load_torchscript(work / "train" / "model.pt")(x).numpy())
+
+
+def test_model_card_says_what_a_reader_needs_without_timestamps(learnable_run):
+    work, _ = trained(learnable_run)
+    card = (work / "publish" / "model_card.md").read_text()
+    for words in ("## Data", "SYN", "## Features", "returns: periods [1, 2]", "## Model", "mlp",
+                  "| 1 |", "| all |", "previous_bar", "## Gate decision", "The gate passed", "## Limitations"):
+        assert words in card
+    assert "202" not in card.replace("2001", "").replace("2002", "").replace("2003", "").replace("2004", "") \
+        .replace("2005", "").replace("2006", "").replace("2007", "")        # no run date
+
+
+def test_outputs_are_deterministic_across_runs(learnable_run, tmp_path):
+    from .conftest import run_cli
+
+    root, _ = learnable_run
+    result = run_cli("syn", "--root", str(root), "--output-dir", str(tmp_path / "again"), "--no-cache")
+    assert result.exit_code == 0, result.output
+    for step in ("ingest", "validate", "features", "train", "evaluate", "gate", "publish"):
+        ours = json.loads((tmp_path / "again" / "work" / step / "manifest.json").read_text())
+        theirs = json.loads((root / "out" / "work" / step / "manifest.json").read_text())
+        assert ours == theirs, step
+    assert read_summary(tmp_path / "again")["metrics"] == read_summary(root / "out")["metrics"]
+
+
+def _git(cwd, *args):
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def test_publish_with_write_back_proposes_the_run_in_the_gitops_repo(learnable_run, tmp_path):
+    root, _ = learnable_run
+    bare, seed = tmp_path / "origin.git", tmp_path / "seed"
+    _git(tmp_path, "init", "--quiet", "--bare", "-b", "main", str(bare))
+    _git(tmp_path, "clone", "--quiet", str(bare), str(seed))
+    for folder in ("pipelines", "environments"):
+        shutil.copytree(root / folder, seed / folder)
+    subprocess.run([sys.executable, "-m", "maestro", "compile", "--no-validate"], cwd=seed, check=True, capture_output=True)
+    _git(seed, "add", "-A")
+    _git(seed, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", "seed")
+    _git(seed, "push", "--quiet", "origin", "HEAD:main")
+    spec = json.loads((root / "out" / "spec.json").read_text())
+    spec["environment"]["spec"]["gitops"]["repo_url"] = str(bare)
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    work = tmp_path / "work"
+    shutil.copytree(root / "out" / "work", work, ignore=shutil.ignore_patterns("publish"))
+    result = CliRunner().invoke(step_command, ["publish", "--spec", str(tmp_path / "spec.json"), "--workdir", str(work),
+                                               "--run-id", "syn-abc123", "--write-back"])
+    assert result.exit_code == 0, result.output
+    promotion = json.loads((work / "publish" / "publish.json").read_text())["promotion"]
+    assert promotion["status"] == "pushed" and promotion["version"] == "v1" and promotion["ref"] == "main"
+    assert "propose syn v1 from run syn-abc123" in _git(bare, "log", "-1", "--format=%B", "main")

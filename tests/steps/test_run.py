@@ -1,0 +1,142 @@
+"""`maestro run` end to end: the example dev pipeline offline, honesty on synthetic series, the cache,
+failures, and `maestro step` as the pods call it."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from maestro.steps.command import step_command
+
+from .conftest import REPO, make_project, read_summary, run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def test_example_dev_pipeline_runs_end_to_end_offline(dev_example_run):
+    output, result = dev_example_run
+    assert result.exit_code == 0, result.output
+    summary = read_summary(output)
+    assert (summary["pipeline"], summary["environment"], summary["status"]) == ("aapl-direction", "dev", "succeeded")
+    assert list(summary["steps"]) == ["ingest", "validate", "features", "train", "evaluate", "gate", "publish"]
+    assert all(s["status"] == "ran" for name, s in summary["steps"].items() if name != "publish")
+    assert {"accuracy", "sharpe", "max_drawdown", "p_value"} <= set(summary["metrics"])
+    assert set(summary["baselines"]) == {"majority", "previous_bar", "buy_and_hold"}
+    assert all("accuracy" in b for b in summary["baselines"].values())
+    assert len(summary["folds"]) == 3 and all(f["test"]["rows"] == 60 for f in summary["folds"])
+    assert isinstance(summary["gate"]["passed"], bool) and len(summary["gate"]["reasons"]) == 4
+    assert Path(summary["model"]["path"]).is_file() and summary["model"]["format"] == "torchscript"
+    verdict = "gate PASSED" if summary["gate"]["passed"] else "gate REFUSED"
+    assert verdict in result.output
+
+
+def test_second_run_reuses_every_step_from_the_cache(dev_example_run):
+    output, _ = dev_example_run
+    before = {p: p.read_bytes() for p in (output / "work").rglob("manifest.json")}
+    result = run_cli("aapl-direction", "--root", str(REPO), "--env", "dev", "--output-dir", str(output))
+    assert result.exit_code == 0, result.output
+    statuses = {n: s["status"] for n, s in read_summary(output)["steps"].items()}
+    assert {statuses[n] for n in ("ingest", "validate", "features", "train", "evaluate", "gate")} == {"cached"}
+    assert before == {p: p.read_bytes() for p in (output / "work").rglob("manifest.json")}
+
+
+def test_random_walk_is_not_learned_and_the_gate_refuses(tmp_path):
+    root = make_project(tmp_path, "walk")
+    result = run_cli("syn", "--root", str(root), "--output-dir", str(root / "out"))
+    assert result.exit_code == 0, result.output
+    summary = read_summary(root / "out")
+    assert abs(summary["metrics"]["accuracy"] - 0.5) < 0.07
+    assert summary["gate"]["passed"] is False and "gate REFUSED" in result.output
+    assert summary["steps"]["publish"] == {"status": "skipped", "seconds": 0.0, "detail": "the gate refused the model"}
+    assert not (root / "out" / "work" / "publish").exists()
+
+
+def test_a_rule_invisible_to_the_baselines_is_learned_and_passes_the_gate(learnable_run):
+    root, result = learnable_run
+    assert result.exit_code == 0, result.output
+    summary = read_summary(root / "out")
+    assert summary["metrics"]["accuracy"] > 0.75
+    assert all(b["accuracy"] < 0.6 for b in summary["baselines"].values())
+    assert summary["metrics"]["p_value"] < 1e-6 and summary["metrics"]["sharpe"] > 1
+    assert summary["gate"]["passed"] is True and "gate PASSED" in result.output
+    assert summary["steps"]["publish"]["status"] == "ran"
+    assert Path(summary["model"]["published"]["path"]).is_file()
+
+
+def test_a_failing_step_exits_non_zero_with_its_message_and_no_traceback(tmp_path):
+    root = make_project(tmp_path, "walk")
+    spec = root / "pipelines" / "syn.yaml"
+    spec.write_text(spec.read_text().replace("min_rows: 500", "min_rows: 5000"))
+    result = run_cli("syn", "--root", str(root), "--output-dir", str(root / "out"))
+    assert result.exit_code == 1
+    assert "step validate failed" in result.output and "- min_rows for SYN: 1500 rows" in result.output
+    assert "Traceback" not in result.output
+    assert read_summary(root / "out")["steps"]["train"]["status"] == "not-run"
+
+
+def test_spec_errors_and_unknown_pipelines(tmp_path):
+    root = make_project(tmp_path, "walk")
+    assert run_cli("nope", "--root", str(root)).exit_code == 2
+    spec = root / "pipelines" / "syn.yaml"
+    spec.write_text(spec.read_text().replace("folds: 3", "foldz: 3"))
+    result = run_cli("syn", "--root", str(root))
+    assert result.exit_code == 1 and "syn.yaml:" in result.output and "Traceback" not in result.output
+
+
+def test_custom_steps_are_listed_as_skipped(tmp_path):
+    extra = ("  steps:\n    - {name: backtest, after: [evaluate], image: ghcr.io/acme/backtest:1.2, "
+             "inputs: [evaluate]}\n")
+    root = make_project(tmp_path, "walk", extra=extra)
+    spec = root / "pipelines" / "syn.yaml"
+    spec.write_text(spec.read_text().replace("epochs: 60", "epochs: 2"))
+    run_cli("syn", "--root", str(root), "--output-dir", str(root / "out"))
+    steps = read_summary(root / "out")["steps"]
+    assert list(steps).index("backtest") == list(steps).index("evaluate") + 1
+    assert steps["backtest"]["status"] == "skipped" and "runs only in the cluster" in steps["backtest"]["detail"]
+
+
+def test_maestro_step_runs_one_step_from_spec_json_as_a_pod_does(learnable_run, tmp_path, monkeypatch):
+    root, _ = learnable_run
+    work = tmp_path / "work"
+    for step in ("ingest", "validate"):          # the pod gets spec.json and its upstream folders
+        (work / step).mkdir(parents=True)
+        for f in (root / "out" / "work" / step).iterdir():
+            (work / step / f.name).write_bytes(f.read_bytes())
+    spec = root / "out" / "spec.json"
+    monkeypatch.chdir(root)   # a relative data.path resolves from the pod's working directory
+    result = CliRunner().invoke(step_command, ["features", "--spec", str(spec), "--workdir", str(work), "--run-id", "r-1"])
+    assert result.exit_code == 0, result.output
+    ours = json.loads((work / "features" / "manifest.json").read_text())
+    theirs = json.loads((root / "out" / "work" / "features" / "manifest.json").read_text())
+    assert ours["run_id"] == "r-1" and ours["outputs"] == theirs["outputs"] and ours["spec_hash"] == theirs["spec_hash"]
+    refused = CliRunner().invoke(step_command, ["validate", "--spec", str(spec), "--workdir", str(work),
+                                                "--run-id", "r-1", "--start", "2001-01-01"])
+    assert refused.exit_code == 2 and "ingest step only" in refused.output
+
+
+@pytest.mark.skipif(importlib.util.find_spec("maestro.cli") is None, reason="the lead's maestro.cli is not there yet")
+def test_real_entry_point_runs_the_example(dev_example_run):
+    output, _ = dev_example_run
+    maestro = Path(sys.executable).parent / "maestro"
+    done = subprocess.run([str(maestro), "run", "aapl-direction", "--env", "dev", "--root", str(REPO),
+                           "--output-dir", str(output)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert read_summary(output)["run_id"].startswith("aapl-direction-")
+
+
+@pytest.mark.parametrize("args", [pytest.param(a, id=a[0] if a else "top") for a in (["step", "--help"], ["run", "--help"], ["--help"])])
+def test_help_never_imports_torch_or_pandas(args):
+    code = ("import sys; sys.argv = ['maestro'] + sys.argv[1:]\n"
+            "from maestro.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('torch', 'pandas', 'numpy') if m in sys.modules))")
+    if importlib.util.find_spec("maestro.cli") is None:
+        code = code.replace("from maestro.cli import main", "from maestro.steps.run_command import run_command as main")
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr

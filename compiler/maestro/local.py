@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from .steps.context import (MANIFEST, StepContext, StepError, dumps, file_hashes, input_hashes, read_json,
-                            sha256_json, spec_document, spec_hash)
+from .steps.context import (MANIFEST, StepContext, StepError, file_hashes, input_hashes, read_json, sha256_json,
+                            spec_document, spec_hash, spec_text)
 from .steps.registry import ORDER, READS, step_function
 
 CACHE_FILE = "cache.json"
@@ -78,14 +78,17 @@ def run_id_for(pipeline, environment) -> str:
 # ---- running -------------------------------------------------------------------------------
 
 def execute(pipeline, environment, output: Path, root: Path, use_cache: bool = True,
-            echo: Callable[[str], None] = print, debug: bool = False) -> RunOutcome:
+            echo: Callable[..., None] = print, debug: bool = False) -> RunOutcome:
+    """Run the plan; `echo(text, end=...)` shows progress: a step's name as it starts, then its result."""
     output.mkdir(parents=True, exist_ok=True)
-    (output / "spec.json").write_text(dumps(spec_document(pipeline, environment)), encoding="utf-8")
+    (output / "spec.json").write_text(spec_text(pipeline, environment), encoding="utf-8")
     ctx = StepContext(pipeline, environment, output / "work", run_id_for(pipeline, environment), root=root)
     outcome = RunOutcome(ctx.run_id, output)
     cache = _load_cache(output) if use_cache else {}
     for name, custom in plan(pipeline):
-        result = _skip_reason(name, custom, ctx, outcome) or _run_step(name, ctx, cache, use_cache, debug, outcome)
+        result = _skip_reason(name, custom, ctx, outcome)
+        echo(f"  {name:<12} ", end="")
+        result = result or _run_step(name, ctx, cache, use_cache, debug, outcome)
         outcome.results.append(result)
         echo(_line(result))
     (output / CACHE_FILE).write_text(json.dumps(cache, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -162,7 +165,7 @@ def _load_cache(output: Path) -> dict:
 def _line(result: StepResult) -> str:
     timing = f"{result.seconds:7.2f}s" if result.status in ("ran", "cached", "failed") else " " * 8
     detail = f"  ({result.detail})" if result.detail and result.status in ("skipped", "cached") else ""
-    return f"  {result.name:<12} {result.status:<8} {timing}{detail}"
+    return f"{result.status:<8} {timing}{detail}"
 
 
 # ---- the summary ---------------------------------------------------------------------------

@@ -37,12 +37,14 @@ def graft(base: Located, path: NodePath, part: Located) -> Located:
 
 
 def deep_merge(base: Located, over: Located) -> Located:
-    """`over` merged onto `base`. Positions of `over` win wherever both define a path."""
+    """`over` merged onto `base`. Positions of `over` win wherever both define a path; positions
+    of what `over` replaced are dropped, so nothing points at a line that no longer applies."""
+    data = merge_values(base.data, over.data)
     return Located(
         base.file,
-        merge_values(base.data, over.data),
-        {**base.values, **over.values},
-        {**base.keys, **over.keys},
+        data,
+        {p: pos for p, pos in {**base.values, **over.values}.items() if _exists(data, p)},
+        {p: pos for p, pos in {**base.keys, **over.keys}.items() if _exists(data, p)},
     )
 
 
@@ -50,6 +52,15 @@ def merge_values(base: Any, over: Any) -> Any:
     if not (isinstance(base, dict) and isinstance(over, dict)):
         return over
     return {**base, **{key: merge_values(base.get(key), value) for key, value in over.items()}}
+
+
+def _exists(data: Any, path: NodePath) -> bool:
+    for part in path:
+        if isinstance(data, dict) and part in data or isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return False
+    return True
 
 
 def _copy_set(data: Any, path: NodePath, value: Any) -> Any:

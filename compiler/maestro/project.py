@@ -182,7 +182,7 @@ def _located(doc: Located, path: tuple, message: str, hint: str = "", key: bool 
 def _by_name(docs: Iterable[Located], valid: dict) -> Iterable[tuple[str, Located]]:
     for doc in docs:
         name = (doc.data.get("metadata") or {}).get("name") if isinstance(doc.data.get("metadata"), dict) else None
-        if name in valid:
+        if isinstance(name, str) and name in valid:
             yield name, doc
 
 

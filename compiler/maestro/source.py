@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import Diagnostic, MaestroError
+from .yaml12 import compose_all
 
 MAX_FILE_BYTES = 256 * 1024  # a real spec is a few KiB; the parser reads ~100 KiB/s, so this bounds the wait
 MAX_NODES = 100_000  # after alias expansion: a real spec has a few hundred
@@ -78,6 +79,11 @@ def _decode(raw: bytes, display: str) -> str:
 
 
 def _compose(text: str, display: str) -> list[Any]:
+    fast = compose_all(text, MAX_DEPTH)   # libyaml; None for anything unusual, which ruamel.yaml words
+    return fast if fast is not None else _compose_full(text, display)
+
+
+def _compose_full(text: str, display: str) -> list[Any]:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
     from ruamel.yaml.reader import ReaderError
@@ -218,6 +224,8 @@ _BOOLS = {"true": True, "false": False}
 
 def _scalar(node: Any, file: str) -> Any:
     tag, value = node.tag, node.value
+    if node.style == ">":   # ruamel.yaml marks the fold points of a folded scalar with BEL; they are not content
+        value = value.replace("\a", "")
     if tag == "tag:yaml.org,2002:null":
         return None
     if tag == "tag:yaml.org,2002:bool":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from pathlib import Path
 
@@ -12,6 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 REPO = Path(__file__).resolve().parents[2]
+
+# One torch thread everywhere: float sums, hence trained weights, depend on the thread count, and the
+# honesty and determinism tests must give the same figures on a laptop, a workstation and CI.
+os.environ["MAESTRO_TORCH_THREADS"] = "1"
 
 ENVIRONMENT = """\
 apiVersion: maestro/v1

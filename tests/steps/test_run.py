@@ -140,3 +140,12 @@ def test_help_never_imports_torch_or_pandas(args):
         code = code.replace("from maestro.cli import main", "from maestro.steps.run_command import run_command as main")
     done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
+
+
+def test_local_spec_json_is_byte_for_byte_what_the_compiler_mounts(dev_example_run):
+    lower = pytest.importorskip("maestro.lower")
+    from maestro.project import load_project
+
+    output, _ = dev_example_run
+    effective = load_project(REPO, only_envs=["dev"]).effective[("aapl-direction", "dev")]
+    assert (output / "spec.json").read_text() == lower._spec_json(effective)

@@ -75,6 +75,7 @@ def test_return_target_outputs_returns_in_their_own_units():
 
 
 @pytest.mark.gpu
+@pytest.mark.filterwarnings("ignore::UserWarning")   # warn-only determinism on CUDA names slow ops
 def test_training_uses_cuda_when_present():
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device")

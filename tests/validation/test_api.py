@@ -75,3 +75,8 @@ def test_non_json_bodies_are_still_checked():
     body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": object()}}
     [result] = validate_documents([Document("mem", 0, 0, body)])
     assert result.status == "invalid" and result.errors[0].path == "$.data.k"
+
+
+def test_a_body_that_is_not_a_mapping_is_an_error():
+    [result] = validate_documents([Document("mem", 0, 0, ["not", "a", "mapping"])])  # type: ignore[arg-type]
+    assert result.status == "error" and result.errors[0].message == "a manifest must be a mapping"

@@ -42,7 +42,7 @@ def test_corpus_subfolder_exits_0(schemas):
 
 
 def test_invalid_stdin_exits_1():
-    result = maestro("-", input="apiVersion: v1\nkind: ConfigMap\nmetadata: {name: A}\n")
+    result = maestro("--strict", "-", input="apiVersion: v1\nkind: ConfigMap\nmetadata: {name: A}\n")
     assert result.returncode == 1
     assert result.stdout == "-:3: ConfigMap A is invalid: $.metadata.name: invalid name 'A': must be a lowercase RFC 1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit\n"
 

@@ -156,3 +156,16 @@ def test_finding_lines_point_at_the_field():
     text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\nbinaryData: 5\n"
     [result] = validate_documents(_load(text))
     assert [(f.path, f.line) for f in result.errors] == [("$.binaryData", 7)]
+
+
+def test_ignore_filename_pattern(tmp_path):
+    (tmp_path / "app.yaml").write_text(CONFIGMAP.format(name="app"))
+    (tmp_path / "app.patch.yaml").write_text("data: {k: v}\n")  # a patch, not a manifest
+    assert run_cli(str(tmp_path)).exit_code == 1
+    result = run_cli("--ignore-filename-pattern", r"\.patch\.yaml$", "--summary", str(tmp_path))
+    assert result.exit_code == 0 and "1 resource found in 1 file" in result.stdout
+
+
+def test_bad_ignore_filename_pattern_is_a_usage_error():
+    result = run_cli("--ignore-filename-pattern", "(", "-", input="")
+    assert result.exit_code == 2 and "is not a regular expression" in result.stderr

@@ -233,3 +233,21 @@ def test_url_template_reports_invalid_documents_and_404s(schema_server):
     by_kind = {r.kind: r for r in results}
     assert by_kind["Experiment"].errors[0].path == "$.spec.default"
     assert by_kind["Gadget"].status == "error" and "no schema for" in by_kind["Gadget"].errors[0].message
+
+
+@pytest.mark.parametrize("schema, words", [
+    ("{not json", "is not valid JSON"),
+    ('["a list"]', "is not a JSON object"),
+    ('{"type": "object", "properties": {"data": {"type": "banana"}}}', "cannot be used: UnknownType"),
+    ('{"type": "object", "properties": {"data": {"$ref": "#/nowhere"}}}', "cannot be used"),
+], ids=["not-json", "not-an-object", "unknown-type", "dangling-ref"])
+def test_broken_schema_is_an_error_for_the_document(tmp_path, schema, words):
+    (tmp_path / "configmap.json").write_text(schema)
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n"
+    [result] = validate_text(text, schema_locations=[str(tmp_path / "{{.ResourceKind}}.json")])
+    assert result.status == "error" and words in result.errors[0].message
+
+
+def test_missing_schema_directory_is_a_usage_error(tmp_path):
+    result = run_cli("-s", str(tmp_path / "no-such-dir"), "-", input="")
+    assert result.exit_code == 2 and "is not a directory, a template ending in json" in result.stderr

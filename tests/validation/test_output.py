@@ -65,7 +65,7 @@ def test_junit_is_well_formed_xml():
 
 def test_junit_escapes_markup():
     text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations: {'x&<y>': '1'}\n"
-    root = ET.fromstring(run_cli("-o", "junit", "-", input=text).stdout)
+    root = ET.fromstring(run_cli("--strict", "-o", "junit", "-", input=text).stdout)
     assert "x&<y>" in root.find("./testsuite/testcase/failure").text
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7))
+# Argo's CronWorkflow parser (robfig/cron) takes day of week 0-6 with Sunday as 0, not cron's 7.
+FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 6))
 NAMES = {
     "month": {m: i + 1 for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split())},
     "day of week": {d: i for i, d in enumerate("SUN MON TUE WED THU FRI SAT".split())},

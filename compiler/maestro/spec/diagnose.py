@@ -12,7 +12,7 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Diagnostic, did_you_mean, one_of
-from ..source import Located, NodePath
+from ..source import Located, NodePath, Position
 
 
 def validate_model(doc: Located, model: type[BaseModel], root: NodePath = ()) -> tuple[Any, list[Diagnostic]]:
@@ -41,10 +41,17 @@ def _diagnostic(doc: Located, model: type[BaseModel], root: NodePath, err: dict,
         allowed = _fields_at(model, err["loc"][:-1])
         message, hint = f"unknown field '{loc[-1]}'", did_you_mean(loc[-1], allowed) or one_of(allowed)
     else:
-        on_key = err["loc"][-1:] == ("[key]",)   # a mapping key failed its own validation
-        pos = doc.key_at(path) if on_key else doc.at(path)
+        pos = _position(doc, path, err)
         message, hint = _describe(err)
     return Diagnostic(pos.file, pos.line, pos.col, format_path(path), message, hint)
+
+
+def _position(doc: Located, path: tuple, err: dict) -> Position:
+    if err["type"] == "missing":   # at the null that removed it, else at the key that lacks it
+        return doc.values.get(path) or doc.key_at(path[:-1])
+    if err["loc"][-1:] == ("[key]",):   # a mapping key failed its own validation
+        return doc.key_at(path)
+    return doc.at(path)
 
 
 def _data_path(data: Any, loc: tuple) -> tuple:
@@ -81,6 +88,11 @@ def _describe(err: dict) -> tuple[str, str]:
         return f"'{ctx.get('discriminator', 'kind').strip(chr(39))}' is required", ""
     if kind == "value_error":
         return str(ctx.get("error", err["msg"])), ""
+    if kind in ("too_short", "too_long"):
+        bound = f"at least {ctx['min_length']}" if kind == "too_short" else f"at most {ctx['max_length']}"
+        return f"got {ctx['actual_length']} item(s): expected {bound}", ""
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"{_shown(value)}: expected a mapping", ""   # pydantic's message names a class
     return f"{_shown(value)}: {err['msg'][0].lower()}{err['msg'][1:]}", ""
 
 

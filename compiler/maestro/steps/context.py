@@ -64,8 +64,14 @@ def load_spec(path: Path) -> tuple[Pipeline, Environment]:
 
 
 def spec_document(pipeline: Pipeline, environment: Environment) -> dict:
-    """The spec.json the Argo compiler mounts into every pod."""
-    return {"pipeline": pipeline.model_dump(mode="json"), "environment": environment.model_dump(mode="json")}
+    """The spec.json the Argo compiler mounts into every pod (overrides are already applied)."""
+    return {"pipeline": pipeline.model_dump(mode="json", exclude={"spec": {"overrides"}}),
+            "environment": environment.model_dump(mode="json")}
+
+
+def spec_text(pipeline: Pipeline, environment: Environment) -> str:
+    """spec.json as bytes on disk: exact values (no rounding), sorted keys, as the compiler writes it."""
+    return json.dumps(spec_document(pipeline, environment), indent=2, sort_keys=True) + "\n"
 
 
 # ---- deterministic files -------------------------------------------------------------------

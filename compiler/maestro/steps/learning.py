@@ -12,6 +12,7 @@ import copy
 import math
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -84,7 +85,7 @@ def torch_threads() -> int:
 def cpu_budget() -> int:
     """CPUs this process may use: the cgroup quota of its pod, else its affinity mask."""
     try:
-        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()[:2]
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
         if quota != "max":
             return max(1, min(MAX_THREADS, math.ceil(int(quota) / int(period))))
     except (OSError, ValueError):
@@ -96,6 +97,7 @@ def seed_everything(seed: int, device: str) -> None:
     if device == "cuda":
         # cuBLAS needs a fixed workspace for deterministic results; set before the first CUDA call.
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
     torch.manual_seed(seed)
     np.random.seed(seed % 2**32)
     torch.use_deterministic_algorithms(True, warn_only=device == "cuda")
@@ -114,7 +116,7 @@ def split_validation(dates: np.ndarray, horizon: int) -> tuple[np.ndarray, np.nd
     if len(unique) - n_val - horizon < 1:
         raise StepError(f"only {len(unique)} training dates: too few to hold out a validation slice")
     first_val = unique[-n_val]
-    last_train = unique[-n_val - horizon - 1] if len(unique) > n_val + horizon else unique[0]
+    last_train = unique[-n_val - horizon - 1]
     return np.flatnonzero(dates <= last_train), np.flatnonzero(dates >= first_val)
 
 

@@ -40,7 +40,7 @@ def _run(pipeline, root, env_name, output_dir, no_cache, debug) -> int:
     output = output_dir or root / "runs" / f"{pipeline}-{env_name}"
     click.echo(f"maestro run {pipeline} --env {env_name} -> {output}", err=True)
     outcome = execute(effective.pipeline, effective.environment, output, root, use_cache=not no_cache,
-                      echo=lambda line: click.echo(line, err=True), debug=debug)
+                      echo=lambda text, end="\n": click.echo(text + end, err=True, nl=False), debug=debug)
     summary = summarize(outcome, effective.pipeline, effective.environment)
     if outcome.failed:
         click.echo(f"error: {outcome.error}", err=True)

@@ -8,7 +8,8 @@ The library API, for `maestro compile` to fail closed on what it emits:
 
 Stages, one module each: sources/yamlload (read and parse), templates/locations/
 builtin/fetch (find schemas), formats/compiled/metadata (check one document),
-rules (check documents together), engine (verdicts), render (output), command (CLI).
+fastcheck (compiled yes/no), rules (check documents together), engine (verdicts),
+render (output), command (CLI).
 This module stays light: jsonschema and the schemas load on first use.
 """
 
@@ -35,14 +36,16 @@ __all__ = [
 ]
 
 
-def load_documents(paths: Sequence[str], stdin: TextIO | None = None) -> list[Document | Result]:
+def load_documents(paths: Sequence[str], stdin: TextIO | None = None, *,
+                   ignore_filename_patterns: Sequence[str] = ()) -> list[Document | Result]:
     """Every manifest under `paths` (files, directories walked in sorted order, `-` for stdin).
 
-    Documents that cannot be read or parsed come back as error `Result`s.
+    Documents that cannot be read or parsed come back as error `Result`s. Files whose
+    path matches one of the regular expressions `ignore_filename_patterns` are skipped.
     """
     from .sources import load_documents as load
 
-    return load(paths, stdin)
+    return load(paths, stdin, ignore_filename_patterns)
 
 
 def validate_documents(

@@ -47,8 +47,9 @@ Examples:
                    f"else tried last. Default: ${ENV_VAR}.")
 @click.option("--kubernetes-version", default=DEFAULT_KUBERNETES_VERSION, show_default=True, metavar="VERSION",
               help="Kubernetes version of the built-in schemas and of {{.NormalizedKubernetesVersion}}.")
-@click.option("--strict/--no-strict", default=True, show_default=True,
-              help="Reject duplicate keys and use strict built-in schemas (unknown fields are errors).")
+@click.option("--strict/--no-strict", default=False, show_default=True,
+              help="As kubeconform -strict: reject duplicate keys and unknown fields of built-in kinds, "
+                   "and check every object's metadata as the API server does.")
 @click.option("--ignore-missing-schemas", is_flag=True,
               help="Skip kinds with no schema instead of failing (their metadata and the rules still apply).")
 @click.option("--skip", multiple=True, metavar="KINDS",
@@ -58,12 +59,15 @@ Examples:
 @click.option("-o", "--output", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format.")
 @click.option("--summary", is_flag=True, help="Print a summary line (text, tap; json always has one).")
 @click.option("-v", "--verbose", is_flag=True, help="Text: also list valid and skipped documents.")
+@click.option("--ignore-filename-pattern", "ignore_patterns", multiple=True, metavar="REGEX",
+              help="Do not read files whose path matches REGEX (repeatable), e.g. '\\.patch\\.yaml$'.")
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False), metavar="DIR",
               help="Keep schemas downloaded over http(s) in DIR, and use them from there.")
 @click.pass_context
 def validate_command(ctx: click.Context, paths: tuple[str, ...], schema_locations: tuple[str, ...],
                      kubernetes_version: str, strict: bool, ignore_missing_schemas: bool, skip: tuple[str, ...],
-                     reject: tuple[str, ...], output: str, summary: bool, verbose: bool, cache_dir: str | None) -> None:
+                     reject: tuple[str, ...], output: str, summary: bool, verbose: bool,
+                     ignore_patterns: tuple[str, ...], cache_dir: str | None) -> None:
     from ..errors import UsageError
     from .engine import make_settings, validate_documents
     from .locations import schema_locations_from_env
@@ -75,11 +79,24 @@ def validate_command(ctx: click.Context, paths: tuple[str, ...], schema_location
     locations = list(schema_locations) or schema_locations_from_env()
     try:  # every option is checked before any document is read
         settings = make_settings(locations, kubernetes_version, ignore_missing_schemas, skip, reject, strict, cache_dir)
+        _check_patterns(ignore_patterns)
     except UsageError as exc:
         raise click.UsageError(_usage_message(str(exc), schema_locations)) from None
-    results = validate_documents(load_documents(paths), settings)  # `-` reads sys.stdin
+    results = validate_documents(load_documents(paths, ignore=ignore_patterns), settings)  # `-` reads sys.stdin
     click.echo(render(results, output, summary=summary, verbose=verbose), nl=False)
     ctx.exit(1 if any(r.failed for r in results) else 0)
+
+
+def _check_patterns(patterns: tuple[str, ...]) -> None:
+    import re
+
+    from ..errors import UsageError
+
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise UsageError(f"--ignore-filename-pattern {pattern!r} is not a regular expression: {exc}") from None
 
 
 def _usage_message(message: str, from_flags: tuple[str, ...]) -> str:

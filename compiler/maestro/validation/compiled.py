@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
 from typing import Any, Iterator
 
 from .fastcheck import Check, compile_check
@@ -33,15 +32,25 @@ _remembered: dict[tuple, tuple] = {}
 _ASSERTING_DRAFTS = ("Draft4Validator", "Draft6Validator", "Draft7Validator")
 
 
-@dataclass(frozen=True)
 class CompiledSchema:
-    key: tuple
-    origin: str
-    validator: Any  # jsonschema: the authority, and the source of messages
-    fast: Check  # compiled yes/no: a yes skips jsonschema
-    open_metadata: bool  # `metadata` is only `type: object` (CRD-style): check it separately
-    api_versions: tuple | None  # the schema's apiVersion enum, if any
-    kinds: tuple | None
+    """One schema, ready to check bodies: the compiled yes/no now, jsonschema when first needed."""
+
+    def __init__(self, key: tuple, schema: dict, documents: dict[str, dict]):
+        self.key, self.schema, self.documents = key, schema, documents
+        self.fast = _fast_check(schema, documents)
+        props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        meta = props.get("metadata")
+        # `metadata` is only `type: object` (CRD-style): it is checked separately
+        self.open_metadata = isinstance(meta, dict) and "properties" not in meta and "$ref" not in meta
+        self.api_versions, self.kinds = _enum(props, "apiVersion"), _enum(props, "kind")
+        self._validator: Any = None
+
+    @property
+    def validator(self) -> Any:
+        """The jsonschema validator: the authority, and the source of messages (imports jsonschema)."""
+        if self._validator is None:
+            self._validator = _jsonschema_validator(self.schema, self.documents)
+        return self._validator
 
     def accepts(self, api_version: str, kind: str) -> bool:
         """False when the schema's own apiVersion/kind enums name another type."""
@@ -53,23 +62,27 @@ class CompiledSchema:
 def compiled_schema(candidate: Candidate, schema: dict, cache_dir: str | None = None) -> CompiledSchema:
     key = (candidate.ref, id(schema))
     if key not in _compiled:
-        _compiled[key] = _compile(key, candidate, schema, cache_dir)
+        _compiled[key] = CompiledSchema(key, schema, _referenced_documents(candidate, cache_dir))
     return _compiled[key]
 
 
-def _compile(key: tuple, candidate: Candidate, schema: dict, cache_dir: str | None) -> CompiledSchema:
+def _fast_check(schema: dict, documents: dict[str, dict]) -> Check:
+    """The compiled check, for the two drafts it knows (draft-04, the default, and 2020-12)."""
+    uri = schema.get("$schema")
+    if uri is None or (isinstance(uri, str) and "draft-04" in uri):
+        return compile_check(schema, True, FORMAT_CHECKS, documents)
+    if isinstance(uri, str) and "draft/2020-12" in uri:
+        return compile_check(schema, False, {}, documents)
+    return lambda body: False  # another draft: jsonschema decides every time
+
+
+def _jsonschema_validator(schema: dict, documents: dict[str, dict]) -> Any:
     from jsonschema import Draft4Validator
     from jsonschema.validators import validator_for
 
     cls = validator_for(schema, default=Draft4Validator)
-    asserting = cls.__name__ in _ASSERTING_DRAFTS
-    documents = _referenced_documents(candidate, cache_dir)
-    validator = cls(schema, format_checker=format_checker() if asserting else None, registry=_registry(documents))
-    fast = compile_check(schema, cls.__name__ == "Draft4Validator", FORMAT_CHECKS if asserting else {}, documents)
-    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
-    meta = props.get("metadata")
-    open_meta = isinstance(meta, dict) and "properties" not in meta and "$ref" not in meta
-    return CompiledSchema(key, candidate.ref, validator, fast, open_meta, _enum(props, "apiVersion"), _enum(props, "kind"))
+    checker = format_checker() if cls.__name__ in _ASSERTING_DRAFTS else None
+    return cls(schema, format_checker=checker, registry=_registry(documents))
 
 
 def _referenced_documents(candidate: Candidate, cache_dir: str | None) -> dict[str, dict]:
@@ -118,8 +131,16 @@ def _digest(body: dict) -> str | None:
     return hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
 
 
+class BrokenSchema(Exception):
+    """A schema that jsonschema cannot apply (unknown type, bad regex, dangling $ref)."""
+
+
 def _check(compiled: CompiledSchema, body: dict) -> tuple[tuple[tuple, str], ...]:
-    found = {pair for error in compiled.validator.iter_errors(body) for pair in describe(error)}
+    try:
+        errors = list(compiled.validator.iter_errors(body))
+    except Exception as exc:  # on plain data, any failure here is the schema's, not the document's
+        raise BrokenSchema(f"schema {compiled.key[0]} cannot be used: {type(exc).__name__}: {shorten(str(exc))}") from exc
+    found = {pair for error in errors for pair in describe(error)}
     return tuple(sorted(found, key=lambda pair: (_sortable(pair[0]), pair[1])))
 
 

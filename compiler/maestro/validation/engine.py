@@ -16,10 +16,10 @@ from typing import Collection, Sequence
 
 from ..errors import UsageError
 from . import builtin
-from .compiled import CompiledSchema, compiled_schema, schema_findings, shorten
+from .compiled import BrokenSchema, CompiledSchema, compiled_schema, schema_findings, shorten
 from .fetch import SchemaFetchError, fetch_schema
 from .locations import Location, build_locations
-from .metadata import metadata_problems, object_meta_validator
+from .metadata import metadata_problems, object_meta_problems
 from .model import ERROR, INVALID, SKIPPED, VALID, Document, Finding, Result, display_name, json_path
 from .rules import run_rules
 from .templates import TemplateError
@@ -97,22 +97,24 @@ def validate_documents(documents: Sequence[Document | Result], settings: Setting
 
 def check_document(doc: Document, lookup: SchemaLookup, settings: Settings) -> tuple[Result, bool]:
     """The document's verdict before the rules, and whether the rules apply to it."""
-    body = doc.body
+    body = doc.body if isinstance(doc.body, dict) else {}
     kind, api_version = body.get("kind"), body.get("apiVersion")
     verdict = _early_verdict(doc, kind, api_version, settings)
     if verdict is not None:
         return verdict, False
     try:
         compiled = lookup.find(api_version, kind)
-    except SchemaFetchError as exc:
+        if compiled is None:
+            return _missing_schema(doc, lookup, settings)
+        findings = _findings(doc, _problems(doc, compiled, settings))
+    except (SchemaFetchError, BrokenSchema) as exc:
         return _result(doc, ERROR, [Finding("$", str(exc), doc.line)]), False
-    if compiled is None:
-        return _missing_schema(doc, lookup, settings)
-    findings = _findings(doc, _problems(doc, compiled, settings))
     return _result(doc, INVALID if findings else VALID, findings), True
 
 
 def _early_verdict(doc: Document, kind: object, api_version: object, settings: Settings) -> Result | None:
+    if not isinstance(doc.body, dict):
+        return Result(doc.source, doc.index, doc.line, "", "", ERROR, [Finding("$", "a manifest must be a mapping", doc.line)])
     if settings.strict and doc.duplicate_keys:
         return _result(doc, ERROR, list(doc.duplicate_keys))
     if not isinstance(kind, str) or not kind:
@@ -130,7 +132,7 @@ def _early_verdict(doc: Document, kind: object, api_version: object, settings: S
 def _missing_schema(doc: Document, lookup: SchemaLookup, settings: Settings) -> tuple[Result, bool]:
     """Error; or, with --ignore-missing-schemas, skipped unless its metadata (or a rule) is wrong."""
     if settings.ignore_missing_schemas:
-        findings = _findings(doc, list(metadata_problems(doc.body)))
+        findings = _findings(doc, list(metadata_problems(doc.body)) if settings.strict else [])
         return _result(doc, INVALID if findings else SKIPPED, findings), True
     api_version, kind = doc.body["apiVersion"], doc.body["kind"]
     tried = lookup.tried.get((api_version, kind), [])
@@ -141,17 +143,12 @@ def _missing_schema(doc: Document, lookup: SchemaLookup, settings: Settings) -> 
 
 def _problems(doc: Document, compiled: CompiledSchema, settings: Settings) -> list[tuple[tuple, str]]:
     problems = list(schema_findings(compiled, doc.body))
+    if not settings.strict:
+        return problems   # as kubeconform without -strict: the schema alone
     problems.extend(metadata_problems(doc.body))
     if compiled.open_metadata and isinstance(doc.body.get("metadata"), dict):
-        problems.extend(_object_meta_problems(doc.body["metadata"], settings))
+        problems.extend(object_meta_problems(doc.body["metadata"], settings.object_meta))
     return problems
-
-
-def _object_meta_problems(meta: dict, settings: Settings) -> list[tuple[tuple, str]]:
-    from .compiled import describe
-
-    validator = object_meta_validator(settings.object_meta)
-    return [(("metadata",) + path, message) for error in validator.iter_errors(meta) for path, message in describe(error)]
 
 
 def _findings(doc: Document, problems: list[tuple[tuple, str]]) -> list[Finding]:
@@ -179,7 +176,7 @@ def _apply_rules(documents: Sequence[Document | Result], checked: list[tuple[Res
     """Add the controller rules' findings to every document they apply to."""
     results = [result for result, _ in checked]
     targets = [(i, doc) for i, (doc, (_, ruled)) in enumerate(zip(documents, checked)) if ruled and isinstance(doc, Document)]
-    everything = (doc.body for doc in documents if isinstance(doc, Document))
+    everything = (doc.body for doc in documents if isinstance(doc, Document) and isinstance(doc.body, dict))
     problems = run_rules([doc.body for _, doc in targets], everything)
     for (i, doc), found in zip(targets, problems):
         if found:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from ..errors import UsageError
 from . import builtin
 from .templates import KUBECONFORM_LAYOUT, Template, parse_template, template_values
 
@@ -91,6 +92,8 @@ def _location(text: str, values_for: tuple[str, bool]) -> Location:
     if not is_url(text) and _is_layout_dir(Path(text)):
         return LayoutLocation(Path(text), values_for)
     if not text.endswith("json"):
+        if not is_url(text) and "{{" not in text and not Path(text).is_dir():
+            raise UsageError(f"schema location {text!r} is not a directory, a template ending in json, a URL or 'default'")
         text = text.rstrip("/") + KUBECONFORM_LAYOUT
     return TemplateLocation(parse_template(text), values_for)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
+from .compiled import CompiledSchema, compiled_schema, schema_findings
 from .fetch import fetch_schema
 from .locations import Candidate
 
@@ -139,21 +140,18 @@ def _annotation_problems(annotations: Any) -> Problems:
         yield ("metadata", "annotations"), f"annotations are {size} bytes; they must be no more than {ANNOTATIONS_MAX_BYTES} bytes in total"
 
 
-_meta_validators: dict[str, Any] = {}
+_meta_schemas: dict[str, dict] = {}
 
 
-def object_meta_validator(definitions: str) -> Any:
-    """A validator for ObjectMeta alone, from a bundled `_definitions.json` (built once)."""
-    if definitions not in _meta_validators:
-        _meta_validators[definitions] = _build_meta_validator(definitions)
-    return _meta_validators[definitions]
+def object_meta_schema(definitions: str) -> CompiledSchema:
+    """ObjectMeta alone, from a bundled `_definitions.json`, compiled once."""
+    if definitions not in _meta_schemas:
+        contents = fetch_schema(Candidate(definitions)) or {}
+        base = contents.get("$id", "https://kubernetes.io/api/_definitions.json")
+        _meta_schemas[definitions] = {"$schema": contents.get("$schema"), "$ref": f"{base}#/$defs/{OBJECT_META}"}
+    return compiled_schema(Candidate(f"{definitions}#{OBJECT_META}", definitions), _meta_schemas[definitions])
 
 
-def _build_meta_validator(definitions: str) -> Any:
-    from jsonschema import Draft202012Validator
-    from referencing import Registry, Resource
-
-    contents = fetch_schema(Candidate(definitions)) or {}
-    base = contents.get("$id", "https://kubernetes.io/api/_definitions.json")
-    registry = Registry().with_resource(base, Resource.from_contents(contents))
-    return Draft202012Validator({"$ref": f"{base}#/$defs/{OBJECT_META}"}, registry=registry)
+def object_meta_problems(meta: dict, definitions: str) -> list[tuple[tuple, str]]:
+    """Type and unknown-field problems of a custom resource's metadata, as for a built-in kind."""
+    return [(("metadata",) + path, message) for path, message in schema_findings(object_meta_schema(definitions), meta)]

@@ -9,6 +9,7 @@ hidden entries skipped), each file's documents in file order.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Iterator, Sequence, TextIO
@@ -20,21 +21,24 @@ MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
 
 
-def load_documents(paths: Sequence[str], stdin: TextIO | None = None) -> list[Document | Result]:
-    """Every manifest under `paths`; `-` reads `stdin` (default: sys.stdin)."""
+def load_documents(paths: Sequence[str], stdin: TextIO | None = None,
+                   ignore: Sequence[str] = ()) -> list[Document | Result]:
+    """Every manifest under `paths`; `-` reads `stdin` (default: sys.stdin).
+
+    Files whose path matches one of the regular expressions `ignore` are not read.
+    """
     out: list[Document | Result] = []
-    for source in manifest_files(paths):
+    for source in manifest_files(paths, ignore):
         out.extend(load_source(source, stdin))
     return out
 
 
-def manifest_files(paths: Sequence[str]) -> Iterator[str]:
+def manifest_files(paths: Sequence[str], ignore: Sequence[str] = ()) -> Iterator[str]:
     """The files to read: explicit files as given, directories walked in sorted order."""
+    patterns = [re.compile(p) for p in ignore]
     for path in paths:
-        if path != STDIN and os.path.isdir(path):
-            yield from _walk(Path(path))
-        else:
-            yield path
+        found = _walk(Path(path)) if path != STDIN and os.path.isdir(path) else [path]
+        yield from (f for f in found if f == STDIN or not any(p.search(f) for p in patterns))
 
 
 def _walk(root: Path) -> Iterator[str]:

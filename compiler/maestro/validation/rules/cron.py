@@ -25,11 +25,13 @@ def timezone_problem(name: str) -> str:
     """Why `name` is not an IANA time zone, or an empty string ("" means local time)."""
     if name == "":
         return ""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
+        if not available_timezones():
+            return ""  # no time zone database on this machine (no tzdata): nothing to check against
         return f"unknown time zone {name!r} (expected an IANA name such as 'Europe/Paris' or 'UTC')"
     return ""
 

@@ -1,8 +1,9 @@
 """Rules, cross-object references of Argo workflows to core objects.
 
 In: a Workflow, WorkflowTemplate or CronWorkflow body and the `Corpus`.
-Out: (path parts, message) problems, each checked only when the workflow's
-namespace has objects of the referenced kind in the set:
+Out: (path parts, message) problems, each checked only when the workflow names its
+namespace explicitly and that namespace has objects of the referenced kind in the set
+(objects without a namespace get theirs at apply time, perhaps different ones):
 * `serviceAccountName` (workflow-level, executor, per template) names a ServiceAccount;
 * `synchronization.semaphores[].configMapKeyRef` (workflow- and template-level)
   names a ConfigMap holding that key;
@@ -27,7 +28,7 @@ Problems = Iterator[tuple[tuple, str]]
 
 def service_accounts(body: dict, corpus: Corpus) -> Problems:
     namespace = namespace_of(body)
-    if not corpus.has_any(CORE, "ServiceAccount", namespace):
+    if not namespace or not corpus.has_any(CORE, "ServiceAccount", namespace):
         return
     for path, name in _service_account_sites(*workflow_spec(body)):
         if corpus.named(CORE, "ServiceAccount", namespace, name) is None:
@@ -50,7 +51,7 @@ def _configmap_keys(configmap: dict) -> set[str]:
 
 def semaphores(body: dict, corpus: Corpus) -> Problems:
     namespace = namespace_of(body)
-    if not corpus.has_any(CORE, "ConfigMap", namespace):
+    if not namespace or not corpus.has_any(CORE, "ConfigMap", namespace):
         return
     for path, ref in _semaphore_sites(*workflow_spec(body)):
         yield from _configmap_key(corpus, namespace, path, text(ref.get("name")), text(ref.get("key")))
@@ -84,7 +85,7 @@ def _key_problem(configmap: dict, name: str, key: str, path: tuple) -> Problems:
 def artifact_repository(body: dict, corpus: Corpus) -> Problems:
     namespace = namespace_of(body)
     spec, base = workflow_spec(body)
-    if "artifactRepositoryRef" not in spec or not corpus.has_any(CORE, "ConfigMap", namespace):
+    if not namespace or "artifactRepositoryRef" not in spec or not corpus.has_any(CORE, "ConfigMap", namespace):
         return
     ref, path = mapping(spec["artifactRepositoryRef"]), base + ("artifactRepositoryRef",)
     name = text(ref.get("configMap")) or DEFAULT_ARTIFACT_CONFIGMAP

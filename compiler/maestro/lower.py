@@ -14,21 +14,14 @@ from .ir import EnvironmentPlan, ExperimentPlan, PipelinePlan, Plan, SchedulePla
 from .project import Effective, Project
 from .spec.pipeline import Pipeline
 from .spec.types import duration_seconds
+from .steps.registry import AFTER, ORDER, READS
 
 SPEC_PATH = "/maestro/spec/spec.json"
 WORKDIR = "/maestro/work"
 LIGHT_STEP_TIMEOUT = 1800
 RUNTIME_REQUIREMENTS = {"triton": ("pytorch",), "mlserver": ("mlflow",)}
-# (name, depends on, reads the outputs of)
-BUILTIN_DAG = (
-    ("ingest", (), ()),
-    ("validate", ("ingest",), ("ingest",)),
-    ("features", ("validate",), ("ingest",)),
-    ("train", ("features",), ("features",)),
-    ("evaluate", ("train",), ("features", "train")),
-    ("gate", ("evaluate",), ("evaluate",)),
-    ("publish", ("gate",), ("train", "evaluate", "gate")),
-)
+# (name, depends on, reads the outputs of): the runtime's own table, so cluster and laptop agree.
+BUILTIN_DAG = tuple((name, AFTER[name], READS[name]) for name in ORDER)
 
 
 def lower(project: Project) -> Plan:

@@ -123,3 +123,9 @@ def test_csv_without_ticker_column_and_with_missing_columns(tmp_path):
     ctx = step_context(tmp_path, {"source": "csv", "tickers": ["XYZ"], "start": "2020-01-01", "path": "bad.csv"})
     with pytest.raises(StepError, match="lacks the column"):
         ingest.run(ctx)
+
+
+@pytest.mark.network
+def test_real_yahoo_finance_download():
+    bars = yahoo_bars(["AAPL"], dt.date(2020, 1, 2), dt.date(2020, 1, 31), "1d")
+    assert len(bars) == 21 and bars["Date"].min() == pd.Timestamp("2020-01-02")

@@ -11,92 +11,103 @@ from .types import Labels, Name, PositiveInt, Quantity, Selector
 
 
 class GitOps(Strict):
-    repo_url: str = Field(min_length=1)
-    revision: str = "main"
-    path: str = "gitops"
-    promotion: Literal["pull-request", "direct"] = Field("pull-request", description="How `publish` proposes a new version.")
-    credentials_secret: Name = Field("gitops-credentials", description="Secret with `username` and `password` (a token) used by `publish` to push.")
+    repo_url: str = Field(min_length=1, description="Git repository Argo CD syncs from.")
+    revision: str = Field("main", description="Branch, tag or commit Argo CD syncs.")
+    path: str = Field("gitops", description="Folder of the compiled output in that repository.")
+    promotion: Literal["pull-request", "direct"] = Field(
+        "pull-request", description="How `publish` proposes a new version.")
+    credentials_secret: Name = Field(
+        "gitops-credentials", description="Secret with `username` and `password` (a token) used by `publish` to push.")
 
 
 class ArgoCD(Strict):
-    namespace: Name = "argocd"
-    auto_sync: bool = True
-    prune: bool = True
-    self_heal: bool = True
+    namespace: Name = Field("argocd", description="Namespace Argo CD runs in.")
+    auto_sync: bool = Field(True, description="Sync automatically when the repository changes.")
+    prune: bool = Field(True, description="Delete objects that are no longer generated (with auto_sync).")
+    self_heal: bool = Field(True, description="Undo changes made in the cluster by hand (with auto_sync).")
 
 
 class ExternalSecretRef(Strict):
-    store: Name
-    key: str = Field(min_length=1)
-    store_kind: Literal["ClusterSecretStore", "SecretStore"] = "ClusterSecretStore"
+    store: Name = Field(description="Name of the (Cluster)SecretStore.")
+    key: str = Field(min_length=1, description="Key of the secret in the external store.")
+    store_kind: Literal["ClusterSecretStore", "SecretStore"] = Field(
+        "ClusterSecretStore", description="Kind of the store: ClusterSecretStore or SecretStore.")
 
 
 class Artifacts(Strict):
-    bucket: str = Field(min_length=3, max_length=63)
-    endpoint: str = Field(min_length=1)
-    region: str = "us-east-1"
-    insecure: bool = False
+    bucket: str = Field(min_length=3, max_length=63, description="S3 bucket of the artifact repository.")
+    endpoint: str = Field(min_length=1, description="S3 endpoint, host[:port].")
+    region: str = Field("us-east-1", description="S3 region.")
+    insecure: bool = Field(False, description="Plain HTTP to the endpoint (a MinIO in the cluster).")
     credentials_secret: Name = Field("artifact-credentials", description="Secret with accessKey/secretKey.")
-    external_secret: Optional[ExternalSecretRef] = Field(None, description="Fill credentials_secret from External Secrets.")
+    external_secret: Optional[ExternalSecretRef] = Field(
+        None, description="Fill credentials_secret from External Secrets.")
 
 
 class Toleration(Strict):
-    key: Optional[str] = None
-    operator: Literal["Exists", "Equal"] = "Equal"
-    value: Optional[str] = None
-    effect: Optional[Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]] = None
-    tolerationSeconds: Optional[int] = None
+    key: Optional[str] = Field(None, description="Taint key.")
+    operator: Literal["Exists", "Equal"] = Field("Equal", description="Exists or Equal.")
+    value: Optional[str] = Field(None, description="Taint value (operator Equal).")
+    effect: Optional[Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]] = Field(
+        None, description="NoSchedule, PreferNoSchedule or NoExecute; empty matches all.")
+    tolerationSeconds: Optional[int] = Field(None, description="How long a NoExecute taint is tolerated.")
 
 
 class Gpu(Strict):
-    resource: str = "nvidia.com/gpu"
-    node_selector: Selector = Field(default_factory=dict)
-    tolerations: list[Toleration] = Field(default_factory=list)
-    priority_class: Optional[Name] = None
-    max_concurrent_trainings: PositiveInt = 1
+    resource: str = Field("nvidia.com/gpu", description="Extended resource name of a GPU.")
+    node_selector: Selector = Field(default_factory=dict, description="Node labels a GPU pod must match.")
+    tolerations: list[Toleration] = Field(default_factory=list, description="Taints a GPU pod tolerates.")
+    priority_class: Optional[Name] = Field(None, description="PriorityClass of GPU pods.")
+    max_concurrent_trainings: PositiveInt = Field(
+        1, description="Trainings of one team that may run at once here (an Argo semaphore).")
 
 
 class Quota(Strict):
-    gpus: int = Field(0, ge=0)
-    cpu: Quantity = "16"
-    memory: Quantity = "64Gi"
+    gpus: int = Field(0, ge=0, description="GPUs a team's namespace may request in total.")
+    cpu: Quantity = Field("16", description="CPU a team's namespace may request in total (Kubernetes quantity).")
+    memory: Quantity = Field(
+        "64Gi", description="Memory a team's namespace may request in total (Kubernetes quantity).")
 
 
 class Network(Strict):
     egress: list[str] = Field(default_factory=list, description="Extra egress CIDRs; DNS is always allowed.")
-    ingest_internet: bool = True
+    ingest_internet: bool = Field(True, description="The ingest step may reach the internet (Yahoo Finance).")
 
 
 class Policy(Strict):
-    require_image_digest: bool = False
-    allowed_registries: list[str] = Field(default_factory=list)
-    max_gpus_per_step: Optional[int] = Field(None, ge=0)
-    max_candidate_weight: int = Field(100, ge=0, le=100)
-    require_gate: bool = False
+    require_image_digest: bool = Field(False, description="Every image must be pinned by digest (@sha256:...).")
+    allowed_registries: list[str] = Field(
+        default_factory=list, description="Image prefixes accepted, e.g. ghcr.io/acme; empty accepts any.")
+    max_gpus_per_step: Optional[int] = Field(
+        None, ge=0, description="Most GPUs any step may request; unset for no limit.")
+    max_candidate_weight: int = Field(
+        100, ge=0, le=100, description="Largest experiment.candidate_weight accepted.")
+    require_gate: bool = Field(False, description="Pipelines may not remove evaluation.gate.")
 
 
 class EnvironmentSpec(Strict):
-    cluster: str = "https://kubernetes.default.svc"
+    cluster: str = Field("https://kubernetes.default.svc", description="Argo CD destination server.")
     namespace: str = Field("{team}-{env}", description="Pattern with {team} and {env}, or a fixed name.")
     image: str = Field(min_length=1, description="The image that runs the built-in steps.")
-    gitops: GitOps
-    argocd: ArgoCD = Field(default_factory=ArgoCD)
-    artifacts: Artifacts
-    gpu: Gpu = Field(default_factory=Gpu)
-    quota: Quota = Field(default_factory=Quota)
-    schedules: bool = True
-    network: Network = Field(default_factory=Network)
+    gitops: GitOps = Field(description="Where the compiled output lives and how `publish` proposes versions.")
+    argocd: ArgoCD = Field(default_factory=ArgoCD, description="Argo CD sync policy.")
+    artifacts: Artifacts = Field(description="Argo Workflows artifact repository (S3 API: AWS, MinIO, ...).")
+    gpu: Gpu = Field(default_factory=Gpu, description="GPU scheduling.")
+    quota: Quota = Field(default_factory=Quota, description="ResourceQuota of each team namespace.")
+    schedules: bool = Field(True, description="false: every CronWorkflow is suspended here.")
+    network: Network = Field(default_factory=Network, description="NetworkPolicy: extra egress.")
     defaults: dict[str, Any] = Field(default_factory=dict, description="Deep-merged under every pipeline's spec.")
-    policy: Policy = Field(default_factory=Policy)
+    policy: Policy = Field(
+        default_factory=Policy, description="Rules every pipeline's effective spec must follow here.")
 
 
 class EnvironmentMetadata(Strict):
-    name: Name
-    labels: Labels = Field(default_factory=dict)
+    name: Name = Field(description="Environment name; equals the file stem.")
+    labels: Labels = Field(default_factory=dict, description="Kubernetes labels describing the environment.")
 
 
 class Environment(Strict):
-    apiVersion: Literal["maestro/v1"]
-    kind: Literal["Environment"]
-    metadata: EnvironmentMetadata
-    spec: EnvironmentSpec
+    apiVersion: Literal["maestro/v1"] = Field(description="Always maestro/v1.")
+    kind: Literal["Environment"] = Field(description="Always Environment.")
+    metadata: EnvironmentMetadata = Field(description="Name and labels.")
+    spec: EnvironmentSpec = Field(description="Cluster, namespaces, image, GPUs, artifact store, sync and policy.")

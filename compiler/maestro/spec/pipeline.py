@@ -34,66 +34,73 @@ class Metadata(Strict):
     name: Name = Field(description="Unique across pipelines/; equals the file stem.")
     team: Name = Field(description="The tenant: selects namespace, quota and Argo CD project.")
     description: str = Field("", description="One line shown in Argo's UI and the model card.")
-    labels: Labels = Field(default_factory=dict, description="Kubernetes labels copied onto every generated object.")
+    labels: Labels = Field(
+        default_factory=dict, description="Kubernetes labels copied onto every generated object.")
 
 
 class Data(Strict):
-    source: Literal["yfinance", "csv", "sample"] = Field("yfinance", description="Where bars come from; `sample` is bundled offline history.")
+    source: Literal["yfinance", "csv", "sample"] = Field(
+        "yfinance", description="Where bars come from; `sample` is bundled offline history.")
     tickers: list[Ticker] = Field(min_length=1, max_length=50, description="1..50 symbols as Yahoo spells them.")
     start: dt.date = Field(description="First day of history.")
     end: Optional[dt.date] = Field(None, description="Last day of history; default: the day of the run.")
-    interval: Literal["1d", "1wk"] = "1d"
-    path: Optional[str] = Field(None, description="CSV file (Date, Open, High, Low, Close, Volume[, Ticker]); source: csv only.")
+    interval: Literal["1d", "1wk"] = Field("1d", description="Bar size: daily (1d) or weekly (1wk).")
+    path: Optional[str] = Field(
+        None, description="CSV file (Date, Open, High, Low, Close, Volume[, Ticker]); source: csv only.")
 
 
 class Quality(Strict):
-    min_rows: PositiveInt = 250
-    max_missing_fraction: Fraction = 0.01
-    max_abs_return: Annotated[float, Field(gt=0)] = 0.5
-    max_stale_bars: PositiveInt = Field(5, description="Most consecutive bars with an unchanged close and no volume.")
+    min_rows: PositiveInt = Field(250, description="Fewest bars accepted per ticker.")
+    max_missing_fraction: Fraction = Field(0.01, description="Largest share of missing values accepted.")
+    max_abs_return: Annotated[float, Field(gt=0)] = Field(
+        0.5, description="Largest one-bar move accepted, as a fraction; a larger one is treated as a bad print.")
+    max_stale_bars: PositiveInt = Field(
+        5, description="Most consecutive bars with an unchanged close and no volume.")
 
 
 class Returns(Strict):
-    kind: Literal["returns"]
-    periods: list[PositiveInt] = Field(default_factory=lambda: [1], min_length=1)
+    kind: Literal["returns"] = Field(description="k-bar returns c[t] / c[t-k] - 1.")
+    periods: list[PositiveInt] = Field(
+        default_factory=lambda: [1], min_length=1, description="The k of each return.")
 
 
 class Sma(Strict):
-    kind: Literal["sma"]
-    windows: list[Annotated[int, Field(ge=2)]] = Field(min_length=1)
+    kind: Literal["sma"] = Field(description="Close relative to its simple moving average.")
+    windows: list[Annotated[int, Field(ge=2)]] = Field(
+        min_length=1, description="Window of each average, in bars.")
 
 
 class Rsi(Strict):
-    kind: Literal["rsi"]
-    window: Annotated[int, Field(ge=2)] = 14
+    kind: Literal["rsi"] = Field(description="Wilder's RSI, scaled to 0..1.")
+    window: Annotated[int, Field(ge=2)] = Field(14, description="Window in bars.")
 
 
 class Macd(Strict):
-    kind: Literal["macd"]
-    fast: PositiveInt = 12
-    slow: PositiveInt = 26
-    signal: PositiveInt = 9
+    kind: Literal["macd"] = Field(description="MACD line, signal and histogram, divided by the close.")
+    fast: PositiveInt = Field(12, description="Fast EMA span in bars; below slow.")
+    slow: PositiveInt = Field(26, description="Slow EMA span in bars.")
+    signal: PositiveInt = Field(9, description="Signal EMA span in bars.")
 
 
 class Bollinger(Strict):
-    kind: Literal["bollinger"]
-    window: Annotated[int, Field(ge=2)] = 20
-    k: Annotated[float, Field(gt=0)] = 2.0
+    kind: Literal["bollinger"] = Field(description="Bollinger %B and bandwidth.")
+    window: Annotated[int, Field(ge=2)] = Field(20, description="Window in bars.")
+    k: Annotated[float, Field(gt=0)] = Field(2.0, description="Band width in standard deviations.")
 
 
 class Atr(Strict):
-    kind: Literal["atr"]
-    window: PositiveInt = 14
+    kind: Literal["atr"] = Field(description="Wilder's average true range divided by the close.")
+    window: PositiveInt = Field(14, description="Window in bars.")
 
 
 class Volatility(Strict):
-    kind: Literal["volatility"]
-    window: Annotated[int, Field(ge=2)] = 20
+    kind: Literal["volatility"] = Field(description="Standard deviation of one-bar log returns.")
+    window: Annotated[int, Field(ge=2)] = Field(20, description="Window in bars.")
 
 
 class VolumeZscore(Strict):
-    kind: Literal["volume_zscore"]
-    window: Annotated[int, Field(ge=2)] = 20
+    kind: Literal["volume_zscore"] = Field(description="Z-score of volume.")
+    window: Annotated[int, Field(ge=2)] = Field(20, description="Window in bars.")
 
 
 Feature = Annotated[
@@ -102,118 +109,142 @@ Feature = Annotated[
 
 
 class Target(Strict):
-    kind: Literal["direction", "return"] = "direction"
-    horizon: PositiveInt = 1
+    kind: Literal["direction", "return"] = Field(
+        "direction", description="direction: up/down classification; return: regression of the forward return.")
+    horizon: PositiveInt = Field(1, description="Bars ahead.")
 
 
 class ModelSpec(Strict):
-    kind: Literal["lstm", "gru", "transformer", "mlp"] = "lstm"
-    sequence_length: PositiveInt = 30
-    hidden_size: PositiveInt = 32
-    layers: PositiveInt = 1
-    dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    kind: Literal["lstm", "gru", "transformer", "mlp"] = Field(
+        "lstm", description="Network: lstm, gru, transformer or mlp (the window flattened).")
+    sequence_length: PositiveInt = Field(30, description="Feature rows the model sees per prediction.")
+    hidden_size: PositiveInt = Field(32, description="Width of the hidden layers.")
+    layers: PositiveInt = Field(1, description="Number of recurrent, attention or dense layers.")
+    dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(0.0, description="Dropout probability, 0 <= p < 1.")
     heads: PositiveInt = Field(4, description="Attention heads; transformer only; must divide hidden_size.")
 
 
 class Resources(Strict):
-    gpus: Annotated[int, Field(ge=0)] = 0
-    cpu: Quantity = "2"
-    memory: Quantity = "4Gi"
-    shared_memory: Quantity = Field("1Gi", description="Size of the memory-backed /dev/shm (PyTorch data loaders).")
+    gpus: Annotated[int, Field(ge=0)] = Field(0, description="GPUs for the train step; 0 trains on CPU.")
+    cpu: Quantity = Field("2", description="CPU request and limit of the train step (Kubernetes quantity).")
+    memory: Quantity = Field(
+        "4Gi", description="Memory request and limit of the train step (Kubernetes quantity).")
+    shared_memory: Quantity = Field(
+        "1Gi", description="Size of the memory-backed /dev/shm (PyTorch data loaders).")
 
 
 class Training(Strict):
-    epochs: PositiveInt = 20
-    batch_size: PositiveInt = 128
-    learning_rate: Annotated[float, Field(gt=0)] = 0.001
-    seed: int = 42
-    early_stopping_patience: PositiveInt = 5
-    resources: Resources = Field(default_factory=Resources)
-    retries: Annotated[int, Field(ge=0, le=20)] = 2
-    timeout: Duration = "2h"
+    epochs: PositiveInt = Field(20, description="Most passes over the training data.")
+    batch_size: PositiveInt = Field(128, description="Samples per optimizer step.")
+    learning_rate: Annotated[float, Field(gt=0)] = Field(0.001, description="Adam learning rate.")
+    seed: int = Field(42, description="Random seed; the same seed and data give the same model on CPU.")
+    early_stopping_patience: PositiveInt = Field(
+        5, description="Epochs without improvement of the validation loss before training stops.")
+    resources: Resources = Field(default_factory=Resources, description="Resources of the train step.")
+    retries: Annotated[int, Field(ge=0, le=20)] = Field(
+        2, description="Retries of the train step, with exponential backoff.")
+    timeout: Duration = Field("2h", description="Longest the train step may run.")
 
 
 class Gate(Strict):
-    min_accuracy: Fraction = 0.5
-    min_sharpe: float = 0.0
-    beat_baselines: bool = True
-    max_p_value: Fraction = 0.05
+    min_accuracy: Fraction = Field(0.5, description="Lowest walk-forward hit rate accepted.")
+    min_sharpe: float = Field(
+        0.0, description="Lowest annualized Sharpe ratio of the long/flat simulation accepted.")
+    beat_baselines: bool = Field(True, description="The model must beat every naive baseline on the same folds.")
+    max_p_value: Fraction = Field(
+        0.05, description="Largest p-value of the one-sided test of the hit rate against the best baseline.")
 
 
 class Evaluation(Strict):
-    folds: PositiveInt = 5
-    test_size: PositiveInt = 60
-    gap: Annotated[int, Field(ge=0)] = 5
-    transaction_cost_bps: Annotated[float, Field(ge=0)] = 5.0
+    folds: PositiveInt = Field(5, description="Walk-forward folds.")
+    test_size: PositiveInt = Field(60, description="Bars per test block.")
+    gap: Annotated[int, Field(ge=0)] = Field(
+        5, description="Bars dropped between train and test (embargo); at least the target horizon.")
+    transaction_cost_bps: Annotated[float, Field(ge=0)] = Field(
+        5.0, description="Cost of each change of position, in basis points.")
     gate: Optional[Gate] = Field(default_factory=Gate, description="Promotion gate; null disables it.")
 
 
 class StepResources(Strict):
-    cpu: Quantity = "1"
-    memory: Quantity = "1Gi"
-    gpus: Annotated[int, Field(ge=0)] = 0
+    cpu: Quantity = Field("1", description="CPU request and limit (Kubernetes quantity).")
+    memory: Quantity = Field("1Gi", description="Memory request and limit (Kubernetes quantity).")
+    gpus: Annotated[int, Field(ge=0)] = Field(0, description="GPUs for this step.")
 
 
 class CustomStep(Strict):
-    name: Name
+    name: Name = Field(description="Step name; unique, and not a built-in step's name.")
     after: list[str] = Field(default_factory=list, description="Steps that must finish first.")
-    image: str = Field(min_length=1)
-    command: list[str] = Field(default_factory=list)
-    args: list[str] = Field(default_factory=list)
-    inputs: list[str] = Field(default_factory=list, description="Steps whose outputs are given to this one as artifacts.")
-    resources: StepResources = Field(default_factory=StepResources)
-    env: dict[str, str] = Field(default_factory=dict)
+    image: str = Field(min_length=1, description="Container image.")
+    command: list[str] = Field(default_factory=list, description="Container command (entrypoint).")
+    args: list[str] = Field(default_factory=list, description="Container arguments.")
+    inputs: list[str] = Field(
+        default_factory=list, description="Steps whose outputs are given to this one as artifacts.")
+    resources: StepResources = Field(default_factory=StepResources, description="Resources of this step.")
+    env: dict[str, str] = Field(
+        default_factory=dict, description="Plain environment variables; credentials go in secrets.")
     secrets: list[Name] = Field(default_factory=list, description="Kubernetes Secret names, exposed with envFrom.")
-    retries: Annotated[int, Field(ge=0, le=20)] = 0
-    timeout: Duration = "1h"
+    retries: Annotated[int, Field(ge=0, le=20)] = Field(0, description="Retries, with exponential backoff.")
+    timeout: Duration = Field("1h", description="Longest the step may run.")
 
 
 class Schedule(Strict):
-    cron: Cron
-    timezone: Timezone = "UTC"
+    cron: Cron = Field(
+        description="Five-field cron expression (minute hour day-of-month month day-of-week) or a macro such as @daily.")
+    timezone: Timezone = Field("UTC", description="IANA time zone the cron expression is read in.")
 
 
 class Version(Strict):
-    name: Name
+    name: Name = Field(description="Version name, e.g. v3.")
     run: RunId = Field(description="The training run (Argo Workflow name) whose published model this is.")
 
 
 class Experiment(Strict):
-    mode: Literal["ab", "shadow"] = "ab"
-    candidate: Name
-    candidate_weight: Annotated[int, Field(ge=1, le=99)] = 10
+    mode: Literal["ab", "shadow"] = Field(
+        "ab", description="ab: split traffic; shadow: mirror traffic, discard the candidate's answers.")
+    candidate: Name = Field(description="The version tested against the default; one of serving.versions.")
+    candidate_weight: Annotated[int, Field(ge=1, le=99)] = Field(
+        10, description="Percent of traffic (ab) or of mirrored requests (shadow), 1-99.")
 
 
 class Serving(Strict):
-    runtime: Literal["triton", "mlserver"] = "triton"
-    replicas: PositiveInt = 1
-    memory: Quantity = "1Gi"
-    versions: list[Version] = Field(default_factory=list)
-    default: Optional[Name] = None
-    experiment: Optional[Experiment] = None
+    runtime: Literal["triton", "mlserver"] = Field("triton", description="triton (TorchScript) or mlserver.")
+    replicas: PositiveInt = Field(1, description="Replicas of each served model.")
+    memory: Quantity = Field("1Gi", description="Memory of each served model (Kubernetes quantity).")
+    versions: list[Version] = Field(
+        default_factory=list, description="Published model versions; maintained by `maestro promote`.")
+    default: Optional[Name] = Field(
+        None, description="The version that takes traffic; one of versions, required when versions are listed.")
+    experiment: Optional[Experiment] = Field(
+        None, description="Optional: test a candidate version against the default.")
 
 
 class Monitoring(Strict):
-    max_hours_since_success: PositiveInt = 48
+    max_hours_since_success: PositiveInt = Field(
+        48, description="Alert when no training run succeeded for this many hours.")
 
 
 class PipelineSpec(Strict):
-    data: Data
-    quality: Quality = Field(default_factory=Quality)
-    features: list[Feature] = Field(min_length=1)
-    target: Target = Field(default_factory=Target)
-    model: ModelSpec = Field(default_factory=ModelSpec)
-    training: Training = Field(default_factory=Training)
-    evaluation: Evaluation = Field(default_factory=Evaluation)
-    steps: list[CustomStep] = Field(default_factory=list)
-    schedule: Optional[Schedule] = None
-    serving: Optional[Serving] = None
-    monitoring: Monitoring = Field(default_factory=Monitoring)
-    overrides: dict[Name, dict[str, Any]] = Field(default_factory=dict, description="Per-environment patches, deep-merged over spec.")
+    data: Data = Field(description="Where the bars come from.")
+    quality: Quality = Field(
+        default_factory=Quality, description="Checks on raw data; a failure stops the run with a report.")
+    features: list[Feature] = Field(
+        min_length=1, description="Ordered list of features, each computed from data at or before its bar.")
+    target: Target = Field(default_factory=Target, description="What the model predicts.")
+    model: ModelSpec = Field(default_factory=ModelSpec, description="The network.")
+    training: Training = Field(default_factory=Training, description="How the model is trained.")
+    evaluation: Evaluation = Field(
+        default_factory=Evaluation, description="Walk-forward evaluation and the promotion gate.")
+    steps: list[CustomStep] = Field(
+        default_factory=list, description="Custom container steps, inserted into the DAG.")
+    schedule: Optional[Schedule] = Field(None, description="Retraining schedule; omit for on-demand only.")
+    serving: Optional[Serving] = Field(None, description="Seldon Core v2 serving; omit to only store the model.")
+    monitoring: Monitoring = Field(default_factory=Monitoring, description="Alerting on stale models.")
+    overrides: dict[Name, dict[str, Any]] = Field(
+        default_factory=dict, description="Per-environment patches, deep-merged over spec.")
 
 
 class Pipeline(Strict):
-    apiVersion: Literal["maestro/v1"]
-    kind: Literal["Pipeline"]
-    metadata: Metadata
-    spec: PipelineSpec
+    apiVersion: Literal["maestro/v1"] = Field(description="Always maestro/v1.")
+    kind: Literal["Pipeline"] = Field(description="Always Pipeline.")
+    metadata: Metadata = Field(description="Name, team, description and labels.")
+    spec: PipelineSpec = Field(description="What to train, evaluate, publish and serve.")

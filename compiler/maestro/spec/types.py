@@ -7,7 +7,7 @@ says what would be accepted; `spec.diagnose` turns those into located diagnostic
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Union
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
@@ -119,11 +119,14 @@ def _to_text(value: object) -> object:
     return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
-Name = Annotated[str, AfterValidator(check_name)]
+# The validators give the messages; the schema keywords only help editors (yaml-language-server).
+Name = Annotated[str, AfterValidator(check_name),
+                 Field(json_schema_extra={"pattern": NAME_PATTERN.pattern, "maxLength": NAME_MAX})]
 RunId = Annotated[str, AfterValidator(check_run_id)]
-Quantity = Annotated[str, BeforeValidator(_to_text), AfterValidator(check_quantity)]
-Duration = Annotated[str, AfterValidator(check_duration)]
-Ticker = Annotated[str, AfterValidator(check_ticker)]
+Quantity = Annotated[str, BeforeValidator(_to_text, json_schema_input_type=Union[str, int, float]),
+                     AfterValidator(check_quantity)]
+Duration = Annotated[str, AfterValidator(check_duration), Field(json_schema_extra={"pattern": DURATION_PATTERN.pattern})]
+Ticker = Annotated[str, AfterValidator(check_ticker), Field(json_schema_extra={"pattern": TICKER_PATTERN.pattern})]
 Timezone = Annotated[str, AfterValidator(check_timezone)]
 Cron = Annotated[str, AfterValidator(check_cron)]
 LabelKey = Annotated[str, AfterValidator(check_label_key)]

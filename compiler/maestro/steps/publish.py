@@ -11,6 +11,7 @@ it then proposes the run as the pipeline's next serving version in the GitOps re
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -89,7 +90,8 @@ def template_dirs(root: Path) -> list[Path]:
     """$MAESTRO_TEMPLATES, then the project's (or the pod's working dir's) templates/, then the
     templates/ of the source checkout this package runs from."""
     found = [Path(os.environ["MAESTRO_TEMPLATES"])] if os.environ.get("MAESTRO_TEMPLATES") else []
-    found += [root / "templates", Path(__file__).resolve().parents[3] / "templates"]
+    found += [root / "templates", Path(__file__).resolve().parents[3] / "templates",
+              Path(sys.prefix) / "share" / "maestro" / "templates"]
     return [d for d in found if (d / TEMPLATE).is_file()]
 
 

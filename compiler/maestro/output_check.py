@@ -9,22 +9,38 @@ with a location configured, a kind without a schema is an error.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from .compile import Tree
+from .targets import Output
 from .errors import Diagnostic, MaestroError
 
 
 def check_outputs(tree: Tree, schema_locations: Sequence[str] = ()) -> list[str]:
-    from .validation import Document, schema_locations_from_env, validate_documents
+    locations = resolve_locations(schema_locations)
+    return unchecked_warning(validate_outputs(tree.outputs, locations), locations)
 
-    locations = list(schema_locations) or schema_locations_from_env()
-    documents = [Document(f"gitops/{o.path}", 0, 1, o.body) for o in tree.outputs]
+
+def resolve_locations(schema_locations: Sequence[str] = ()) -> list[str]:
+    from .validation import schema_locations_from_env
+
+    return list(schema_locations) or schema_locations_from_env()
+
+
+def validate_outputs(outputs: Iterable[Output], locations: Sequence[str]) -> dict[str, str]:
+    """Validate `outputs` together; raise on any failure. Out: the kind of each unchecked (skipped) path."""
+    from .validation import Document, validate_documents
+
+    documents = [Document(f"gitops/{o.path}", 0, 1, o.body) for o in outputs]
     results = validate_documents(documents, schema_locations=locations, ignore_missing_schemas=not locations)
     failures = [r for r in results if r.status in ("invalid", "error")]
     if failures:
         raise MaestroError(_diagnostic(r, f) for r in failures for f in (r.errors or [None]))
-    unchecked = sorted({f"{r.kind}" for r in results if r.status == "skipped"})
+    return {r.source.removeprefix("gitops/"): r.kind for r in results if r.status == "skipped"}
+
+
+def unchecked_warning(skipped: dict[str, str], locations: Sequence[str]) -> list[str]:
+    unchecked = sorted(set(skipped.values()))
     if unchecked and not locations:
         return [f"warning: no schema location set (--schema-location or MAESTRO_SCHEMA_LOCATION); "
                 f"checked built-in kinds and the controllers' rules only; unchecked kinds: {', '.join(unchecked)}"]

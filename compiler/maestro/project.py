@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Collection, Iterable, Sequence
 
 from .errors import Diagnostic, MaestroError, UsageError, did_you_mean, one_of
 from .overlay import deep_merge, graft, subtree
@@ -50,11 +50,12 @@ def find_root(start: Path) -> Path:
     raise UsageError(f"no directory with pipelines/ and environments/ at or above {start}; pass --root")
 
 
-def load_project(root: Path, only_envs: Sequence[str] = ()) -> Project:
+def load_project(root: Path, only_envs: Sequence[str] = (), only_pipelines: Collection[str] | None = None) -> Project:
+    """`only_pipelines`: the pipeline files (relative to root) to load; None loads them all."""
     diagnostics: list[Diagnostic] = []
     project = Project(root)
     env_docs = _load_kind(root, "environments", diagnostics)
-    pipe_docs = _load_kind(root, "pipelines", diagnostics)
+    pipe_docs = _load_kind(root, "pipelines", diagnostics, only_pipelines)
     for doc in env_docs:
         _add_environment(project, doc, diagnostics)
     _check_env_filter(project, only_envs)
@@ -69,10 +70,17 @@ def load_project(root: Path, only_envs: Sequence[str] = ()) -> Project:
     return project
 
 
-def _load_kind(root: Path, folder: str, diagnostics: list[Diagnostic]) -> list[Located]:
+def spec_files(root: Path, folder: str) -> list[Path]:
+    return sorted(p for p in (root / folder).iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file())
+
+
+def _load_kind(root: Path, folder: str, diagnostics: list[Diagnostic],
+               only: Collection[str] | None = None) -> list[Located]:
     docs = []
-    for path in sorted(p for p in (root / folder).iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file()):
+    for path in spec_files(root, folder):
         display = path.relative_to(root).as_posix()
+        if only is not None and display not in only:
+            continue
         try:
             loaded = load_file(path, display)
         except MaestroError as exc:

@@ -27,7 +27,15 @@ def _date(ctx, param, value: str):
         raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD") from None
 
 
-@click.command("step", help="Run one built-in pipeline step (what the workflow pods run).")
+STEP_HELP = """Run one built-in pipeline step (what the workflow pods run).
+
+\b
+Example:
+  maestro step features --spec runs/x/spec.json --workdir runs/x/work --run-id local-1
+"""
+
+
+@click.command("step", help=STEP_HELP)
 @click.argument("name", type=click.Choice(ORDER))
 @click.option("--spec", "spec_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="spec.json: the effective pipeline and its environment.")

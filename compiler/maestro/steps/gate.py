@@ -14,16 +14,23 @@ from .context import StepContext, read_json, write_json, write_manifest
 
 def run(ctx: StepContext) -> None:
     report = read_json(ctx.upstream("evaluate") / "metrics.json")
-    passed, reasons = decide(report, ctx.spec.evaluation.gate)
+    passed, reasons, met = decide_checks(report, ctx.spec.evaluation.gate)
     out = ctx.fresh("gate")
     (out / "passed").write_text("true" if passed else "false", encoding="utf-8")
-    write_json(out / "gate.json", {"passed": passed, "reasons": reasons})
+    checks = [{"reason": reason, "met": ok} for reason, ok in zip(reasons, met)]
+    write_json(out / "gate.json", {"passed": passed, "reasons": reasons, "checks": checks})
     write_manifest(ctx, "gate")
 
 
 def decide(report: dict, gate) -> tuple[bool, list[str]]:
+    passed, reasons, _ = decide_checks(report, gate)
+    return passed, reasons
+
+
+def decide_checks(report: dict, gate) -> tuple[bool, list[str], list[bool]]:
+    """The verdict, one reason per criterion, and whether each criterion was met."""
     if gate is None:
-        return True, ["no promotion gate is configured (evaluation.gate is null), so the model passes unchecked"]
+        return True, ["no promotion gate is configured (evaluation.gate is null), so the model passes unchecked"], [True]
     metrics = report["metrics"]
     checks = [
         at_least("accuracy", metrics["accuracy"], gate.min_accuracy, "min_accuracy"),
@@ -32,7 +39,7 @@ def decide(report: dict, gate) -> tuple[bool, list[str]]:
     ]
     if gate.beat_baselines:
         checks.append(beats(metrics["accuracy"], report["baselines"]))
-    return all(ok for ok, _ in checks), [reason for _, reason in checks]
+    return all(ok for ok, _ in checks), [reason for _, reason in checks], [ok for ok, _ in checks]
 
 
 def _fmt(value: Optional[float]) -> str:

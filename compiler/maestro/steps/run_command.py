@@ -16,7 +16,19 @@ from pathlib import Path
 import click
 
 
-@click.command("run", help="Run a pipeline locally, end to end, in one environment.")
+RUN_HELP = """Run a pipeline locally, end to end, in one environment.
+
+Steps whose inputs did not change are reused from the output folder; custom container
+steps are listed as skipped. Exit 0 when the run completes, whatever the gate decided.
+
+\b
+Example:
+  maestro run aapl-direction --env dev
+  maestro run msft-momentum --env dev --output-dir /tmp/msft --no-cache
+"""
+
+
+@click.command("run", help=RUN_HELP)
 @click.argument("pipeline")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Project folder with pipelines/ and environments/ (default: found from here).")
@@ -64,8 +76,9 @@ def _effective(pipeline: str, root, env_name: str):
 def _verdict(summary: dict, output: Path) -> None:
     gate = summary["gate"]
     click.echo(f"gate {'PASSED' if gate['passed'] else 'REFUSED'}:")
-    for reason in gate["reasons"]:
-        click.echo(f"  - {reason}")
+    met = [check["met"] for check in gate.get("checks", [])] or [gate["passed"]] * len(gate["reasons"])
+    for reason, ok in zip(gate["reasons"], met):
+        click.echo(f"  {'met   ' if ok else 'MISSED'} {reason}")
     published = (summary["model"] or {}).get("published")
     click.echo(f"model published at {published['path']}" if published else "model not published")
     click.echo(f"summary: {output / 'summary.json'}")

@@ -1,0 +1,55 @@
+"""docs/spec.md documents every field of both kinds, and its examples are what maestro prints."""
+
+from __future__ import annotations
+
+import re
+import typing
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from maestro.spec.environment import Environment
+from maestro.spec.pipeline import Pipeline
+
+from .conftest import REPO
+
+DOC = (REPO / "docs" / "spec.md").read_text()
+
+
+def models_in(annotation) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in models_in(arg)]
+
+
+def field_paths(model: type[BaseModel], prefix: str = "") -> set[str]:
+    """Every field path of a kind, as the docs write it: `spec.steps[].name`."""
+    paths = set()
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        paths.add(path)
+        marker = "[]" if typing.get_origin(info.annotation) is list else ""
+        for sub in models_in(info.annotation):
+            paths |= field_paths(sub, f"{path}{marker}.")
+    return paths
+
+
+def container_paths(paths: set[str]) -> set[str]:
+    """Paths that only group others (`spec.training`); documented through their fields."""
+    return {p for p in paths if any(q.startswith(p + ".") or q.startswith(p + "[]") for q in paths)}
+
+
+@pytest.mark.parametrize("kind", [pytest.param(Pipeline, id="pipeline"), pytest.param(Environment, id="environment")])
+def test_every_field_is_documented(kind: type[BaseModel]) -> None:
+    paths = field_paths(kind)
+    documented = set(re.findall(r"`([\w.\[\]]+)`", DOC))
+    assert sorted(paths - container_paths(paths) - documented) == []
+
+
+def test_the_policy_example_is_what_maestro_prints(example: Path, maestro) -> None:
+    line = next(l for l in DOC.splitlines() if "exceeds prod's policy.max_gpus_per_step" in l)
+    spec = example / "pipelines" / "aapl-direction.yaml"
+    spec.write_text(spec.read_text().replace("resources: {gpus: 1,", "resources: {gpus: 8,"))
+    result = maestro("compile", "--root", example, "--env", "prod")
+    assert result.code == 1 and result.err.splitlines()[0] == line

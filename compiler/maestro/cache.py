@@ -20,6 +20,7 @@ from typing import Iterable, Sequence
 
 STATE_DIR = ".maestro"
 CACHE_DIR = "cache"
+INDEX = "index.json"
 DISABLE_VARIABLE = "MAESTRO_NO_CACHE"   # set to 1: compile everything, read and write no cache
 PACKAGE = Path(__file__).resolve().parent
 
@@ -69,6 +70,12 @@ def _listing(location: str) -> str:
     return "\n".join(f"{p}\0{p.stat().st_size}\0{p.stat().st_mtime_ns}" for p in files)
 
 
+def object_digest(code: str, body: dict, sources: Sequence[str]) -> str:
+    """Identifies what `render` makes of an object. `repr` of plain data tells 1 from "1", True and 1.0
+    (JSON would not, in keys); two orders of the same keys only cost a miss."""
+    return digest(code, repr(body), repr(tuple(sources)))
+
+
 def enabled() -> bool:
     return os.environ.get(DISABLE_VARIABLE, "") in ("", "0")
 
@@ -80,6 +87,7 @@ class Unit:
     files: dict[str, bytes]
     kinds: dict[str, str]       # path -> kind, for the tree's README
     skipped: dict[str, str]     # path -> kind of the objects no schema checked
+    digests: dict[str, str]     # path -> `object_digest` of what was rendered there
 
 
 class Store:
@@ -88,16 +96,18 @@ class Store:
     def __init__(self, root: Path):
         self.folder = root / STATE_DIR / CACHE_DIR
 
-    def read_index(self) -> dict[str, list]:
-        record = self._read("pipelines.json")
+    def read_index(self) -> dict[str, dict]:
+        """{"pipelines": {file key: [name, team]}, "places": {"<env>/<namespace>": unit key}}."""
+        record = self._read(INDEX)
         try:
             index = json.loads(record) if record is not None else {}
         except ValueError:
             return {}
-        return index if isinstance(index, dict) else {}
+        valid = isinstance(index, dict) and all(isinstance(index.get(k), dict) for k in ("pipelines", "places"))
+        return index if valid else {}
 
-    def write_index(self, index: dict[str, list]) -> None:
-        self._write("pipelines.json", json.dumps(index, sort_keys=True).encode())
+    def write_index(self, index: dict[str, dict]) -> None:
+        self._write(INDEX, json.dumps(index, sort_keys=True).encode())
 
     def read_unit(self, key: str) -> Unit | None:
         record = self._read(f"{key}.unit")
@@ -111,7 +121,7 @@ class Store:
 
     def prune(self, keep: Iterable[str]) -> None:
         """Remove every record but `keep` (unit keys) and the index, and any temporary file left behind."""
-        wanted = {f"{key}.unit" for key in keep} | {"pipelines.json"}
+        wanted = {f"{key}.unit" for key in keep} | {INDEX}
         for entry in self._entries():
             if entry.name not in wanted:
                 entry.unlink(missing_ok=True)
@@ -150,7 +160,7 @@ def _encode_unit(unit: Unit) -> bytes:
     paths = sorted(unit.files)
     body = b"".join(unit.files[p] for p in paths)
     header = {"paths": paths, "sizes": [len(unit.files[p]) for p in paths], "sha256": hashlib.sha256(body).hexdigest(),
-              "kinds": unit.kinds, "skipped": unit.skipped}
+              "kinds": unit.kinds, "skipped": unit.skipped, "digests": unit.digests}
     return json.dumps(header, sort_keys=True).encode() + b"\n" + body
 
 
@@ -164,4 +174,4 @@ def _decode_unit(record: bytes) -> Unit:
         files[path], offset = body[offset:offset + size], offset + size
     if offset != len(body):
         raise ValueError("a record whose sizes do not add up")
-    return Unit(files, dict(header["kinds"]), dict(header["skipped"]))
+    return Unit(files, dict(header["kinds"]), dict(header["skipped"]), dict(header["digests"]))

@@ -11,7 +11,7 @@ import gc
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from .errors import Diagnostic, MaestroError
 from .ir import Plan
@@ -41,12 +41,14 @@ def build_tree(root: Path, envs: Sequence[str] = ()) -> Tree:
         return Tree(dict(sorted(files.items())), outputs, _scope(envs), plan)
 
 
-def render_outputs(outputs: Iterable[Output]) -> dict[str, bytes]:
+def render_outputs(outputs: Iterable[Output], rendered: Callable[[Output], bytes | None] = lambda o: None) -> dict[str, bytes]:
+    """Each output's bytes; `rendered` may know them already (a cache), or answers None."""
     files: dict[str, bytes] = {}
     for output in outputs:
         if output.path in files:
             raise MaestroError([Diagnostic(output.sources[0], 1, 1, "", f"two objects would be written to gitops/{output.path}")])
-        files[output.path] = render(output.body, output.sources)
+        known = rendered(output)
+        files[output.path] = known if known is not None else render(output.body, output.sources)
     return files
 
 

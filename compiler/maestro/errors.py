@@ -28,7 +28,8 @@ class Diagnostic:
         subject = f"{self.path}: " if self.path else ""
         hint = f" ({self.hint})" if self.hint else ""
         line = f"{where}: {self.severity}: {subject}{self.message}{hint}"
-        return line.replace("\r", "\\r").replace("\n", "\\n")  # one diagnostic, one line, even for odd values
+        # One diagnostic, one line: escape line breaks and other control characters quoted from a spec.
+        return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in line)
 
 
 class MaestroError(Exception):

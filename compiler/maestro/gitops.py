@@ -69,18 +69,33 @@ def generated_files(gitops: Path) -> dict[str, bytes]:
     found = {}
     if not gitops.is_dir():
         return found
-    for path in sorted(gitops.rglob("*")):
-        if path.is_file() and not path.is_symlink():
-            with path.open("rb") as handle:
-                if is_generated(handle.readline()):
-                    found[path.relative_to(gitops).as_posix()] = path.read_bytes()
+    for relative in _regular_files(gitops):
+        with open(gitops / relative, "rb") as handle:
+            data = handle.read()   # read once: plan_changes compares these very bytes
+        if is_generated(data):
+            found[relative] = data
     return found
+
+
+def _regular_files(folder: Path) -> list[str]:
+    """Relative paths of the regular files under `folder`, sorted, not following symbolic links;
+    os.scandir's entries answer is_file/is_symlink without a stat call each, as Path.rglob does not."""
+    found, pending = [], [("", str(folder))]
+    while pending:
+        prefix, directory = pending.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((prefix + entry.name + "/", entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    found.append(prefix + entry.name)
+    return sorted(found)
 
 
 def plan_changes(gitops: Path, tree: Tree) -> tuple[dict[str, bytes], list[str]]:
     """The files to write and the generated files to prune, within the tree's scope."""
     current = generated_files(gitops)
-    writes = {p: data for p, data in tree.files.items() if _read(gitops / p) != data}
+    writes = {p: data for p, data in tree.files.items() if (current[p] if p in current else _read(gitops / p)) != data}
     foreign = sorted(p for p in writes if p not in current and (gitops / p).exists())
     if foreign:
         raise UsageError(f"gitops/{foreign[0]} exists and was not written by maestro; move it away "

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 from . import cache, names
-from .cache import Store, Unit, digest
+from .cache import Store, Unit, digest, object_digest
 from .compile import Tree, _scope, paused_gc, render_outputs, tree_files
 from .errors import MaestroError
 from .ir import EnvironmentPlan, Plan
@@ -67,48 +67,54 @@ class _Compile:
         self.root, self.envs, self.validate = root, envs, validate
         self.locations = resolve_locations(schema_locations) if validate else []
         self.store = Store(root) if cache.enabled() else None
+        self.index = (self.store.read_index() if self.store else {}) or {"pipelines": {}, "places": {}}
         self.base = self._load(set())      # the environments alone
         self.selected = sorted(envs or self.base.environments)
-        code = cache.code_identity()
+        self.code = cache.code_identity()
         self.schemas = cache.schema_identity(validate, self.locations)
         files = {p.relative_to(root).as_posix(): p.read_bytes() for p in spec_files(root, "pipelines")}
-        self.keys = {path: digest(code, path, data, *sorted(self.base.environments)) for path, data in files.items()}
+        self.keys = {path: digest(self.code, path, data, *sorted(self.base.environments)) for path, data in files.items()}
+        self.env_bytes = {e: (root / self.base.files[f"environment/{e}"]).read_bytes() for e in self.selected}
 
     def run(self) -> Compiled:
-        loaded = self._load(set(self.keys) - set(self._indexed()))
-        teams = {**self._indexed(), **_teams_of(loaded)}
-        members = self._members(teams)
-        units = self._unit_keys(members)
-        cached = {uid: self.store.read_unit(key) if self.store else None for uid, key in units.items()}
+        project, members, units, cached = self._survey()
         dirty = {uid for uid, unit in cached.items() if unit is None}
-        needed = {m.file for m in members if (m.env, m.namespace) in dirty} - set(_files_of(loaded))
-        project = _merge(loaded, self._load(needed)) if needed else loaded
+        needed = {m.file for m in members if (m.env, m.namespace) in dirty} - set(_files_of(project))
+        project = _merge(project, self._load(needed)) if needed else project
         fresh, env_level, plans = self._emit(project, members, dirty)
-        files = render_outputs(env_level + fresh)
+        files = render_outputs(env_level + fresh, self._previous(dirty))
         skipped = validate_outputs(env_level + fresh, self.locations) if self.validate else {}
-        new_units = {uid: _unit(uid, fresh, files, skipped) for uid in dirty}
+        new_units = _units(fresh, files, skipped, dirty, self.code)
         tree = self._tree(files, plans, {**cached, **new_units}, env_level + fresh)
-        self._save(teams, units, new_units)
+        self._save(members, units, new_units)
         warnings = unchecked_warning(_all_skipped(skipped, cached), self.locations) if self.validate else []
         return Compiled(tree, warnings, len({m.name for m in members}))
+
+    def _survey(self) -> tuple[Project, list[Member], dict[UnitId, str], dict[UnitId, Unit | None]]:
+        """Load the pipelines the index does not know; key every namespace; read the cached ones."""
+        indexed = self._indexed()
+        misses = set(self.keys) - set(indexed)
+        loaded = self._load(misses) if misses else self.base
+        members = self._members({**indexed, **_teams_of(loaded)})
+        units = self._unit_keys(members)
+        return loaded, members, units, {uid: self._read(key) for uid, key in units.items()}
 
     def _load(self, pipelines: set[str]) -> Project:
         try:
             return load_project(self.root, self.envs, only_pipelines=pipelines)
         except MaestroError:
-            if pipelines == set(self.keys if hasattr(self, "keys") else ()):
-                raise
             load_project(self.root, self.envs)   # raises with every diagnostic of the run, as a full compile does
             raise
 
+    def _read(self, key: str | None) -> Unit | None:
+        return self.store.read_unit(key) if self.store and key else None
+
     def _indexed(self) -> dict[str, tuple[str, str]]:
         """(name, team) of each pipeline file the index knows unchanged."""
-        if self.store is None or not _unique_stems(self.keys):
+        if not _unique_stems(self.keys):
             return {}   # two files of one name: a full load reports it
-        index = getattr(self, "_index", None)
-        if index is None:
-            index = self._index = self.store.read_index()
-        return {path: tuple(index[key]) for path, key in self.keys.items() if key in index}
+        known = self.index["pipelines"]
+        return {path: tuple(known[key]) for path, key in self.keys.items() if key in known}
 
     def _members(self, teams: dict[str, tuple[str, str]]) -> list[Member]:
         members = []
@@ -124,8 +130,7 @@ class _Compile:
         grouped: dict[UnitId, list[str]] = {}
         for m in members:
             grouped.setdefault((m.env, m.namespace), []).append(m.key)
-        env_files = {e: self.base.files[f"environment/{e}"] for e in self.selected}
-        return {(env, ns): digest(self.schemas, env, ns, (self.root / env_files[env]).read_bytes(), *sorted(keys))
+        return {(env, ns): digest(self.schemas, env, ns, self.env_bytes[env], *sorted(keys))
                 for (env, ns), keys in grouped.items()}
 
     def _emit(self, project: Project, members: list[Member], dirty: set[UnitId]) -> tuple[list, list, list]:
@@ -145,6 +150,13 @@ class _Compile:
         source = self.base.files[f"environment/{env_name}"]
         return EnvironmentPlan(env_name, self.base.environments[env_name], source, _teams(tuple(members)), ())
 
+    def _previous(self, dirty: set[UnitId]) -> Callable[[Output], bytes | None]:
+        """What the last compile rendered in a namespace now rebuilt, for the objects that did not change."""
+        places = self.index["places"]
+        earlier = [self._read(places.get(f"{env}/{ns}")) for env, ns in dirty]
+        known = {unit.digests[p]: data for unit in earlier if unit for p, data in unit.files.items() if p in unit.digests}
+        return lambda output: known.get(object_digest(self.code, output.body, output.sources)) if known else None
+
     def _tree(self, files: dict[str, bytes], plans: list[EnvironmentPlan], units: dict[UnitId, Unit],
               outputs: list[Output]) -> Tree:
         everything = dict(files)
@@ -157,14 +169,15 @@ class _Compile:
             everything.update(tree_files(plan, outputs + stubs))
         return Tree(dict(sorted(everything.items())), tuple(outputs), _scope(self.envs), plan)
 
-    def _save(self, teams: dict[str, tuple[str, str]], units: dict[UnitId, str], new_units: dict[UnitId, Unit]) -> None:
+    def _save(self, members: list[Member], units: dict[UnitId, str], new_units: dict[UnitId, Unit]) -> None:
         if self.store is None:
             return
         for uid, unit in new_units.items():
             self.store.write_unit(units[uid], unit)
-        index = {self.keys[path]: list(entry) for path, entry in teams.items()}
-        if index != getattr(self, "_index", None):
-            self.store.write_index(index)
+        pipelines = {m.key: [m.name, m.team] for m in members}
+        places = {**self.index["places"], **{f"{env}/{ns}": key for (env, ns), key in units.items()}}
+        if {"pipelines": pipelines, "places": places} != self.index:
+            self.store.write_index({"pipelines": pipelines, "places": places})
         if not self.envs:
             self.store.prune(units.values())
 
@@ -176,10 +189,18 @@ def _unit_of(path: str, env_name: str, namespaces: set[str]) -> UnitId | None:
     return None
 
 
-def _unit(uid: UnitId, outputs: list[Output], files: dict[str, bytes], skipped: dict[str, str]) -> Unit:
-    mine = [o for o in outputs if _unit_of(o.path, uid[0], {uid[1]}) == uid]
-    return Unit({o.path: files[o.path] for o in mine}, {o.path: o.body["kind"] for o in mine},
-                {o.path: skipped[o.path] for o in mine if o.path in skipped})
+def _units(outputs: list[Output], files: dict[str, bytes], skipped: dict[str, str], dirty: set[UnitId],
+           code: str) -> dict[UnitId, Unit]:
+    """The records of the rebuilt namespaces; every output here is inside one of them."""
+    units = {uid: Unit({}, {}, {}, {}) for uid in dirty}
+    for o in outputs:
+        env_name, namespace = o.path.split("/")[:2]
+        unit = units[(env_name, namespace)]
+        unit.files[o.path], unit.kinds[o.path] = files[o.path], o.body["kind"]
+        unit.digests[o.path] = object_digest(code, o.body, o.sources)
+        if o.path in skipped:
+            unit.skipped[o.path] = skipped[o.path]
+    return units
 
 
 def _teams_of(project: Project) -> dict[str, tuple[str, str]]:

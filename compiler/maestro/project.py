@@ -7,7 +7,7 @@ problem found in every file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Collection, Iterable, Sequence
 
@@ -136,15 +136,21 @@ def _add_pipeline(project: Project, doc: Located, diagnostics: list[Diagnostic])
 def _add_effective(project: Project, doc: Located, env_doc: Located, diagnostics: list[Diagnostic]) -> None:
     env = project.environments[env_doc.data["metadata"]["name"]]
     effective = effective_document(doc, env_doc, env.metadata.name)
-    pipeline, problems = validate_model(effective, Pipeline)
-    diagnostics.extend(problems)
-    if pipeline is None:
-        return
-    diagnostics.extend(_located(effective, f.path, f.message, f.hint) for f in check_pipeline(pipeline))
-    for finding in check_policy(env, pipeline):
-        diagnostics.append(_located(effective, finding.path, finding.message, _policy_hint(env_doc, finding.rule)))
-    sources = tuple(sorted({doc.file, env_doc.file}))
-    project.effective[(pipeline.metadata.name, env.metadata.name)] = Effective(pipeline, env, effective, sources)
+    pipeline, found = validate_model(effective, Pipeline)
+    if pipeline is not None:
+        found.extend(_located(effective, f.path, f.message, f.hint) for f in check_pipeline(pipeline))
+        for finding in check_policy(env, pipeline):
+            found.append(_located(effective, finding.path, finding.message, _policy_hint(env_doc, finding.rule)))
+        sources = tuple(sorted({doc.file, env_doc.file}))
+        project.effective[(pipeline.metadata.name, env.metadata.name)] = Effective(pipeline, env, effective, sources)
+    diagnostics.extend(_as_written(d, env_doc.file) for d in found)
+
+
+def _as_written(diagnostic: Diagnostic, env_file: str) -> Diagnostic:
+    """A merged value that the environment's defaults supplied, named by its path in that file."""
+    if diagnostic.file != env_file or not diagnostic.path.startswith("spec."):
+        return diagnostic
+    return replace(diagnostic, path="spec.defaults." + diagnostic.path.removeprefix("spec."))
 
 
 def effective_document(doc: Located, env_doc: Located, env_name: str) -> Located:

@@ -53,3 +53,11 @@ def test_the_policy_example_is_what_maestro_prints(example: Path, maestro) -> No
     spec.write_text(spec.read_text().replace("resources: {gpus: 1,", "resources: {gpus: 8,"))
     result = maestro("compile", "--root", example, "--env", "prod")
     assert result.code == 1 and result.err.splitlines()[0] == line
+
+
+def test_the_documented_loader_limits_are_the_real_ones() -> None:
+    from maestro.source import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES
+
+    assert f"a file over {MAX_FILE_BYTES // 1024} KiB" in DOC
+    assert f"more than {MAX_NODES:,} nodes" in DOC
+    assert f"nesting deeper than {MAX_DEPTH} levels" in DOC

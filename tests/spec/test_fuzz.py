@@ -85,7 +85,7 @@ def test_random_edits_are_refused_cleanly(edited: tuple[str, str], capsys) -> No
         err = capsys.readouterr().err
     assert code in (0, 1), err
     if code == 1:
-        unlocated = [line for line in err.split("\n")[:-1] if not LOCATED.match(line)]
+        unlocated = [line for line in err.splitlines() if not LOCATED.match(line)]
         assert unlocated == [], err
         assert err.endswith("error(s); nothing was written.\n"), err
 

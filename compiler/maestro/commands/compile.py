@@ -30,15 +30,14 @@ def compile_command(root: Path | None, envs: tuple[str, ...], check: bool, no_va
       MAESTRO_SCHEMA_LOCATION=../shared/schemas maestro compile --check
     """
     from .. import gitops
-    from ..compile import build_tree
-    from ..output_check import check_outputs
+    from ..incremental import compile_tree
 
     root = resolve_root(root)
     gitops_dir = root / "gitops"
-    tree = build_tree(root, envs)
-    if not no_validate:
-        for line in check_outputs(tree, schema_location):
-            click.echo(line, err=True)
+    compiled = compile_tree(root, envs, validate=not no_validate, schema_locations=schema_location)
+    tree = compiled.tree
+    for line in compiled.warnings:
+        click.echo(line, err=True)
     with gitops.locked(root):
         gitops.recover(root, gitops_dir)
         if check:
@@ -46,7 +45,7 @@ def compile_command(root: Path | None, envs: tuple[str, ...], check: bool, no_va
         written, pruned = gitops.write(root, gitops_dir, tree)
     unchanged = len(tree.files) - len(written)
     click.echo(f"gitops/: {len(written)} written, {len(pruned)} pruned, {unchanged} unchanged "
-               f"({len(tree.plan.environments)} environments, {_pipeline_count(tree)} pipelines)")
+               f"({len(tree.plan.environments)} environments, {compiled.pipelines} pipelines)")
     return 0
 
 
@@ -59,7 +58,3 @@ def _report_drift(drifts: list) -> int:
     click.echo(summarize(drifts))
     click.echo(f"{len(drifts)} file(s) differ from the specs; run `maestro compile` and commit gitops/", err=True)
     return 1
-
-
-def _pipeline_count(tree) -> int:
-    return len({p.name for env in tree.plan.environments for p in env.pipelines})

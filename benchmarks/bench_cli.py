@@ -1,0 +1,78 @@
+"""CLI cold-start benchmarks: `maestro --help`, and `maestro compile --check` on the example project
+paired with a floor process, plus `python -X importtime` evidence of what the compile path imports.
+
+In: a workspace folder and the repeat count. Out: medians of new processes. The compile is run with
+the cache off (a fresh CI clone has none); the floor is a plain `python` that loads the same
+compiled tree with libyaml and dumps it again. The two are interleaved so drift hits both alike.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from pathlib import Path
+
+from .measure import MAESTRO, REPO, SHARED, median_wall, run
+
+SCHEMAS = {"MAESTRO_SCHEMA_LOCATION": str(SHARED / "schemas")}
+FLOOR = ("import pathlib, sys, yaml\n"
+         "for path in sorted(pathlib.Path(sys.argv[1]).rglob('*.yaml')):\n"
+         "    for doc in yaml.load_all(path.read_bytes(), Loader=yaml.CSafeLoader):\n"
+         "        yaml.dump(doc, Dumper=yaml.CSafeDumper)\n")
+IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
+HEAVY = ("torch", "pandas", "numpy")
+
+
+def example_project(workspace: Path) -> Path:
+    root = workspace / "example"
+    if not root.exists():
+        for folder in ("pipelines", "environments"):
+            shutil.copytree(REPO / folder, root / folder)
+        run([MAESTRO, "compile"], cwd=root, env=SCHEMAS)
+    return root
+
+
+def cli_rows(workspace: Path, times: int) -> dict:
+    root = example_project(workspace)
+    run([MAESTRO, "--help"], cwd=root)   # one untimed run: the page cache, not the code, is cold after a build
+    help_samples = [run([MAESTRO, "--help"], cwd=root) for _ in range(times * 2)]
+    check, floor = [], []
+    for _ in range(times):
+        check.append(run([MAESTRO, "compile", "--check"], cwd=root, env={**SCHEMAS, "MAESTRO_NO_CACHE": "1"}))
+        floor.append(run([sys.executable, "-c", FLOOR, str(root / "gitops")], cwd=root))
+    if any(s.code for s in check):
+        raise RuntimeError(f"maestro compile --check failed on the example:\n{check[0].stderr[-2000:]}")
+    return {
+        "help_s": median_wall(help_samples),
+        "compile_check_s": median_wall(check), "floor_process_s": median_wall(floor),
+        "compile_check_ratio": median_wall(check) / median_wall(floor),
+        "compile_check_rss_mib": max(s.rss_mib for s in check),
+        "importtime": import_evidence(root),
+    }
+
+
+def import_evidence(root: Path, top: int = 12) -> dict:
+    """The slowest imports of a cold `compile --check`, and whether any heavy library came in."""
+    sample = run([sys.executable, "-X", "importtime", "-m", "maestro", "compile", "--check"], cwd=root,
+                 env={**SCHEMAS, "MAESTRO_NO_CACHE": "1"})
+    imports = [m for m in map(IMPORT_LINE.match, sample.stderr.splitlines()) if m]
+    top_level = [(int(m.group(2)), m.group(4)) for m in imports if len(m.group(3)) <= 1]
+    loaded = {m.group(4) for m in imports}
+    return {
+        "total_ms": sum(int(m.group(1)) for m in imports) / 1000,
+        "top": [{"module": name, "cumulative_ms": us / 1000} for us, name in sorted(top_level, reverse=True)[:top]],
+        "heavy_imported": sorted(h for h in HEAVY if h in loaded),
+    }
+
+
+def table(row: dict) -> list[list[str]]:
+    lines = [["measure", "median", "target"],
+             ["maestro --help", f"{1000 * row['help_s']:.0f} ms", "< 150 ms"],
+             ["maestro compile --check (example, cold)", f"{1000 * row['compile_check_s']:.0f} ms", ""],
+             ["floor: python + libyaml load/dump of the same tree", f"{1000 * row['floor_process_s']:.0f} ms", ""],
+             ["compile --check / floor", f"{row['compile_check_ratio']:.2f}x", "<= 5x"],
+             ["imports of compile --check (sum of self times)", f"{row['importtime']['total_ms']:.0f} ms",
+              "no " + ", ".join(HEAVY)]]
+    lines += [[f"  import {t['module']}", f"{t['cumulative_ms']:.0f} ms", ""] for t in row["importtime"]["top"]]
+    return lines

@@ -1,0 +1,89 @@
+"""Training throughput: samples per second of each model kind's real training epoch, on CPU (and on
+CUDA where present), and the wall time of the example `maestro run aapl-direction --env dev`.
+
+In: a workspace folder and the repeat count. Out: rows, each with a figure or a reason it is not
+available (no torch installed, no `maestro run` yet). The throughput probe runs in a child process
+(`python -m benchmarks.bench_train --probe`), so torch is never imported into the runner. It times
+`maestro.steps.learning._epoch`, the loop `maestro step train` runs, on random windows shaped like
+the example's (60 bars x 20 features, batch 256) with the example's network sizes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+from .measure import MAESTRO, REPO, median, median_wall, run
+
+KINDS = ("lstm", "gru", "transformer", "mlp")
+SAMPLES, LENGTH, FEATURES, BATCH = 4096, 60, 20, 256
+
+
+def train_rows(example: Path, times: int) -> list[dict]:
+    probe = run([sys.executable, "-m", "benchmarks.bench_train", "--probe", str(times)], cwd=REPO)
+    rows = json.loads(probe.stdout) if probe.code == 0 else [
+        {"measure": "train samples/s", "value": None, "note": f"not available: {_last_line(probe.stderr)}"}]
+    return rows + [run_row(example, times)]
+
+
+def run_row(example: Path, times: int) -> dict:
+    command = [MAESTRO, "run", "aapl-direction", "--env", "dev"]
+    samples = [run(command, cwd=example) for _ in range(times)]
+    if any(s.code not in (0, 1) or "Traceback" in s.stderr for s in samples):
+        return {"measure": "maestro run aapl-direction --env dev", "value": None,
+                "note": f"not available: {_last_line(samples[0].stderr or samples[0].stdout)}"}
+    gate = "gate passed" if samples[0].code == 0 else "gate refused the model (exit 1)"
+    return {"measure": "maestro run aapl-direction --env dev", "value": median_wall(samples), "unit": "s", "note": gate}
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:160] if lines else "no output"
+
+
+def probe(times: int) -> list[dict]:
+    import torch
+
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    return [{"measure": f"train {kind} ({device})", "value": samples_per_second(kind, device, times), "unit": "samples/s",
+             "note": f"{SAMPLES} windows of {LENGTH}x{FEATURES}, batch {BATCH}, {torch.get_num_threads()} threads"}
+            for device in devices for kind in KINDS]
+
+
+def samples_per_second(kind: str, device: str, times: int) -> float:
+    import torch
+    from torch import nn
+
+    from maestro.steps import learning, nets
+
+    learning.seed_everything(42, device)
+    model = SimpleNamespace(kind=kind, sequence_length=LENGTH, hidden_size=64, layers=2, dropout=0.1, heads=4)
+    net = nets.build(model, FEATURES).to(device)
+    data = (torch.randn(SAMPLES, LENGTH, FEATURES, device=device), torch.randint(0, 2, (SAMPLES, 1), device=device).float())
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+    scaler = torch.amp.GradScaler("cuda", enabled=device == "cuda")
+    order = torch.Generator().manual_seed(0)
+    epoch = lambda: learning._epoch(net, data, nn.BCEWithLogitsLoss(), optimizer, scaler, BATCH, order, device)
+    epoch()   # warm-up: allocator, kernels
+    walls = []
+    for _ in range(times):
+        start = time.perf_counter()
+        epoch()
+        walls.append(time.perf_counter() - start)
+    return SAMPLES / median(walls)
+
+
+def table(rows: list[dict]) -> list[list[str]]:
+    lines = [["train", "median", "note"]]
+    for r in rows:
+        value = "not available" if r["value"] is None else f"{r['value']:.0f} {r['unit']}" if r["unit"] == "samples/s" \
+            else f"{r['value']:.2f} {r['unit']}"
+        lines.append([r["measure"], value, r.get("note", "")])
+    return lines
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--probe"]:
+    print(json.dumps(probe(int(sys.argv[2]))))

@@ -1,0 +1,106 @@
+"""Measurement helpers: child processes timed with their peak memory, medians, and the machine.
+
+In: command lines and callables. Out: `Sample`s (wall seconds, peak RSS, exit code, output) and
+medians of repeated runs. Figures are medians because a 2-core machine shared with other work has
+outliers in both directions; a ratio is only ever taken between figures measured in the same run.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+BIN = Path(sys.executable).parent
+MAESTRO = str(BIN / "maestro")
+
+
+@dataclass(frozen=True)
+class Sample:
+    wall: float          # seconds
+    rss_mib: float       # peak resident set size of the child
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run(argv: Sequence[str], cwd: Path | None = None, env: dict | None = None, timeout: float = 1800) -> Sample:
+    """Run a command to completion; wall time from fork to reaping, peak RSS from wait4."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(list(argv), cwd=cwd, env={**os.environ, **(env or {})}, stdout=out, stderr=err)
+        _, status, usage = _reap(process, timeout)
+        wall = time.perf_counter() - start
+        out.seek(0), err.seek(0)
+        return Sample(wall, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status),
+                      out.read().decode(errors="replace"), err.read().decode(errors="replace"))
+
+
+def _reap(process: subprocess.Popen, timeout: float):
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            return pid, status, usage
+        if time.monotonic() > deadline:
+            process.kill()
+        time.sleep(0.002)
+
+
+def repeat(command: Callable[[], Sample], times: int) -> list[Sample]:
+    return [command() for _ in range(times)]
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def median_wall(samples: Sequence[Sample]) -> float:
+    return median([s.wall for s in samples])
+
+
+def timed(function: Callable[[], object], times: int) -> float:
+    """The median wall time of calling `function` in this process."""
+    walls = []
+    for _ in range(times):
+        start = time.perf_counter()
+        function()
+        walls.append(time.perf_counter() - start)
+    return median(walls)
+
+
+def machine() -> dict:
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "commit": _commit(),
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _commit() -> str:
+    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    return result.stdout.strip() + ("+changes" if dirty else "") if result.returncode == 0 else "unknown"

@@ -1,0 +1,114 @@
+"""The benchmark runner: `python benchmarks/run.py [--quick] [--json OUT] [--keep DIR]`.
+
+Out: tables on stdout, the targets met or missed, and (with --json) every figure with the machine it
+ran on. `--quick` skips the 1,000-pipeline repository (about a minute instead of ten). Run it with
+the project's interpreter (`.venv/bin/python benchmarks/run.py`): it times that environment's
+`maestro`. See benchmarks/README.md for what each figure means and the latest results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+if __package__ in (None, ""):   # run as a script: make `benchmarks` importable as a package
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import bench_cli, bench_compile, bench_train, bench_validate  # noqa: E402
+from benchmarks.measure import machine  # noqa: E402
+
+TARGET_SIZE = 1000
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    workspace = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="maestro-bench-"))
+    try:
+        report = measure(workspace, args.quick)
+    finally:
+        if not args.keep:
+            shutil.rmtree(workspace, ignore_errors=True)
+    print_report(report)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="only the 10- and 100-pipeline repositories")
+    parser.add_argument("--json", metavar="OUT", help="also write every figure to this JSON file")
+    parser.add_argument("--keep", metavar="DIR", help="generate the repositories in DIR and keep them")
+    return parser
+
+
+def measure(workspace: Path, quick: bool) -> dict:
+    workspace.mkdir(parents=True, exist_ok=True)
+    sizes, times = ((10, 100), 3) if quick else ((10, 100, TARGET_SIZE), 3)
+    report = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "quick": quick, "machine": machine()}
+    _progress("compile")
+    report["compile"] = bench_compile.compile_rows(workspace, sizes, times)
+    _progress("cli")
+    report["cli"] = bench_cli.cli_rows(workspace, times * 3)
+    _progress("validate")
+    trees = {"example tree": workspace / "example" / "gitops", "100-pipeline tree": workspace / "p100" / "gitops",
+             "argo-workflows examples": bench_validate.CORPUS}
+    report["validate"] = bench_validate.validate_rows(trees, times)
+    _progress("train")
+    report["train"] = bench_train.train_rows(workspace / "example", times)
+    report["targets"] = targets(report)
+    return report
+
+
+def _progress(section: str) -> None:
+    print(f"... {section}", file=sys.stderr, flush=True)
+
+
+def targets(report: dict) -> list[dict]:
+    big = next((r for r in report["compile"] if r["pipelines"] == TARGET_SIZE), None)
+    cli = report["cli"]
+    rows = [
+        ("compile <= 3x the serialization floor (1,000 pipelines, validation on)",
+         big and big["validated"]["ratio_to_floor"], 3.0, "x"),
+        ("incremental compile of one edited pipeline < 1/10 of a full compile (1,000 pipelines)",
+         big and big["incremental_ratio"], 0.1, ""),
+        ("maestro --help < 150 ms", cli["help_s"] * 1000, 150.0, " ms"),
+        ("cold maestro compile --check on the examples <= 5x the floor process", cli["compile_check_ratio"], 5.0, "x"),
+        ("the compile path imports no torch, pandas or numpy", len(cli["importtime"]["heavy_imported"]), 0, ""),
+    ]
+    return [{"target": name, "value": value, "limit": limit, "unit": unit,
+             "met": None if value is None else value <= limit} for name, value, limit, unit in rows]
+
+
+def print_report(report: dict) -> None:
+    m = report["machine"]
+    print(f"\nmachine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}, commit {m['commit']}")
+    for section in (bench_compile.table(report["compile"]), bench_cli.table(report["cli"]),
+                    bench_validate.table(report["validate"]), bench_train.table(report["train"]), _targets_table(report)):
+        print()
+        print_table(section)
+
+
+def _targets_table(report: dict) -> list[list[str]]:
+    lines = [["target", "value", "met"]]
+    for t in report["targets"]:
+        value = "not measured (--quick)" if t["value"] is None else f"{t['value']:.3g}{t['unit']}"
+        lines.append([t["target"], value, {True: "yes", False: "NO", None: "-"}[t["met"]]])
+    return lines
+
+
+def print_table(rows: list[list[str]]) -> None:
+    widths = [max(len(row[i]) for row in rows if i < len(row)) for i in range(len(rows[0]))]
+    for k, row in enumerate(rows):
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        if k == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

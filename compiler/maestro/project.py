@@ -184,7 +184,9 @@ def _check_unique(project: Project, kind: str, name: str, doc: Located, diagnost
 
 
 def _policy_hint(env_doc: Located, rule: str) -> str:
-    pos = env_doc.key_at(("spec", "policy", rule))
+    """Where the rule is stated: `policy.<rule>`, or a dotted path under spec (e.g. quota.gpus)."""
+    path = ("spec", *rule.split(".")) if "." in rule else ("spec", "policy", rule)
+    pos = env_doc.key_at(path)
     return f"{pos.file}:{pos.line}:{pos.col}"
 
 

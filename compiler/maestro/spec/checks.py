@@ -12,7 +12,9 @@ from typing import Callable, Iterator, NamedTuple
 from ..errors import did_you_mean, one_of
 from .pipeline import BUILTIN_STEPS, Pipeline
 
-CREDENTIAL_NAME = re.compile(r"PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL", re.I)
+# Credential words as whole `_`-separated parts: DB_PASSWORD and HF_TOKEN, not TOKENIZERS_PARALLELISM.
+CREDENTIAL_NAME = re.compile(
+    r"(?:^|_)(?:PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL)S?(?:_|$)", re.I)
 
 
 class Finding(NamedTuple):

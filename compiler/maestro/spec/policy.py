@@ -32,6 +32,17 @@ def check_gpus(env: Environment, p: Pipeline) -> Iterator[PolicyFinding]:
                                 _exceeds(step.resources.gpus, env, "max_gpus_per_step", limit), "max_gpus_per_step")
 
 
+def check_gpu_quota(env: Environment, p: Pipeline) -> Iterator[PolicyFinding]:
+    """A step asking for more GPUs than the namespace quota allows would be refused at run time."""
+    quota = env.spec.quota.gpus
+    steps = [(("spec", "training", "resources", "gpus"), p.spec.training.resources.gpus)]
+    steps += [(("spec", "steps", i, "resources", "gpus"), s.resources.gpus) for i, s in enumerate(p.spec.steps)]
+    for path, gpus in steps:
+        if gpus > quota:
+            yield PolicyFinding(path, f"{gpus} exceeds {env.metadata.name}'s quota.gpus {quota}; the pod would "
+                                      "never be admitted", "quota.gpus")
+
+
 def check_candidate_weight(env: Environment, p: Pipeline) -> Iterator[PolicyFinding]:
     experiment = p.spec.serving.experiment if p.spec.serving else None
     limit = env.spec.policy.max_candidate_weight
@@ -71,6 +82,7 @@ def _exceeds(value: int, env: Environment, rule: str, limit: int) -> str:
 
 POLICY_CHECKS: tuple[Callable[[Environment, Pipeline], Iterator[PolicyFinding]], ...] = (
     check_gpus,
+    check_gpu_quota,
     check_candidate_weight,
     check_gate,
     check_step_images,

@@ -97,17 +97,21 @@ class Store:
         self.folder = root / STATE_DIR / CACHE_DIR
 
     def read_index(self) -> dict[str, dict]:
-        """{"pipelines": {file key: [name, team]}, "places": {"<env>/<namespace>": unit key}}."""
+        """{"pipelines": {file key: [name, team]}, "places": {"<env>/<namespace>": unit key}}, or {}."""
         record = self._read(INDEX)
+        body, _, check = (record or b"").rpartition(b"\n")
         try:
-            index = json.loads(record) if record is not None else {}
+            if hashlib.sha256(body).hexdigest().encode() != check:
+                return {}   # missing or damaged: a bit flipped in a team name must not misplace a pipeline
+            index = json.loads(body)
         except ValueError:
             return {}
         valid = isinstance(index, dict) and all(isinstance(index.get(k), dict) for k in ("pipelines", "places"))
         return index if valid else {}
 
     def write_index(self, index: dict[str, dict]) -> None:
-        self._write(INDEX, json.dumps(index, sort_keys=True).encode())
+        body = json.dumps(index, sort_keys=True).encode()
+        self._write(INDEX, body + b"\n" + hashlib.sha256(body).hexdigest().encode())
 
     def read_unit(self, key: str) -> Unit | None:
         record = self._read(f"{key}.unit")

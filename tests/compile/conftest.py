@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
+from tests.support import copy_examples
+
 MAESTRO = [sys.executable, "-m", "maestro"]
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A copy of the example specs (no compiled tree yet)."""
-    root = tmp_path / "project"
-    for folder in ("pipelines", "environments"):
-        shutil.copytree(REPO / folder, root / folder)
-    return root
+    return copy_examples(tmp_path / "project")
 
 
 def maestro(root: Path, *args: str, check: bool = False) -> subprocess.CompletedProcess:

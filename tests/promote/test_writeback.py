@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,29 +9,15 @@ from pathlib import Path
 import pytest
 
 from maestro.writeback import PASSWORD_VARIABLE, USERNAME_VARIABLE, WriteBack, write_back
+from tests.support import REPO, git, seed_bare_repository
 
-REPO = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-token-value"
-
-
-def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
 @pytest.fixture
 def origin(tmp_path: Path) -> Path:
     """A bare repository holding the example project and its compiled gitops/."""
-    bare = tmp_path / "origin.git"
-    _git(tmp_path, "init", "--quiet", "--bare", "-b", "main", str(bare))
-    seed = tmp_path / "seed"
-    _git(tmp_path, "clone", "--quiet", str(bare), str(seed))
-    for folder in ("pipelines", "environments"):
-        shutil.copytree(REPO / folder, seed / folder)
-    subprocess.run([sys.executable, "-m", "maestro", "compile", "--no-validate"], cwd=seed, check=True, capture_output=True)
-    _git(seed, "add", "-A")
-    _git(seed, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", "seed")
-    _git(seed, "push", "--quiet", "origin", "HEAD:main")
-    return bare
+    return seed_bare_repository(tmp_path, REPO)
 
 
 def _request(origin: Path, promotion: str) -> WriteBack:
@@ -41,7 +26,7 @@ def _request(origin: Path, promotion: str) -> WriteBack:
 
 
 def _checkout(origin: Path, ref: str, into: Path) -> Path:
-    _git(origin.parent, "clone", "--quiet", "--branch", ref, str(origin), str(into))
+    git(origin.parent, "clone", "--quiet", "--branch", ref, str(origin), str(into))
     return into
 
 
@@ -61,11 +46,11 @@ def test_write_back_pushes_a_compiled_proposal(origin: Path, tmp_path: Path, mon
     check = subprocess.run([sys.executable, "-m", "maestro", "compile", "--check", "--no-validate"],
                            cwd=clone, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
-    log = _git(clone, "log", "-1", "--format=%an%n%B")
+    log = git(clone, "log", "-1", "--format=%an%n%B")
     assert "msft-momentum v13 from run msft-momentum-x7k2p" in log and "accuracy 0.5612" in log
     assert SECRET not in log and SECRET not in spec
     if promotion == "pull-request":
-        assert _git(origin, "rev-parse", "main") != pushed.commit
+        assert git(origin, "rev-parse", "main") != pushed.commit
 
 
 def test_a_failed_push_names_git_and_hides_the_password(origin: Path, monkeypatch) -> None:

@@ -9,6 +9,7 @@ from typing import NamedTuple
 import pytest
 
 from maestro.cli import run
+from tests.support import copy_examples
 
 REPO = Path(__file__).resolve().parents[2]
 CASES = Path(__file__).resolve().parent / "cases"
@@ -32,10 +33,7 @@ def lay_out(root: Path, *trees: Path) -> Path:
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
     """A copy of the repository's example pipelines and environments."""
-    root = tmp_path / "example"
-    for folder in ("pipelines", "environments"):
-        shutil.copytree(REPO / folder, root / folder)
-    return root
+    return copy_examples(tmp_path / "example")
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import pickle
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -84,21 +82,12 @@ def test_outputs_are_deterministic_across_runs(learnable_run, tmp_path):
     assert read_summary(tmp_path / "again")["metrics"] == read_summary(root / "out")["metrics"]
 
 
-def _git(cwd, *args):
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+from tests.support import git as _git, seed_bare_repository
 
 
 def test_publish_with_write_back_proposes_the_run_in_the_gitops_repo(learnable_run, tmp_path):
     root, _ = learnable_run
-    bare, seed = tmp_path / "origin.git", tmp_path / "seed"
-    _git(tmp_path, "init", "--quiet", "--bare", "-b", "main", str(bare))
-    _git(tmp_path, "clone", "--quiet", str(bare), str(seed))
-    for folder in ("pipelines", "environments"):
-        shutil.copytree(root / folder, seed / folder)
-    subprocess.run([sys.executable, "-m", "maestro", "compile", "--no-validate"], cwd=seed, check=True, capture_output=True)
-    _git(seed, "add", "-A")
-    _git(seed, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", "seed")
-    _git(seed, "push", "--quiet", "origin", "HEAD:main")
+    bare = seed_bare_repository(tmp_path, root)
     spec = json.loads((root / "out" / "spec.json").read_text())
     spec["environment"]["spec"]["gitops"]["repo_url"] = str(bare)
     (tmp_path / "spec.json").write_text(json.dumps(spec))

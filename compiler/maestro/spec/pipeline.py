@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .types import Cron, Duration, Fraction, Labels, Name, Percent, PositiveInt, Quantity, RunId, Ticker, Timezone
+from .types import Cron, Duration, Fraction, Labels, Name, PositiveInt, Quantity, RunId, Ticker, Timezone
 
 BUILTIN_STEPS = ("ingest", "validate", "features", "train", "evaluate", "gate", "publish")
 

@@ -1,0 +1,55 @@
+"""Fixtures for robustness tests: example and generated projects, the real CLI in a subprocess, and
+what "located" and "converged" mean."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.generate import make_project
+
+REPO = Path(__file__).resolve().parents[2]
+MAESTRO = [sys.executable, "-m", "maestro"]
+# A refusal's every line: `file:line:col: error: ...`, or the closing count line.
+LOCATED = re.compile(r"^[^:\n]+:\d+:\d+: error: \S|^\d+ error\(s\); nothing was written\.$")
+WATCHDOG = 300   # seconds; only a hang gets near it
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """A copy of the example specs, not compiled yet."""
+    root = tmp_path / "example"
+    for folder in ("pipelines", "environments"):
+        shutil.copytree(REPO / folder, root / folder)
+    return root
+
+
+@pytest.fixture
+def generated(tmp_path: Path):
+    """make(count): a project of `count` pipelines generated from the examples (several teams)."""
+    return lambda count, name="generated": make_project(tmp_path / name, count, seed=count)
+
+
+def maestro(root: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*MAESTRO, *args], cwd=root, capture_output=True, text=True, timeout=WATCHDOG,
+                          env={**os.environ, **(env or {})})
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` (hidden ones too), by relative path."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def assert_clean_refusal(code: int, err: str) -> None:
+    """Exit 1 with only located lines, or 2 with a usage line; never a traceback."""
+    assert code in (1, 2), err
+    assert "Traceback" not in err and "internal error" not in err, err
+    if code == 1:
+        unlocated = [line for line in err.splitlines() if not LOCATED.match(line)]
+        assert unlocated == [], err

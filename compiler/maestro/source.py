@@ -9,6 +9,7 @@ the data, so hostile input fails fast instead of hanging.
 from __future__ import annotations
 
 import functools
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -85,13 +86,16 @@ def _compose(text: str, display: str) -> list[Any]:
 
 def _compose_full(text: str, display: str) -> list[Any]:
     from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
     from ruamel.yaml.reader import ReaderError
 
     yaml = YAML(typ="rt")
     yaml.Scanner = _bounded_scanner()
     try:
-        return list(yaml.compose_all(text))
+        with warnings.catch_warnings():
+            # YAML lets an anchor be defined again (an alias means the latest); not worth a stray warning.
+            warnings.simplefilter("ignore", ReusedAnchorWarning)
+            return list(yaml.compose_all(text))
     except _TooDeep as exc:
         raise _error(display, exc.line, exc.col, f"nesting is deeper than {MAX_DEPTH} levels")
     except MarkedYAMLError as exc:

@@ -5,8 +5,9 @@ same tags and marks as ruamel.yaml's round-trip composer gives), or None when th
 
 ruamel.yaml is pure Python and spends ~12 ms on a pipeline spec; libyaml parses it in well under
 one. This path handles only the plain, well-formed case and declines everything else (a parse error,
-a %YAML or %TAG directive, an explicit non-core tag, a reused or undefined anchor, a recursive alias,
-nesting deeper than the loader accepts, YAML 1.1 line breaks), so `source` falls back to ruamel.yaml
+a %YAML or %TAG directive, an explicit non-core tag, an undefined anchor, a recursive alias,
+nesting deeper than the loader accepts, YAML 1.1 line breaks, tabs, an empty value, a second
+document), so `source` falls back to ruamel.yaml
 and every diagnostic stays exactly what ruamel.yaml's path reports. The composer is an explicit stack
 (no recursion), so hostile nesting cannot exhaust the C or the Python stack.
 """
@@ -54,7 +55,8 @@ _BY_FIRST: dict[str, list[tuple[str, re.Pattern]]] = {}
 for _tag, _regex, _firsts in RESOLVERS:
     for _char in _firsts:
         _BY_FIRST.setdefault("" if _char == "\0" else _char, []).append((_tag, _regex))
-YAML11_BREAKS = ("\x85", "\u2028", "\u2029")
+# YAML 1.1's extra line breaks; and tabs, which ruamel.yaml refuses inside plain scalars where libyaml does not.
+DECLINED_CHARACTERS = ("\x85", "\u2028", "\u2029", "\t")
 
 
 class Decline(Exception):
@@ -72,7 +74,7 @@ def resolve(value: str, plain: bool) -> str:
 
 def compose_all(text: str, max_depth: int) -> list[Any] | None:
     """Every document's root node, or None when the fast path declines this text."""
-    if CParser is None or any(c in text for c in YAML11_BREAKS):
+    if CParser is None or any(c in text for c in DECLINED_CHARACTERS):
         return None
     parser = CParser(text)
     try:
@@ -93,12 +95,15 @@ class _Composer:
         self.pending: list[list] = []   # their children so far
 
     def documents(self) -> list[Any]:
-        roots = []
+        roots, roots_started = [], False
         for event in iter(self.parser.get_event, None):
             kind = type(event)
-            if kind is events.DocumentStartEvent and (event.version or event.tags):
-                raise Decline()
+            if kind is events.DocumentStartEvent and (event.version or event.tags or roots_started):
+                raise Decline()   # directives; a second document (a spec file holds one; the full loader words it)
+            if kind is events.DocumentEndEvent and event.explicit:
+                raise Decline()   # '...': ruamel.yaml reads it as content after a block scalar
             if kind is events.DocumentStartEvent:
+                roots_started = True
                 self.anchors, root = {}, []
                 self.pending = [root]
             elif kind is events.DocumentEndEvent:
@@ -121,6 +126,8 @@ class _Composer:
             self._end(event)
 
     def _scalar_tag(self, event: Any) -> str:
+        if event.value == "" and event.style in (None, "") and event.tag is None:
+            raise Decline()   # an empty value: ruamel.yaml places it at the next token, libyaml after the ':'
         if event.tag is None:
             return resolve(event.value, event.implicit[0])
         if event.tag not in KNOWN_TAGS:   # includes the non-specific "!", which parsers treat unlike
@@ -156,8 +163,6 @@ class _Composer:
 
     def _add(self, event: Any, node: Any, register_only: bool = False) -> None:
         if event.anchor is not None:
-            if event.anchor in self.anchors:
-                raise Decline()   # ruamel.yaml warns about a reused anchor; let it
-            self.anchors[event.anchor] = node
+            self.anchors[event.anchor] = node   # defined again: an alias means the latest, as in ruamel.yaml
         if not register_only:
             self.pending[-1].append(node)

@@ -12,7 +12,9 @@ from pathlib import Path
 
 from maestro.compile import build_tree
 
-from .conftest import REPO, maestro
+from tests.support import REPO
+
+from .conftest import maestro
 
 FIXTURE = Path(__file__).parent / "fixtures" / "edge"
 GOLDEN = Path(__file__).parent / "golden" / "edge"

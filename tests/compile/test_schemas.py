@@ -9,7 +9,7 @@ import pytest
 from maestro.compile import build_tree
 from maestro.validation import Document, validate_documents
 
-from .conftest import REPO, SHARED
+from tests.support import REPO, SHARED
 
 FIXTURE = Path(__file__).parent / "fixtures" / "edge"
 

@@ -65,6 +65,23 @@ def test_network_policy_set(plan, namespace: str, expected: list[str]) -> None:
     assert sorted(_policies(prod, namespace)) == expected
 
 
+def test_inference_clients_reach_only_the_inference_port(tmp_path) -> None:
+    from maestro.lower import lower
+    from maestro.project import load_project
+    from tests.support import copy_examples
+
+    root = copy_examples(tmp_path / "project")
+    spec = root / "environments/prod.yaml"
+    spec.write_text(spec.read_text().replace("    ingest_internet: true\n", "    ingest_internet: true\n    inference_from: [trading-apps, web]\n", 1))
+    prod = next(e for e in lower(load_project(root)).environments if e.name == "prod")
+    clients = _policies(prod, "quant-research-prod")["maestro-allow-inference-clients"]
+    assert clients["ingress"] == [{"from": [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "trading-apps"}}},
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "web"}}}],
+        "ports": [{"protocol": "TCP", "port": 9000}]}]
+    assert "maestro-allow-inference-clients" not in _policies(prod, "risk-lab-prod")
+
+
 def test_only_publish_pods_reach_the_git_host(plan) -> None:
     prod = next(e for e in plan.environments if e.name == "prod")
     publish = _policies(prod, "quant-research-prod")["maestro-allow-publish-git"]

@@ -72,6 +72,9 @@ class Quota(Strict):
 class Network(Strict):
     egress: list[str] = Field(default_factory=list, description="Extra egress CIDRs; DNS is always allowed.")
     ingest_internet: bool = Field(True, description="The ingest step may reach the internet (Yahoo Finance).")
+    inference_from: list[Name] = Field(
+        default_factory=list,
+        description="Namespaces whose pods may call the served models (Seldon's inference port 9000).")
 
 
 class Policy(Strict):

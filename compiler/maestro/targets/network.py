@@ -24,6 +24,7 @@ PRIVATE_V6 = ["fc00::/7", "fe80::/10"]
 # 9005 scheduler agent API (server agents), 9008 scheduler dataflow, 9001/9501 agent reverse proxies.
 SELDON_INTERNAL_PORTS = (9000, 9001, 9002, 9004, 9005, 9008, 9501)
 SELDON_SCHEDULER_API = 9004
+SELDON_INFERENCE_PORT = 9000
 SELDON_METRICS_PORTS = (9003, 9006)   # envoy stats, agent metrics (for Prometheus)
 
 
@@ -36,6 +37,8 @@ def network_policies(ns: NamespacePlan, network: Network) -> list[dict]:
     policies.append(_publish_git(ns))
     if ns.served:
         policies.append(_seldon(ns))
+        if network.inference_from:
+            policies.append(_inference_clients(ns, network.inference_from))
     return policies
 
 
@@ -79,6 +82,14 @@ def _publish_git(ns: NamespacePlan) -> dict:
           {"ipBlock": {"cidr": "::/0", "except": PRIVATE_V6}}]
     egress = [{"to": to, "ports": _ports([22, 443])}]
     return _policy(ns, "maestro-allow-publish-git", {"matchLabels": dict(PUBLISH)}, ["Egress"], egress=egress)
+
+
+def _inference_clients(ns: NamespacePlan, namespaces: list[str]) -> dict:
+    # Callers outside the namespace reach the models only through Seldon's Envoy, on its inference port.
+    peers = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
+             for name in sorted(set(namespaces))]
+    ingress = [{"from": peers, "ports": _ports([SELDON_INFERENCE_PORT])}]
+    return _policy(ns, "maestro-allow-inference-clients", NOT_WORKFLOW, ["Ingress"], ingress=ingress)
 
 
 def _seldon(ns: NamespacePlan) -> dict:

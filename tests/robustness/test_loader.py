@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from maestro import source, yaml12
 from maestro.errors import MaestroError
 
-FUZZ = settings(max_examples=6000, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 # Plain scalars that YAML 1.1 and 1.2 read differently, or that look like structure.
 TRICKY = ["yes", "No", "on", "OFF", "y", "true", "False", "null", "~", "", "0o17", "017", "0x1F", "0b11", "1_000",
           "+1", "-.5", ".5", "1e3", "1.5e-3", ".inf", "-.Inf", ".NaN", "2001-12-14", "2001-12-14 21:59:43.10 -5",

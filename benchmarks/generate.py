@@ -7,6 +7,7 @@ deterministic per (count, seed), so two runs of the benchmarks compile the same 
 
 from __future__ import annotations
 
+import copy
 import random
 import shutil
 from pathlib import Path
@@ -22,13 +23,14 @@ def example_specs(repo: Path = REPO) -> list[dict]:
     return [yaml.safe_load(p.read_text()) for p in sorted((repo / "pipelines").glob("*.yaml"))]
 
 
-def make_project(root: Path, count: int, seed: int = 0, repo: Path = REPO) -> Path:
-    """A project at `root` with `count` pipelines and the example environments."""
+def make_project(root: Path, count: int, seed: int = 0, repo: Path = REPO, teams: int | None = None) -> Path:
+    """A project at `root` with `count` pipelines in `teams` teams (default: one per 25) and the
+    example environments."""
     shutil.rmtree(root, ignore_errors=True)
     shutil.copytree(repo / "environments", root / "environments")
     (root / "pipelines").mkdir(parents=True)
     examples, rng = example_specs(repo), random.Random(seed)
-    teams = max(1, count // PIPELINES_PER_TEAM)
+    teams = teams or max(1, count // PIPELINES_PER_TEAM)
     for i in range(count):
         spec = vary(examples[i % len(examples)], i, teams, rng)
         write_spec(root, spec)
@@ -43,7 +45,7 @@ def write_spec(root: Path, spec: dict) -> Path:
 
 def vary(example: dict, index: int, teams: int, rng: random.Random) -> dict:
     """A copy of `example` renamed and perturbed; still valid under every example policy."""
-    spec = yaml.safe_load(yaml.safe_dump(example))   # a deep copy that keeps dates as dates
+    spec = copy.deepcopy(example)
     base = spec["metadata"]["name"].split("-")[0]
     spec["metadata"]["name"] = f"{base}-p{index:04d}"
     spec["metadata"]["team"] = f"team-{rng.randrange(teams):03d}"

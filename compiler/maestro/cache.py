@@ -23,6 +23,8 @@ CACHE_DIR = "cache"
 INDEX = "index.json"
 DISABLE_VARIABLE = "MAESTRO_NO_CACHE"   # set to 1: compile everything, read and write no cache
 PACKAGE = Path(__file__).resolve().parent
+LIBRARIES = ("yaml", "_yaml", "pydantic", "pydantic_core", "ruamel.yaml", "jsonschema", "referencing")
+MAX_SCHEMA_FILES = 20_000
 
 
 def digest(*parts: str | bytes) -> str:
@@ -36,38 +38,63 @@ def digest(*parts: str | bytes) -> str:
 
 @functools.lru_cache(maxsize=None)
 def code_identity() -> str:
-    """Every file of the maestro package and the versions of what renders: a change to any is a new cache."""
-    import pydantic
-    import yaml
-
+    """Every file of the maestro package and the versions of the libraries that parse, check and
+    render: a change to any of them is a new cache."""
     files = sorted(p for p in PACKAGE.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     parts = [f"{p.relative_to(PACKAGE).as_posix()}\0".encode() + p.read_bytes() for p in files]
-    return digest(sys.version, yaml.__version__, pydantic.VERSION, *parts)
+    return digest(sys.version, *(_installed(name) for name in LIBRARIES), *parts)
+
+
+def _installed(module: str) -> str:
+    """Which copy of a library: its file, size and modification time (installing another version
+    rewrites it). importlib.metadata would say the version, at 30 times the cost on every compile."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.origin:
+        return f"{module}: none"
+    stat = os.stat(spec.origin)
+    return f"{module}: {spec.origin} {stat.st_size} {stat.st_mtime_ns}"
 
 
 def schema_identity(validate: bool, locations: Sequence[str]) -> str:
     """What output validation was checked against: a changed schema file means validating again."""
     if not validate:
         return "unvalidated"
-    return digest("validated", _bundle_version(), *(f"{loc}\0{_listing(loc)}" for loc in locations))
+    return digest("validated", _version("kubernetes-validate"), *(f"{loc}\0{_listing(loc)}" for loc in locations))
 
 
-def _bundle_version() -> str:
+def _version(distribution: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version("kubernetes-validate")
+        return version(distribution)
     except PackageNotFoundError:
         return "none"
 
 
 def _listing(location: str) -> str:
-    """A local schema folder's files with their sizes and modification times; a URL template as is."""
-    path = Path(location)
-    if not path.exists():
+    """The files of a local schema location (a folder, a file, or the fixed part of a template) with
+    their sizes and modification times; an http(s) template as it is. A location too large to list
+    gets a new identity every time: validation is then never taken from the cache."""
+    if location.startswith(("http://", "https://")):
         return ""
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    path = Path(location.split("{{")[0] or ".")
+    path = path if path.exists() else path.parent
+    files = [path] if path.is_file() else _files(path)
+    if files is None:
+        return os.urandom(16).hex()
     return "\n".join(f"{p}\0{p.stat().st_size}\0{p.stat().st_mtime_ns}" for p in files)
+
+
+def _files(folder: Path) -> list[Path] | None:
+    found = []
+    for path in folder.rglob("*"):
+        if len(found) >= MAX_SCHEMA_FILES:
+            return None
+        if path.is_file():
+            found.append(path)
+    return sorted(found)
 
 
 def object_digest(code: str, body: dict, sources: Sequence[str]) -> str:

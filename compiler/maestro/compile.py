@@ -38,7 +38,7 @@ def build_tree(root: Path, envs: Sequence[str] = ()) -> Tree:
         files = render_outputs(outputs)
         if not envs:
             files.update(tree_files(plan, outputs))
-        return Tree(dict(sorted(files.items())), outputs, _scope(envs), plan)
+        return Tree(dict(sorted(files.items())), outputs, scope_of(envs), plan)
 
 
 def render_outputs(outputs: Iterable[Output], rendered: Callable[[Output], bytes | None] = lambda o: None) -> dict[str, bytes]:
@@ -74,7 +74,7 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _scope(envs: Sequence[str]) -> tuple[str, ...]:
+def scope_of(envs: Sequence[str]) -> tuple[str, ...]:
     if not envs:
         return ("",)
     return tuple(sorted(p for env in envs for p in (f"{env}/", f"bootstrap/{env}.yaml")))

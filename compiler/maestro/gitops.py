@@ -11,6 +11,7 @@ stale lock behind.
 from __future__ import annotations
 
 import difflib
+import errno
 import fcntl
 import json
 import os
@@ -94,6 +95,8 @@ def _regular_files(folder: Path) -> list[str]:
 
 def plan_changes(gitops: Path, tree: Tree) -> tuple[dict[str, bytes], list[str]]:
     """The files to write and the generated files to prune, within the tree's scope."""
+    if gitops.exists() and not gitops.is_dir():
+        raise UsageError(f"{gitops} is a file, not a folder; move it away so that maestro can write the tree there")
     current = generated_files(gitops)
     writes = {p: data for p, data in tree.files.items() if (current[p] if p in current else _read(gitops / p)) != data}
     foreign = sorted(p for p in writes if p not in current and (gitops / p).exists())
@@ -125,6 +128,7 @@ def write(root: Path, gitops: Path, tree: Tree) -> tuple[list[str], list[str]]:
     writes, prunes = plan_changes(gitops, tree)
     if not writes and not prunes:
         return [], []
+    _check_writable(gitops, [*writes, *prunes])
     staging = state_dir(root) / "staging"
     shutil.rmtree(staging, ignore_errors=True)
     for path, data in writes.items():
@@ -146,14 +150,36 @@ def recover(root: Path, gitops: Path) -> None:
         for path in journal["writes"]:
             staged = staging / path
             if staged.exists():
-                (gitops / path).parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staged, gitops / path)
+                _move(staged, gitops / path)
         for path in journal["prunes"]:
             _remove(gitops, path)
         _fsync_dir(gitops)
         journal_path.unlink()
     shutil.rmtree(staging, ignore_errors=True)
     (state / "journal.tmp").unlink(missing_ok=True)
+
+
+def _check_writable(gitops: Path, paths: Sequence[str]) -> None:
+    """Refuse before anything is staged when a folder that must change is read-only. (For root,
+    os.access says yes; a move that fails anyway is then reported by `_move`, naming the file.)"""
+    folders = set()
+    for path in paths:
+        folder = (gitops / path).parent
+        while not folder.exists():
+            folder = folder.parent
+        folders.add(folder)
+    for folder in sorted(folders):
+        if not os.access(folder, os.W_OK):
+            raise PermissionError(errno.EACCES, "cannot write there (read-only); nothing was changed", str(folder))
+
+
+def _move(staged: Path, target: Path) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, target)
+    except OSError as exc:   # name the gitops file, not the staged copy; the next command retries
+        raise OSError(exc.errno, f"cannot put the compiled file in place ({exc.strerror}); "
+                                 "fix this and run maestro compile again", str(target)) from exc
 
 
 def _remove(gitops: Path, path: str) -> None:

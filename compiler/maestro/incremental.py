@@ -24,10 +24,10 @@ from typing import Callable, NamedTuple, Sequence
 
 from . import cache, names
 from .cache import Store, Unit, digest, object_digest
-from .compile import Tree, _scope, paused_gc, render_outputs, tree_files
+from .compile import Tree, paused_gc, render_outputs, scope_of, tree_files
 from .errors import MaestroError
 from .ir import EnvironmentPlan, Plan
-from .lower import _teams, lower
+from .lower import lower, team_plans
 from .output_check import resolve_locations, unchecked_warning, validate_outputs
 from .project import Project, load_project, spec_files
 from .targets import Output, emit_all
@@ -40,6 +40,7 @@ class Compiled:
     tree: Tree
     warnings: list[str]
     pipelines: int
+    inputs: str     # `inputs_digest` of the spec files, taken before any was read
 
 
 class Member(NamedTuple):
@@ -56,8 +57,15 @@ class Member(NamedTuple):
 
 def compile_tree(root: Path, envs: Sequence[str] = (), validate: bool = True,
                  schema_locations: Sequence[str] = ()) -> Compiled:
+    inputs = inputs_digest(root)
     with paused_gc():
-        return _Compile(root, tuple(envs), validate, schema_locations).run()
+        return replace(_Compile(root, tuple(envs), validate, schema_locations).run(), inputs=inputs)
+
+
+def inputs_digest(root: Path) -> str:
+    """Every spec file's name and bytes: whether the specs changed since a compile read them."""
+    files = [*spec_files(root, "environments"), *spec_files(root, "pipelines")]
+    return digest(*(f"{p.relative_to(root).as_posix()}\0".encode() + p.read_bytes() for p in files))
 
 
 class _Compile:
@@ -88,7 +96,7 @@ class _Compile:
         tree = self._tree(files, plans, {**cached, **new_units}, env_level + fresh)
         self._save(members, units, new_units)
         warnings = unchecked_warning(_all_skipped(skipped, cached), self.locations) if self.validate else []
-        return Compiled(tree, warnings, len({m.name for m in members}))
+        return Compiled(tree, warnings, len({m.name for m in members}), "")
 
     def _survey(self) -> tuple[Project, list[Member], dict[UnitId, str], dict[UnitId, Unit | None]]:
         """Load the pipelines the index does not know; key every namespace; read the cached ones."""
@@ -148,7 +156,7 @@ class _Compile:
 
     def _teams_only(self, env_name: str, members: list[Member]) -> EnvironmentPlan:
         source = self.base.files[f"environment/{env_name}"]
-        return EnvironmentPlan(env_name, self.base.environments[env_name], source, _teams(tuple(members)), ())
+        return EnvironmentPlan(env_name, self.base.environments[env_name], source, team_plans(members), ())
 
     def _previous(self, dirty: set[UnitId]) -> Callable[[Output], bytes | None]:
         """What the last compile rendered in a namespace now rebuilt, for the objects that did not change."""
@@ -167,7 +175,7 @@ class _Compile:
             stubs = [Output(path, {"kind": kind}, ()) for unit in units.values() for path, kind in unit.kinds.items()
                      if path not in files]
             everything.update(tree_files(plan, outputs + stubs))
-        return Tree(dict(sorted(everything.items())), tuple(outputs), _scope(self.envs), plan)
+        return Tree(dict(sorted(everything.items())), tuple(outputs), scope_of(self.envs), plan)
 
     def _save(self, members: list[Member], units: dict[UnitId, str], new_units: dict[UnitId, Unit]) -> None:
         if self.store is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from . import names
 from .ir import EnvironmentPlan, ExperimentPlan, PipelinePlan, Plan, SchedulePlan, ServedModel, ServingPlan, StepPlan, TeamPlan
@@ -38,7 +38,7 @@ def lower(project: Project) -> Plan:
 def lower_environment(project: Project, env_name: str, effectives: Iterable[Effective]) -> EnvironmentPlan:
     env = project.environments[env_name]
     pipelines = tuple(lower_pipeline(e) for e in effectives)
-    return EnvironmentPlan(env_name, env, project.files[f"environment/{env_name}"], _teams(pipelines), pipelines)
+    return EnvironmentPlan(env_name, env, project.files[f"environment/{env_name}"], team_plans(pipelines), pipelines)
 
 
 def lower_pipeline(effective: Effective) -> PipelinePlan:
@@ -159,7 +159,9 @@ def _experiment(p: Pipeline, models: tuple[ServedModel, ...]) -> ExperimentPlan 
     return ExperimentPlan(name, experiment.mode, default, candidate, experiment.candidate_weight)
 
 
-def _teams(pipelines: tuple[PipelinePlan, ...]) -> tuple[TeamPlan, ...]:
+def team_plans(pipelines: Sequence) -> tuple[TeamPlan, ...]:
+    """The teams of an environment from its pipelines (anything with name, team, env, namespace and
+    sources: the incremental compile groups pipelines it has not loaded)."""
     grouped: dict[str, list[PipelinePlan]] = defaultdict(list)
     for plan in pipelines:
         grouped[plan.team].append(plan)

@@ -30,15 +30,20 @@ def compile_command(root: Path | None, envs: tuple[str, ...], check: bool, no_va
       MAESTRO_SCHEMA_LOCATION=../shared/schemas maestro compile --check
     """
     from .. import gitops
-    from ..incremental import compile_tree
+    from ..incremental import compile_tree, inputs_digest
 
     root = resolve_root(root)
     gitops_dir = root / "gitops"
-    compiled = compile_tree(root, envs, validate=not no_validate, schema_locations=schema_location)
-    tree = compiled.tree
-    for line in compiled.warnings:
-        click.echo(line, err=True)
+    options = dict(envs=envs, validate=not no_validate, schema_locations=schema_location)
+    compiled = compile_tree(root, **options)   # a refused spec stops here: nothing written, not even a lock
     with gitops.locked(root):
+        if inputs_digest(root) != compiled.inputs:
+            # Edited while this compile ran; another compile may have written the newer tree since:
+            # never write an older tree over it.
+            compiled = compile_tree(root, **options)
+        tree = compiled.tree
+        for line in compiled.warnings:
+            click.echo(line, err=True)
         gitops.recover(root, gitops_dir)
         if check:
             return _report_drift(gitops.check(gitops_dir, tree))

@@ -6,7 +6,7 @@ TORCH ?= torch==2.13.0
 SHARED ?= ../shared
 BIN := $(VENV)/bin
 
-.PHONY: demo test check venv clean
+.PHONY: demo test check scan venv clean
 
 venv: $(VENV)/.installed
 
@@ -26,5 +26,15 @@ test: venv
 check: venv
 	MAESTRO_SCHEMA_LOCATION=$${MAESTRO_SCHEMA_LOCATION:-$(SHARED)/schemas} $(BIN)/maestro compile --check
 
+# The third-party policy scan (checkov) lives in its own environment: it brings ~100 packages.
+SCAN_VENV ?= .venv-scan
+$(SCAN_VENV)/.installed:
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/pip install --quiet --disable-pip-version-check checkov==3.3.30
+	touch $@
+
+scan: venv $(SCAN_VENV)/.installed
+	MAESTRO_CHECKOV=$(SCAN_VENV)/bin/checkov $(BIN)/python -m pytest -q tests/robustness/test_policy_scan.py
+
 clean:
-	rm -rf $(VENV) runs .maestro
+	rm -rf $(VENV) $(SCAN_VENV) runs .maestro

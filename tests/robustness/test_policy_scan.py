@@ -21,11 +21,9 @@ ACCEPTED = {
     "CKV_K8S_8": 66,    # liveness probe: run-to-completion step pods
     "CKV_K8S_9": 66,    # readiness probe: nothing routes traffic to a step pod
     "CKV_K8S_11": 66,   # CPU limits: requests only, no CFS throttling of training
-    "CKV_K8S_15": 42,   # imagePullPolicy Always: open, see the document
-    "CKV_K8S_22": 66,   # read-only root file system: open, see the document
+    "CKV_K8S_22": 3,    # read-only root file system: custom step images only (built-in steps are read-only)
     "CKV_K8S_35": 12,   # secrets as environment variables: envFrom is the spec's contract; git credentials
     "CKV_K8S_38": 66,   # service account token: Argo's executor reports results through the API with it
-    "CKV_K8S_40": 66,   # UID below 10000: open, see the document
     "CKV_K8S_43": 42,   # image digest: each environment's policy decides (prod requires digests)
 }
 

@@ -19,8 +19,9 @@ ENTRYPOINT = "pipeline"
 POD_GC = {"strategy": "OnPodSuccess", "deleteDelayDuration": "10m"}
 TTL = {"secondsAfterSuccess": 3 * 86400, "secondsAfterFailure": 7 * 86400}
 CRON_STARTING_DEADLINE = 3600
+# The step image's own user (Dockerfile); above 10000, clear of host users.
 POD_SECURITY = {
-    "runAsNonRoot": True, "runAsUser": 1000, "runAsGroup": 1000, "fsGroup": 1000,
+    "runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001,
     "seccompProfile": {"type": "RuntimeDefault"},
 }
 

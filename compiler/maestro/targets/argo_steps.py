@@ -38,10 +38,13 @@ def step_template(plan: EnvironmentPlan, pipeline: PipelinePlan, step: StepPlan)
 def _container(plan: EnvironmentPlan, step: StepPlan) -> dict:
     container: dict = {
         "image": step.image,
+        # A digest never changes, so a cached copy is right; a tag may move, so ask the registry.
+        "imagePullPolicy": "IfNotPresent" if "@sha256:" in step.image else "Always",
         "command": list(step.command),
         "args": list(step.args),
         "resources": _resources(plan, step),
-        "securityContext": CONTAINER_SECURITY,
+        # Built-in steps write only to the work and /tmp volumes; custom images are not ours to restrict.
+        "securityContext": {**CONTAINER_SECURITY, "readOnlyRootFilesystem": step.builtin},
         "volumeMounts": [{"name": "work", "mountPath": WORKDIR}, {"name": "tmp", "mountPath": "/tmp"}],
     }
     if step.builtin:

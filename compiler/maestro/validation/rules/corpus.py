@@ -58,11 +58,13 @@ class Corpus:
     def __init__(self, bodies: Iterable[dict]):
         self._named: dict[tuple, dict[str, dict]] = defaultdict(dict)
         self._by_type: dict[tuple, list[dict]] = defaultdict(list)
+        self._by_place: dict[tuple, list[dict]] = defaultdict(list)
         for body in bodies:
             self.add(body)
 
     def add(self, body: dict) -> None:
         self._by_type[type_of(body)].append(body)
+        self._by_place[type_of(body) + (namespace_of(body),)].append(body)
         if name_of(body):
             self._named[type_of(body) + (namespace_of(body),)].setdefault(name_of(body), body)
 
@@ -74,6 +76,10 @@ class Corpus:
 
     def has_any(self, group: str, kind: str, namespace: str) -> bool:
         return bool(self._named.get((group, kind, namespace)))
+
+    def in_namespace(self, group: str, kind: str, namespace: str) -> Iterator[dict]:
+        """Every object of that type in that namespace, named or not (cross-object rules stay linear)."""
+        return iter(self._by_place.get((group, kind, namespace), ()))
 
     def of_type(self, group: str, kind: str) -> Iterator[dict]:
         return iter(self._by_type.get((group, kind), ()))

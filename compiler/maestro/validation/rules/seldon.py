@@ -58,9 +58,8 @@ def single_baseline(body: dict, corpus: Corpus) -> Problems:
 
 
 def _experiments_with_default(body: dict, corpus: Corpus, default: str) -> Iterator[dict]:
-    for other in corpus.of_type(SELDON, "Experiment"):
-        same_place = namespace_of(other) == namespace_of(body) and resource_kind(other) == resource_kind(body)
-        if same_place and mapping(other.get("spec")).get("default") == default:
+    for other in corpus.in_namespace(SELDON, "Experiment", namespace_of(body)):
+        if resource_kind(other) == resource_kind(body) and mapping(other.get("spec")).get("default") == default:
             yield other
 
 

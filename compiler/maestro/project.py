@@ -143,14 +143,28 @@ def _add_effective(project: Project, doc: Located, env_doc: Located, diagnostics
             found.append(_located(effective, finding.path, finding.message, _policy_hint(env_doc, finding.rule)))
         sources = tuple(sorted({doc.file, env_doc.file}))
         project.effective[(pipeline.metadata.name, env.metadata.name)] = Effective(pipeline, env, effective, sources)
-    diagnostics.extend(_as_written(d, env_doc.file) for d in found)
+    override = _override_positions(doc, env.metadata.name)
+    diagnostics.extend(_as_written(d, env_doc.file, env.metadata.name, override) for d in found)
 
 
-def _as_written(diagnostic: Diagnostic, env_file: str) -> Diagnostic:
-    """A merged value that the environment's defaults supplied, named by its path in that file."""
-    if diagnostic.file != env_file or not diagnostic.path.startswith("spec."):
+def _override_positions(doc: Located, env_name: str) -> set[tuple[int, int]]:
+    """Where the pipeline's `overrides.<env>` values and keys stand, to tell which lines they supplied."""
+    prefix = ("spec", "overrides", env_name)
+    return {(pos.line, pos.col) for positions in (doc.values, doc.keys)
+            for path, pos in positions.items() if path[:3] == prefix and len(path) > 3}
+
+
+def _as_written(diagnostic: Diagnostic, env_file: str, env_name: str, override: set[tuple[int, int]]) -> Diagnostic:
+    """A merged value named by its path in the file that supplied it: the environment's defaults or
+    the pipeline's overrides for that environment."""
+    if not diagnostic.path.startswith("spec."):
         return diagnostic
-    return replace(diagnostic, path="spec.defaults." + diagnostic.path.removeprefix("spec."))
+    rest = diagnostic.path.removeprefix("spec.")
+    if diagnostic.file == env_file:
+        return replace(diagnostic, path="spec.defaults." + rest)
+    if (diagnostic.line, diagnostic.col) in override:
+        return replace(diagnostic, path=f"spec.overrides.{env_name}.{rest}")
+    return diagnostic
 
 
 def effective_document(doc: Located, env_doc: Located, env_name: str) -> Located:

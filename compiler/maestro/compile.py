@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
+from .codeowners import codeowners
 from .errors import Diagnostic, MaestroError
 from .ir import Plan
 from .lower import lower
@@ -56,6 +57,7 @@ def tree_files(plan: Plan, outputs: Sequence[Output]) -> dict[str, bytes]:
     """The files of a whole-tree compile that belong to no single object."""
     return {
         "README.md": readme(plan, tuple(outputs)),
+        "CODEOWNERS": codeowners(plan),
         HEALTH_PATCH_PATH: (header(sorted({e.source for e in plan.environments})) + seldon_health_patch()).encode(),
     }
 

@@ -121,7 +121,8 @@ def _custom_steps(p: Pipeline) -> tuple[StepPlan, ...]:
 def _spec_json(effective: Effective) -> str:
     document = {
         "pipeline": effective.pipeline.model_dump(mode="json", exclude={"spec": {"overrides"}}),
-        "environment": effective.environment.model_dump(mode="json"),
+        # Who owns what is for the compiler and the reviewers; a step has no use for it.
+        "environment": effective.environment.model_dump(mode="json", exclude={"spec": {"teams", "owners"}}),
     }
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 

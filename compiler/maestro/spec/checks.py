@@ -12,9 +12,24 @@ from typing import Callable, Iterator, NamedTuple
 from ..errors import did_you_mean, one_of
 from .pipeline import BUILTIN_STEPS, Pipeline
 
-# Credential words as whole `_`-separated parts: DB_PASSWORD and HF_TOKEN, not TOKENIZERS_PARALLELISM.
-CREDENTIAL_NAME = re.compile(
-    r"(?:^|_)(?:PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL)S?(?:_|$)", re.I)
+# A variable looks like a credential when its name, in any case, contains one of CREDENTIAL_WORDS
+# anywhere (DBPASSWORD, Password1, HFTOKEN, GIT_ASKPASS), or has one of CREDENTIAL_PARTS as a whole
+# part between `_`, `-`, `.` or digits (GH_PAT, DB_PASS, SSH_KEY; not PATH or MONKEY). TOKEN is not
+# a credential only where it counts tokens: TOKENIZERS_PARALLELISM, MAX_TOKENS. docs/spec.md
+# states the same rule.
+CREDENTIAL_WORDS = ("PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "ASKPASS", "CREDENTIAL",
+                    "APIKEY", "API_KEY", "ACCESSKEY", "ACCESS_KEY", "PRIVATEKEY", "PRIVATE_KEY", "AUTH_KEY")
+CREDENTIAL_PARTS = ("PAT", "PASS", "PWD", "KEY", "KEYS", "AUTH", "CREDS", "COOKIE")
+# PWD is a credential part only with a prefix: a bare PWD is the shell's working directory.
+NOT_CREDENTIALS = re.compile(r"TOKENIZ|(?:^|[^A-Z])TOKENS(?:[^A-Z]|$)")
+NAME_PARTS = re.compile(r"[^A-Z]+")
+
+
+def looks_like_credential(name: str) -> bool:
+    upper = name.upper()
+    if any(word in NOT_CREDENTIALS.sub("", upper) for word in CREDENTIAL_WORDS):
+        return True
+    return upper != "PWD" and any(part in CREDENTIAL_PARTS for part in NAME_PARTS.split(upper))
 
 
 class Finding(NamedTuple):
@@ -139,7 +154,7 @@ def _rotate(cycle: list[str], first: str) -> list[str]:
 def check_env_secrets(p: Pipeline) -> Iterator[Finding]:
     for i, step in enumerate(p.spec.steps):
         for name in step.env:
-            if CREDENTIAL_NAME.search(name):
+            if looks_like_credential(name):
                 yield Finding(("spec", "steps", i, "env", name),
                               f"'{name}' looks like a credential; secret values never go in a spec",
                               "put it in a Kubernetes Secret and list the Secret under secrets:")

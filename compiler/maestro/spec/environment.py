@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from .pipeline import Strict
-from .types import Labels, Name, PositiveInt, Quantity, Selector
+from .types import Labels, Name, Owner, OwnedPath, PositiveInt, Quantity, Selector, check_key_template
 
 
 class GitOps(Strict):
@@ -29,7 +29,9 @@ class ArgoCD(Strict):
 
 class ExternalSecretRef(Strict):
     store: Name = Field(description="Name of the (Cluster)SecretStore.")
-    key: str = Field(min_length=1, description="Key of the secret in the external store.")
+    key: Annotated[str, AfterValidator(check_key_template)] = Field(
+        min_length=1, description="Key of the secret in the external store; {team} and {env} are replaced "
+                                  "per namespace, so each team gets its own credentials.")
     store_kind: Literal["ClusterSecretStore", "SecretStore"] = Field(
         "ClusterSecretStore", description="Kind of the store: ClusterSecretStore or SecretStore.")
 
@@ -88,6 +90,15 @@ class Policy(Strict):
     require_gate: bool = Field(False, description="Pipelines may not remove evaluation.gate.")
 
 
+class Team(Strict):
+    owners: list[Owner] = Field(
+        min_length=1, description="GitHub owners (@org/team, @user or an e-mail) whose review a change to the "
+                                  "team's files needs (CODEOWNERS).")
+    paths: list[OwnedPath] = Field(
+        min_length=1, description="Files the team's members may edit, relative to the repository root "
+                                  "(CODEOWNERS patterns, e.g. pipelines/aapl-*.yaml); its pipelines must be among them.")
+
+
 class EnvironmentSpec(Strict):
     cluster: str = Field("https://kubernetes.default.svc", description="Argo CD destination server.")
     namespace: str = Field("{team}-{env}", description="Pattern with {team} and {env}, or a fixed name.")
@@ -102,6 +113,21 @@ class EnvironmentSpec(Strict):
     defaults: dict[str, Any] = Field(default_factory=dict, description="Deep-merged under every pipeline's spec.")
     policy: Policy = Field(
         default_factory=Policy, description="Rules every pipeline's effective spec must follow here.")
+    teams: dict[Name, Team] = Field(
+        default_factory=dict, description="The tenants of this environment; a pipeline of any other team is "
+                                          "refused. Empty: every team is accepted (no tenancy).")
+    owners: list[Owner] = Field(
+        default_factory=list, description="Owners of this environment's file and of its Argo CD folder (CODEOWNERS).")
+
+    @field_validator("artifacts")
+    @classmethod
+    def _per_team_key_needs_team_namespaces(cls, artifacts: Artifacts, info: ValidationInfo) -> Artifacts:
+        """Teams that share a namespace share its one artifact Secret, so a key cannot be per team there."""
+        ref, pattern = artifacts.external_secret, info.data.get("namespace", "")
+        if ref is not None and "{team}" in ref.key and "{team}" not in pattern:
+            raise ValueError(f"external_secret.key '{ref.key}' is per team, but namespace '{pattern}' is shared "
+                             "by every team; use {team} in both, or in neither")
+        return artifacts
 
 
 class EnvironmentMetadata(Strict):

@@ -90,4 +90,7 @@ POLICY_CHECKS: tuple[Callable[[Environment, Pipeline], Iterator[PolicyFinding]],
 
 
 def check_policy(env: Environment, p: Pipeline) -> list[PolicyFinding]:
-    return [finding for check in POLICY_CHECKS for finding in check(env, p)]
+    from .tenancy import check_reserved_secrets, check_team
+
+    checks = POLICY_CHECKS + (check_team, check_reserved_secrets)
+    return [finding for check in checks for finding in check(env, p)]

@@ -22,6 +22,11 @@ TICKER_PATTERN = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=]{0,14}$")
 LABEL_PATTERN = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 LABEL_MAX = 63
 DNS_SUBDOMAIN_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+OWNER_PATTERN = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:/[A-Za-z0-9][A-Za-z0-9._-]*)?$"
+                           r"|^[^@\s]+@[^@\s]+\.[^@\s]+$")
+OWNED_PATH_PATTERN = re.compile(r"^[A-Za-z0-9._*?/-]+$")
+KEY_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+KEY_PLACEHOLDERS = ("{team}", "{env}")
 RESERVED_LABELS = ("maestro.dev/", "app.kubernetes.io/managed-by")  # set by maestro on every object
 
 
@@ -94,6 +99,35 @@ def check_label_value(value: str) -> str:
     return value
 
 
+def check_owner(value: str) -> str:
+    """A CODEOWNERS owner: a GitHub team or user, or an e-mail address."""
+    if not OWNER_PATTERN.match(value):
+        raise ValueError(f"'{value}' is not a code owner; use '@org/team', '@user' or an e-mail address")
+    return value
+
+
+def check_owned_path(value: str) -> str:
+    """A CODEOWNERS pattern relative to the repository root that cannot reach outside it."""
+    parts = value.rstrip("/").split("/")
+    if (not OWNED_PATH_PATTERN.match(value) or value.startswith("/") or "//" in value
+            or any(p in ("", ".", "..") for p in parts) or set(value) <= set("*/")):
+        raise ValueError(f"'{value}' is not an owned path; use a path relative to the repository root made of "
+                         "letters, digits, '.', '_', '-', '/', '*' and '?', without '..' and not only wildcards, "
+                         "e.g. 'pipelines/aapl-*.yaml'")
+    return value
+
+
+def check_key_template(value: str) -> str:
+    """An external store key; `{team}` and `{env}` are the only placeholders."""
+    unknown = [p for p in KEY_PLACEHOLDER.findall(value) if p not in KEY_PLACEHOLDERS]
+    rest = KEY_PLACEHOLDER.sub("", value)
+    if unknown or "{" in rest or "}" in rest:
+        shown = unknown[0] if unknown else "an unmatched brace"
+        raise ValueError(f"key '{value}' has {shown}; the placeholders are {{team}} and {{env}}, "
+                         "e.g. 'ml/{env}/{team}/artifacts'")
+    return value
+
+
 def check_timezone(value: str) -> str:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -133,6 +167,8 @@ LabelKey = Annotated[str, AfterValidator(check_label_key)]
 LabelValue = Annotated[str, AfterValidator(check_label_value)]
 Selector = dict[LabelKey, LabelValue]
 Labels = dict[Annotated[LabelKey, AfterValidator(check_unreserved)], LabelValue]
+Owner = Annotated[str, AfterValidator(check_owner)]
+OwnedPath = Annotated[str, AfterValidator(check_owned_path)]
 PositiveInt = Annotated[int, Field(gt=0)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Percent = Annotated[int, Field(ge=0, le=100)]

@@ -1,9 +1,14 @@
 """Emit: the Argo CD objects that apply one environment's gitops folder to its cluster.
 
-In: an `EnvironmentPlan`. Out: in `<env>/argocd/` an AppProject (only the environment's repo, its
-cluster and its team namespaces; only the kinds maestro emits) and an ApplicationSet whose git
-directory generator makes one Application per team namespace folder; and `bootstrap/<env>.yaml`,
-the one Application an operator applies by hand (project `default`) that syncs `<env>/argocd`.
+In: an `EnvironmentPlan`. Out: in `<env>/argocd/` one AppProject per team namespace (the
+environment's repo, its cluster and that one namespace; creating only its own Namespace; only the
+namespaced kinds maestro emits) and an ApplicationSet whose list generator makes one Application per
+team namespace, each with its folder and its project pinned; and `bootstrap/<env>.yaml`, the one
+Application an operator applies by hand (project `default`) that syncs `<env>/argocd`.
+
+An AppProject cannot restrict the source path, so the path is pinned by the generator instead: the
+Application of namespace X reads only `<env>/X/` and its project allows only X, so a manifest in
+one team's folder cannot reach another team's namespace, and a folder added by hand is not synced.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ def emit(plan: EnvironmentPlan) -> Iterable[Output]:
     check_folders(plan)
     env, sources = plan.environment, (plan.source,)
     folder = names.ARGOCD_FOLDER
-    bodies = [app_project(plan), application_set(plan)]
+    bodies = [app_project(plan, ns.name) for ns in namespaces(plan)] + [application_set(plan)]
     result = [Output(object_path(plan.name, folder, body), body, sources) for body in bodies]
     return result + [Output(bootstrap_path(plan.name), bootstrap_application(plan.name, env), sources)]
 
@@ -68,28 +73,33 @@ def _meta(kind: str, name: str, env: Environment) -> dict:
     return metadata(kind, name, names.labels(env.metadata.name), env.spec.argocd.namespace)
 
 
-def app_project(plan: EnvironmentPlan) -> dict:
+def team_project(env_name: str, namespace: str) -> str:
+    """The AppProject of one team namespace."""
+    return names.fit(f"maestro-{env_name}-{namespace}")
+
+
+def app_project(plan: EnvironmentPlan, namespace: str) -> dict:
     env = plan.environment
-    destinations = [{"server": env.spec.cluster, "namespace": ns.name} for ns in namespaces(plan)]
     spec = {
-        "description": f"maestro: ML pipelines and serving of environment {plan.name}",
+        "description": f"maestro: ML pipelines and serving of namespace {namespace} in environment {plan.name}",
         "sourceRepos": [env.spec.gitops.repo_url],
-        "destinations": destinations,
-        "clusterResourceWhitelist": [{"group": "", "kind": "Namespace"}],
+        "destinations": [{"server": env.spec.cluster, "namespace": namespace}],
+        # The one cluster-scoped object a team folder holds is its own Namespace.
+        "clusterResourceWhitelist": [{"group": "", "kind": "Namespace", "name": namespace}],
         "namespaceResourceWhitelist": [{"group": g, "kind": k} for g, k in sorted(NAMESPACED_KINDS)],
     }
-    return resource(API, "AppProject", _meta("AppProject", names.argocd_project(plan.name), env), spec=spec)
+    meta = _meta("AppProject", team_project(plan.name, namespace), env)
+    return resource(API, "AppProject", meta, spec=spec)
 
 
 def application_set(plan: EnvironmentPlan) -> dict:
     env = plan.environment
-    git = env.spec.gitops
-    directories = [{"path": repo_path(env, plan.name, "*")},
-                   {"path": repo_path(env, plan.name, names.ARGOCD_FOLDER), "exclude": True}]
+    elements = [{"namespace": ns.name, "project": team_project(plan.name, ns.name),
+                 "path": repo_path(env, plan.name, ns.name)} for ns in namespaces(plan)]
     spec = {
         "goTemplate": True,
         "goTemplateOptions": ["missingkey=error"],
-        "generators": [{"git": {"repoURL": git.repo_url, "revision": git.revision, "directories": directories}}],
+        "generators": [{"list": {"elements": elements}}],
         # Deleting the ApplicationSet (or a bad generator run) must not delete the workloads.
         "syncPolicy": {"preserveResourcesOnDeletion": True},
         "template": application_template(plan),
@@ -100,11 +110,11 @@ def application_set(plan: EnvironmentPlan) -> dict:
 def application_template(plan: EnvironmentPlan) -> dict:
     env = plan.environment
     git = env.spec.gitops
-    meta = {"name": f"maestro-{plan.name}-{{{{.path.basename}}}}", "labels": names.labels(plan.name)}
+    meta = {"name": f"maestro-{plan.name}-{{{{.namespace}}}}", "labels": names.labels(plan.name)}
     spec = {
-        "project": names.argocd_project(plan.name),
-        "source": {"repoURL": git.repo_url, "targetRevision": git.revision, "path": "{{.path.path}}"},
-        "destination": {"server": env.spec.cluster, "namespace": "{{.path.basename}}"},
+        "project": "{{.project}}",
+        "source": {"repoURL": git.repo_url, "targetRevision": git.revision, "path": "{{.path}}"},
+        "destination": {"server": env.spec.cluster, "namespace": "{{.namespace}}"},
         "syncPolicy": sync_policy(env),
     }
     return {"metadata": meta, "spec": spec}

@@ -3,8 +3,10 @@
 In: the environment's `artifacts` settings and one namespace. Out: the `artifact-repositories`
 ConfigMap (Argo's convention) and, when `artifacts.external_secret` is set, ExternalSecrets from
 the same store key: the S3 Secret (`accessKey`/`secretKey`) for Argo, and, where models are served,
-the rclone-format Secret that Seldon's agents read through `Model.spec.secretName`.
-A Secret with values is never emitted.
+the rclone-format Secret that Seldon's agents read through `Model.spec.secretName`. The store key
+is per namespace (`{team}`, `{env}`), so one team's credentials are not another's. Only Argo's
+executor (the init and wait containers) and Seldon's agents read these Secrets; no step container
+does. A Secret with values is never emitted.
 """
 
 from __future__ import annotations
@@ -61,9 +63,16 @@ def _rclone_credentials(ns: NamespacePlan, a: Artifacts) -> dict:
     return _external_secret(ns, a, name, target)
 
 
+def store_key(ns: NamespacePlan, a: Artifacts) -> str:
+    """The external store key of one namespace's credentials: `{team}` and `{env}` filled in, so each
+    team reads its own keys. The environment model refuses `{team}` where teams share a namespace."""
+    key = a.external_secret.key.replace("{env}", ns.env)
+    return key.replace("{team}", ns.teams[0].team) if "{team}" in key else key
+
+
 def _external_secret(ns: NamespacePlan, a: Artifacts, name: str, target: dict) -> dict:
-    ref = a.external_secret
-    data = [{"secretKey": key, "remoteRef": {"key": ref.key, "property": key}}
+    ref, key_path = a.external_secret, store_key(ns, a)
+    data = [{"secretKey": key, "remoteRef": {"key": key_path, "property": key}}
             for key in ("accessKey", "secretKey")]
     spec = {"refreshInterval": REFRESH, "secretStoreRef": {"name": ref.store, "kind": ref.store_kind},
             "target": target, "data": data}

@@ -29,7 +29,7 @@ from .errors import MaestroError
 from .ir import EnvironmentPlan, Plan
 from .lower import lower, team_plans
 from .output_check import resolve_locations, unchecked_warning, validate_outputs
-from .project import Project, load_project, spec_files
+from .project import Project, load_project, spec_files, teams_file
 from .targets import Output, emit_all
 
 UnitId = tuple[str, str]   # (environment, namespace)
@@ -64,7 +64,7 @@ def compile_tree(root: Path, envs: Sequence[str] = (), validate: bool = True,
 
 def inputs_digest(root: Path) -> str:
     """Every spec file's name and bytes: whether the specs changed since a compile read them."""
-    files = [*spec_files(root, "environments"), *spec_files(root, "pipelines")]
+    files = [*spec_files(root, "environments"), *spec_files(root, "pipelines"), *teams_file(root)]
     return digest(*(f"{p.relative_to(root).as_posix()}\0".encode() + p.read_bytes() for p in files))
 
 
@@ -81,7 +81,10 @@ class _Compile:
         self.code = cache.code_identity()
         self.schemas = cache.schema_identity(validate, self.locations)
         files = {p.relative_to(root).as_posix(): p.read_bytes() for p in spec_files(root, "pipelines")}
-        self.keys = {path: digest(self.code, path, data, *sorted(self.base.environments)) for path, data in files.items()}
+        # teams.yaml decides whether a pipeline is accepted at all, so it is part of every pipeline's key.
+        teams = b"".join(p.read_bytes() for p in teams_file(root))
+        self.keys = {path: digest(self.code, path, data, teams, *sorted(self.base.environments))
+                     for path, data in files.items()}
         self.env_bytes = {e: (root / self.base.files[f"environment/{e}"]).read_bytes() for e in self.selected}
 
     def run(self) -> Compiled:
@@ -170,7 +173,7 @@ class _Compile:
         everything = dict(files)
         for unit in units.values():
             everything.update(unit.files)
-        plan = Plan(tuple(plans))
+        plan = Plan(tuple(plans), self.base.teams)
         if not self.envs:
             stubs = [Output(path, {"kind": kind}, ()) for unit in units.values() for path, kind in unit.kinds.items()
                      if path not in files]

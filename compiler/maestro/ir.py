@@ -11,6 +11,7 @@ from typing import Optional
 
 from .spec.environment import Environment
 from .spec.pipeline import Pipeline
+from .spec.teams import Teams
 
 
 @dataclass(frozen=True)
@@ -113,3 +114,4 @@ class EnvironmentPlan:
 @dataclass(frozen=True)
 class Plan:
     environments: tuple[EnvironmentPlan, ...] = field(default_factory=tuple)
+    teams: Optional[Teams] = None     # teams.yaml: owners and paths, for CODEOWNERS

@@ -32,7 +32,7 @@ def lower(project: Project) -> Plan:
     for env_name in sorted(project.environments):
         if env_name in by_env or not project.effective:
             envs.append(lower_environment(project, env_name, by_env.get(env_name, [])))
-    return Plan(tuple(envs))
+    return Plan(tuple(envs), project.teams)
 
 
 def lower_environment(project: Project, env_name: str, effectives: Iterable[Effective]) -> EnvironmentPlan:
@@ -121,8 +121,7 @@ def _custom_steps(p: Pipeline) -> tuple[StepPlan, ...]:
 def _spec_json(effective: Effective) -> str:
     document = {
         "pipeline": effective.pipeline.model_dump(mode="json", exclude={"spec": {"overrides"}}),
-        # Who owns what is for the compiler and the reviewers; a step has no use for it.
-        "environment": effective.environment.model_dump(mode="json", exclude={"spec": {"teams", "owners"}}),
+        "environment": effective.environment.model_dump(mode="json"),
     }
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 

@@ -19,6 +19,7 @@ from .spec.diagnose import format_path, validate_model
 from .spec.environment import Environment
 from .spec.pipeline import Pipeline
 from .spec.policy import check_policy, image_findings
+from .spec.teams import TEAMS_FILE, Teams, check_team
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -39,6 +40,8 @@ class Project:
     environments: dict[str, Environment] = field(default_factory=dict)
     pipelines: dict[str, Pipeline] = field(default_factory=dict)
     effective: dict[tuple[str, str], Effective] = field(default_factory=dict)
+    teams: Teams | None = None     # teams.yaml; None: no tenancy, every team is accepted
+    teams_doc: Located | None = None
     files: dict[str, str] = field(default_factory=dict)   # name -> relative path of its spec
 
 
@@ -54,6 +57,7 @@ def load_project(root: Path, only_envs: Sequence[str] = (), only_pipelines: Coll
     """`only_pipelines`: the pipeline files (relative to root) to load; None loads them all."""
     diagnostics: list[Diagnostic] = []
     project = Project(root)
+    _add_teams(project, diagnostics)
     env_docs = _load_kind(root, "environments", diagnostics)
     pipe_docs = _load_kind(root, "pipelines", diagnostics, only_pipelines)
     for doc in env_docs:
@@ -103,6 +107,32 @@ def _one_document(loaded: list[Located], display: str, diagnostics: list[Diagnos
     return loaded[:1]
 
 
+def teams_file(root: Path) -> list[Path]:
+    """teams.yaml, when the repository has one as a regular file."""
+    path = root / TEAMS_FILE
+    return [path] if path.is_file() and not path.is_symlink() else []
+
+
+def _add_teams(project: Project, diagnostics: list[Diagnostic]) -> None:
+    """The platform's teams.yaml, if the repository has one; never through a symlink."""
+    path = project.root / TEAMS_FILE
+    if path.is_symlink():
+        diagnostics.append(Diagnostic(TEAMS_FILE, 0, 0, "", "is a symbolic link; teams.yaml must be a file of the repository"))
+        return
+    if not path.exists():
+        return
+    try:
+        docs = _one_document(load_file(path, TEAMS_FILE), TEAMS_FILE, diagnostics)
+    except MaestroError as exc:
+        diagnostics.extend(exc.diagnostics)
+        return
+    if docs:
+        teams, problems = validate_model(docs[0], Teams)
+        diagnostics.extend(problems)
+        project.teams, project.teams_doc = teams, docs[0]
+        project.files["teams"] = TEAMS_FILE
+
+
 def _add_environment(project: Project, doc: Located, diagnostics: list[Diagnostic]) -> None:
     env, problems = validate_model(doc, Environment)
     diagnostics.extend(problems)
@@ -124,6 +154,10 @@ def _add_pipeline(project: Project, doc: Located, diagnostics: list[Diagnostic])
     _check_stem(doc, pipeline.metadata.name, diagnostics)
     _check_unique(project, "pipeline", pipeline.metadata.name, doc, diagnostics)
     diagnostics.extend(_located(doc, f.path, f.message, f.hint) for f in check_pipeline(pipeline))
+    refused = check_team(project.teams, pipeline, doc.file)
+    if refused:
+        pos = project.teams_doc.key_at(refused[1])
+        diagnostics.append(_located(doc, ("metadata", "team"), refused[0], f"{pos.file}:{pos.line}:{pos.col}"))
     for env_name in pipeline.spec.overrides:
         if env_name not in project.environments:
             known = project.environments

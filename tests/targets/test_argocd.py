@@ -1,4 +1,4 @@
-"""Argo CD objects: one project, one ApplicationSet and one bootstrap file per environment."""
+"""Argo CD objects: one project per team namespace, one ApplicationSet and one bootstrap file per environment."""
 
 from __future__ import annotations
 
@@ -15,12 +15,17 @@ def _by_kind(env):
     return {o.body["kind"]: o for o in argocd.emit(env)}
 
 
+def _projects(env) -> dict:
+    return {o.body["metadata"]["name"]: o.body for o in argocd.emit(env) if o.body["kind"] == "AppProject"}
+
+
 @pytest.mark.parametrize("env_name", ["dev", "prod", "staging"])
 def test_paths(plan, env_name: str) -> None:
     env = next(e for e in plan.environments if e.name == env_name)
     paths = sorted(o.path for o in argocd.emit(env))
     assert paths == [f"bootstrap/{env_name}.yaml", f"{env_name}/argocd/applicationset-maestro-{env_name}.yaml",
-                     f"{env_name}/argocd/appproject-maestro-{env_name}.yaml"]
+                     f"{env_name}/argocd/appproject-maestro-{env_name}-quant-research-{env_name}.yaml",
+                     f"{env_name}/argocd/appproject-maestro-{env_name}-risk-lab-{env_name}.yaml"]
 
 
 def test_bootstrap_is_one_application_syncing_the_argocd_folder(plan) -> None:
@@ -35,15 +40,19 @@ def test_bootstrap_is_one_application_syncing_the_argocd_folder(plan) -> None:
     assert spec["destination"] == {"server": "https://kubernetes.default.svc", "namespace": "argocd"}
 
 
-def test_application_set(plan) -> None:
+def test_application_set_pins_each_namespace_to_its_folder_and_project(plan) -> None:
     prod = next(e for e in plan.environments if e.name == "prod")
     spec = _by_kind(prod)["ApplicationSet"].body["spec"]
     assert spec["goTemplate"] is True and spec["goTemplateOptions"] == ["missingkey=error"]
     assert spec["syncPolicy"] == {"preserveResourcesOnDeletion": True}
-    assert spec["generators"][0]["git"]["directories"] == [
-        {"path": "gitops/prod/*"}, {"path": "gitops/prod/argocd", "exclude": True}]
+    # A list, not a git directory generator: a folder added by hand gets no Application.
+    assert spec["generators"] == [{"list": {"elements": [
+        {"namespace": "quant-research-prod", "path": "gitops/prod/quant-research-prod",
+         "project": "maestro-prod-quant-research-prod"},
+        {"namespace": "risk-lab-prod", "path": "gitops/prod/risk-lab-prod", "project": "maestro-prod-risk-lab-prod"}]}}]
     app = spec["template"]["spec"]
-    assert app["destination"] == {"server": "https://prod.k8s.acme.internal", "namespace": "{{.path.basename}}"}
+    assert app["project"] == "{{.project}}" and app["source"]["path"] == "{{.path}}"
+    assert app["destination"] == {"server": "https://prod.k8s.acme.internal", "namespace": "{{.namespace}}"}
     assert app["syncPolicy"] == {"automated": {"prune": True, "selfHeal": True},
                                  "syncOptions": ["ServerSideApply=true", "CreateNamespace=false"]}
 
@@ -62,13 +71,31 @@ def test_sync_policy_follows_the_environment(tmp_path, argocd_block: str, expect
     assert policy["syncOptions"] == ["ServerSideApply=true", "CreateNamespace=false"]
 
 
-def test_project_destinations_are_the_team_namespaces_of_the_cluster(plan) -> None:
+def test_each_project_allows_only_its_own_namespace(plan) -> None:
     prod = next(e for e in plan.environments if e.name == "prod")
-    spec = _by_kind(prod)["AppProject"].body["spec"]
-    assert spec["sourceRepos"] == ["https://github.com/acme/ml-platform.git"]
-    assert spec["destinations"] == [
-        {"server": "https://prod.k8s.acme.internal", "namespace": "quant-research-prod"},
-        {"server": "https://prod.k8s.acme.internal", "namespace": "risk-lab-prod"}]
+    projects = _projects(prod)
+    assert sorted(projects) == ["maestro-prod-quant-research-prod", "maestro-prod-risk-lab-prod"]
+    for ns in ("quant-research-prod", "risk-lab-prod"):
+        spec = projects[f"maestro-prod-{ns}"]["spec"]
+        assert spec["sourceRepos"] == ["https://github.com/acme/ml-platform.git"]
+        assert spec["destinations"] == [{"server": "https://prod.k8s.acme.internal", "namespace": ns}]
+        # Its own Namespace and no other cluster-scoped object.
+        assert spec["clusterResourceWhitelist"] == [{"group": "", "kind": "Namespace", "name": ns}]
+        assert "clusterResourceBlacklist" not in spec
+
+
+def test_a_manifest_in_one_team_folder_cannot_target_another_team(plan) -> None:
+    """What Argo CD checks at sync: the Application of a folder, then its project's destinations."""
+    import fnmatch
+
+    prod = next(e for e in plan.environments if e.name == "prod")
+    elements = _by_kind(prod)["ApplicationSet"].body["spec"]["generators"][0]["list"]["elements"]
+    projects = _projects(prod)
+    app = next(e for e in elements if e["path"] == "gitops/prod/risk-lab-prod")
+    allowed = projects[app["project"]]["spec"]["destinations"]
+    assert not any(fnmatch.fnmatch("quant-research-prod", d["namespace"]) for d in allowed)
+    names_allowed = [r["name"] for r in projects[app["project"]]["spec"]["clusterResourceWhitelist"]]
+    assert not any(fnmatch.fnmatch("quant-research-prod", n) for n in names_allowed)
 
 
 @pytest.mark.parametrize(("earlier", "later"), [

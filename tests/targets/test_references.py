@@ -105,28 +105,33 @@ def test_every_model_has_a_server_with_its_requirements(env, all_outputs) -> Non
 
 @pytest.mark.parametrize("env", _envs())
 def test_generated_applications_are_allowed_by_their_project(env) -> None:
-    outputs = {o.body["kind"]: o.body for o in argocd.emit(env)}
-    project, appset = outputs["AppProject"], outputs["ApplicationSet"]
+    outputs = argocd.emit(env)
+    projects = {o.body["metadata"]["name"]: o.body for o in outputs if o.body["kind"] == "AppProject"}
+    appset = next(o.body for o in outputs if o.body["kind"] == "ApplicationSet")
     template = appset["spec"]["template"]["spec"]
-    assert template["project"] == project["metadata"]["name"]
-    assert template["source"]["repoURL"] in project["spec"]["sourceRepos"]
-    # The git directory generator yields one folder per team namespace; each becomes the destination.
-    for ns in sorted({p.namespace for p in env.pipelines}):
-        destination = {k: v.replace("{{.path.basename}}", ns) for k, v in template["destination"].items()}
-        assert any(d["server"] == destination["server"] and fnmatch.fnmatch(ns, d["namespace"])
-                   for d in project["spec"]["destinations"]), ns
+    elements = appset["spec"]["generators"][0]["list"]["elements"]
+    assert sorted(e["namespace"] for e in elements) == sorted({p.namespace for p in env.pipelines})
+    for element in elements:
+        project = projects[element["project"]]
+        assert template["source"]["repoURL"] in project["spec"]["sourceRepos"]
+        server = template["destination"]["server"]
+        assert any(d["server"] == server and fnmatch.fnmatch(element["namespace"], d["namespace"])
+                   for d in project["spec"]["destinations"]), element
+        assert element["path"].endswith(f"/{env.name}/{element['namespace']}")
 
 
 @pytest.mark.parametrize("env", _envs())
 def test_project_whitelists_exactly_what_lands_in_team_namespaces(env, all_outputs) -> None:
-    project = next(o.body for o in argocd.emit(env) if o.body["kind"] == "AppProject")
-    allowed = {(r["group"], r["kind"]) for r in project["spec"]["namespaceResourceWhitelist"]}
+    projects = [o.body for o in argocd.emit(env) if o.body["kind"] == "AppProject"]
     team_outputs = [o.body for name, o in all_outputs if name == env.name] + [o.body for o in argo.emit(env)]
-    emitted = {(b["apiVersion"].rpartition("/")[0], b["kind"]) for b in team_outputs
-               if b["metadata"].get("namespace") not in (None, env.environment.spec.argocd.namespace)}
-    assert emitted <= allowed
-    assert allowed == set(argocd.NAMESPACED_KINDS)
-    assert project["spec"]["clusterResourceWhitelist"] == [{"group": "", "kind": "Namespace"}]
+    for project in projects:
+        ns = project["spec"]["destinations"][0]["namespace"]
+        allowed = {(r["group"], r["kind"]) for r in project["spec"]["namespaceResourceWhitelist"]}
+        emitted = {(b["apiVersion"].rpartition("/")[0], b["kind"]) for b in team_outputs
+                   if b["metadata"].get("namespace") == ns}
+        assert emitted <= allowed
+        assert allowed == set(argocd.NAMESPACED_KINDS)
+        assert project["spec"]["clusterResourceWhitelist"] == [{"group": "", "kind": "Namespace", "name": ns}]
 
 
 def test_all_namespaced_kinds_are_emitted_somewhere(tmp_path) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from .pipeline import Strict
-from .types import Labels, Name, Owner, OwnedPath, PositiveInt, Quantity, Selector, check_key_template
+from .types import Labels, Name, PositiveInt, Quantity, Selector, check_key_template
 
 
 class GitOps(Strict):
@@ -90,15 +90,6 @@ class Policy(Strict):
     require_gate: bool = Field(False, description="Pipelines may not remove evaluation.gate.")
 
 
-class Team(Strict):
-    owners: list[Owner] = Field(
-        min_length=1, description="GitHub owners (@org/team, @user or an e-mail) whose review a change to the "
-                                  "team's files needs (CODEOWNERS).")
-    paths: list[OwnedPath] = Field(
-        min_length=1, description="Files the team's members may edit, relative to the repository root "
-                                  "(CODEOWNERS patterns, e.g. pipelines/aapl-*.yaml); its pipelines must be among them.")
-
-
 class EnvironmentSpec(Strict):
     cluster: str = Field("https://kubernetes.default.svc", description="Argo CD destination server.")
     namespace: str = Field("{team}-{env}", description="Pattern with {team} and {env}, or a fixed name.")
@@ -113,11 +104,6 @@ class EnvironmentSpec(Strict):
     defaults: dict[str, Any] = Field(default_factory=dict, description="Deep-merged under every pipeline's spec.")
     policy: Policy = Field(
         default_factory=Policy, description="Rules every pipeline's effective spec must follow here.")
-    teams: dict[Name, Team] = Field(
-        default_factory=dict, description="The tenants of this environment; a pipeline of any other team is "
-                                          "refused. Empty: every team is accepted (no tenancy).")
-    owners: list[Owner] = Field(
-        default_factory=list, description="Owners of this environment's file and of its Argo CD folder (CODEOWNERS).")
 
     @field_validator("artifacts")
     @classmethod

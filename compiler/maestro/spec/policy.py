@@ -90,7 +90,7 @@ POLICY_CHECKS: tuple[Callable[[Environment, Pipeline], Iterator[PolicyFinding]],
 
 
 def check_policy(env: Environment, p: Pipeline) -> list[PolicyFinding]:
-    from .tenancy import check_reserved_secrets, check_team
+    from .reserved import check_reserved_secrets   # reserved builds on PolicyFinding
 
-    checks = POLICY_CHECKS + (check_team, check_reserved_secrets)
+    checks = POLICY_CHECKS + (check_reserved_secrets,)
     return [finding for check in checks for finding in check(env, p)]

@@ -12,7 +12,7 @@ from maestro.source import load_file
 
 from .conftest import BASE, REPO
 
-KINDS = ("pipeline", "environment")
+KINDS = ("pipeline", "environment", "teams")
 FOLDERS = {"pipeline": "pipelines", "environment": "environments"}
 
 
@@ -53,8 +53,9 @@ def test_every_field_has_a_description(kind: str, maestro) -> None:
 
 
 def spec_files() -> list:
-    files = [(k, p) for k in KINDS for p in sorted((REPO / FOLDERS[k]).glob("*.yaml"))]
+    files = [(k, p) for k in FOLDERS for p in sorted((REPO / FOLDERS[k]).glob("*.yaml"))]
     files += [("environment", p) for p in sorted((BASE / "environments").glob("*.yaml"))]
+    files += [("teams", REPO / "teams.yaml")]
     return [pytest.param(kind, path, id=path.relative_to(REPO).as_posix()) for kind, path in files]
 
 

@@ -6,7 +6,7 @@ import click
 
 
 @click.command("schema")
-@click.argument("kind", type=click.Choice(["pipeline", "environment"]))
+@click.argument("kind", type=click.Choice(["pipeline", "environment", "teams"]))
 def schema_command(kind: str) -> int:
     """Print the JSON Schema of a spec kind.
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 
-TITLES = {"pipeline": "Maestro Pipeline (maestro/v1)", "environment": "Maestro Environment (maestro/v1)"}
+TITLES = {"pipeline": "Maestro Pipeline (maestro/v1)", "environment": "Maestro Environment (maestro/v1)",
+          "teams": "Maestro Teams (maestro/v1)"}
 
 
 def schema(kind: str) -> dict:
     from .environment import Environment
     from .pipeline import Pipeline
+    from .teams import Teams
 
-    model = {"pipeline": Pipeline, "environment": Environment}[kind]
+    model = {"pipeline": Pipeline, "environment": Environment, "teams": Teams}[kind]
     document = model.model_json_schema(mode="validation")
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": TITLES[kind], **{
         k: v for k, v in document.items() if k != "title"}}

@@ -117,7 +117,8 @@ def test_sync_waves(earlier: str, later: str) -> None:
 def test_a_namespace_named_like_the_argocd_folder_is_refused(tmp_path) -> None:
     from maestro.errors import MaestroError
 
-    staging = (REPO / "environments" / "staging.yaml").read_text().replace('"{team}-{env}"', "argocd")
+    staging = ((REPO / "environments" / "staging.yaml").read_text().replace('"{team}-{env}"', "argocd")
+               .replace("{team}/", ""))
     root = write_project(tmp_path, {"demo": pipeline_yaml()}, {"staging": staging})
     with pytest.raises(MaestroError) as caught:
         argocd.emit(plan_of(root, "staging"))

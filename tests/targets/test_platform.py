@@ -13,7 +13,9 @@ from .conftest import REPO, pipeline_yaml, plan_of, write_project
 
 
 def _shared_namespace_project(tmp_path):
-    staging = (REPO / "environments" / "staging.yaml").read_text().replace('"{team}-{env}"', "ml-shared")
+    # Teams that share a namespace share its artifact Secret, so its store key cannot be per team.
+    staging = ((REPO / "environments" / "staging.yaml").read_text().replace('"{team}-{env}"', "ml-shared")
+               .replace('"ml/{env}/{team}/artifacts"', '"ml/{env}/shared/artifacts"'))
     pipelines = {"demo": pipeline_yaml(), "risk": pipeline_yaml(name="risk", team="risk-lab")}
     return write_project(tmp_path, pipelines, {"staging": staging})
 
@@ -118,6 +120,47 @@ def test_external_secrets_only_when_configured(plan, env: str, namespace: str, e
     names = sorted(o.body["metadata"]["name"] for o in platform.emit(envplan)
                    if o.body["kind"] == "ExternalSecret" and o.body["metadata"]["namespace"] == namespace)
     assert names == expected
+
+
+@pytest.mark.parametrize("env", ["prod", "staging"])
+def test_each_team_reads_its_own_artifact_keys(plan, env: str) -> None:
+    """One team's credentials are not another's, so it cannot overwrite another team's models."""
+    envplan = next(e for e in plan.environments if e.name == env)
+    keys = {(o.body["metadata"]["namespace"], o.body["metadata"]["name"]): {d["remoteRef"]["key"] for d in o.body["spec"]["data"]}
+            for o in platform.emit(envplan) if o.body["kind"] == "ExternalSecret"}
+    assert keys[(f"quant-research-{env}", "ml-artifacts")] == {f"ml/{env}/quant-research/artifacts"}
+    assert keys[(f"quant-research-{env}", "ml-artifacts-rclone")] == {f"ml/{env}/quant-research/artifacts"}
+    assert keys[(f"risk-lab-{env}", "ml-artifacts")] == {f"ml/{env}/risk-lab/artifacts"}
+
+
+def test_a_per_team_key_in_a_shared_namespace_is_refused(tmp_path) -> None:
+    from maestro.errors import MaestroError
+    from maestro.project import load_project
+
+    staging = (REPO / "environments" / "staging.yaml").read_text().replace('"{team}-{env}"', "ml-shared")
+    root = write_project(tmp_path, {"demo": pipeline_yaml()}, {"staging": staging})
+    with pytest.raises(MaestroError) as caught:
+        load_project(root)
+    (diagnostic,) = caught.value.diagnostics
+    assert (diagnostic.file, diagnostic.path) == ("environments/staging.yaml", "spec.artifacts")
+    assert "is per team, but namespace 'ml-shared' is shared by every team" in diagnostic.message
+
+
+def test_no_step_container_gets_the_artifact_keys(plan) -> None:
+    """Argo's executor reads them from the artifact repository; the containers never name them."""
+    from maestro.targets import argo
+
+    for envplan in plan.environments:
+        reserved = {envplan.environment.spec.artifacts.credentials_secret,
+                    envplan.environment.spec.artifacts.credentials_secret + "-rclone"}
+        for output in argo.emit(envplan):
+            for template in output.body.get("spec", {}).get("templates", []):
+                container = template.get("container", {})
+                named = {e["secretRef"]["name"] for e in container.get("envFrom", [])}
+                named |= {e["valueFrom"]["secretKeyRef"]["name"] for e in container.get("env", []) if "valueFrom" in e}
+                assert not named & reserved, (output.path, template["name"])
+                if named & {envplan.environment.spec.gitops.credentials_secret}:
+                    assert template["name"] == "publish"
 
 
 def test_rclone_template_renders_the_config_seldon_parses(plan) -> None:

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from maestro.spec.environment import Environment
 from maestro.spec.pipeline import Pipeline
+from maestro.spec.teams import Teams
 
 from .conftest import REPO
 
@@ -29,7 +30,8 @@ def field_paths(model: type[BaseModel], prefix: str = "") -> set[str]:
     for name, info in model.model_fields.items():
         path = f"{prefix}{name}"
         paths.add(path)
-        marker = "[]" if typing.get_origin(info.annotation) is list else ""
+        origin = typing.get_origin(info.annotation)
+        marker = {list: "[]", dict: ".<name>"}.get(origin, "")   # a mapping's entries: `spec.teams.<name>.owners`
         for sub in models_in(info.annotation):
             paths |= field_paths(sub, f"{path}{marker}.")
     return paths
@@ -40,10 +42,11 @@ def container_paths(paths: set[str]) -> set[str]:
     return {p for p in paths if any(q.startswith(p + ".") or q.startswith(p + "[]") for q in paths)}
 
 
-@pytest.mark.parametrize("kind", [pytest.param(Pipeline, id="pipeline"), pytest.param(Environment, id="environment")])
+@pytest.mark.parametrize("kind", [pytest.param(Pipeline, id="pipeline"), pytest.param(Environment, id="environment"),
+                                  pytest.param(Teams, id="teams")])
 def test_every_field_is_documented(kind: type[BaseModel]) -> None:
     paths = field_paths(kind)
-    documented = set(re.findall(r"`([\w.\[\]]+)`", DOC))
+    documented = set(re.findall(r"`([\w.\[\]<>]+)`", DOC))
     assert sorted(paths - container_paths(paths) - documented) == []
 
 

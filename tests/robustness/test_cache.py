@@ -60,6 +60,8 @@ def shared_namespace(root: Path) -> None:
     """Every team in one namespace per environment: the namespace folders merge."""
     for env in (root / "environments").glob("*.yaml"):
         edit(env, r'namespace: "\{team\}-\{env\}"', 'namespace: "ml-{env}"')
+        if "{team}/artifacts" in env.read_text():   # teams sharing a namespace share its artifact keys
+            edit(env, r"\{team\}/artifacts", "shared/artifacts")
 
 
 def tighten_environment(root: Path) -> None:

@@ -26,7 +26,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .errors import UsageError
@@ -76,7 +76,7 @@ class Pushed:
     message: str
     via: str = "pull-request"             # direct | pull-request: what was really done
     files: tuple[str, ...] = ()
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
 
 def write_back(request: WriteBack, scratch: Path | None = None) -> Pushed:

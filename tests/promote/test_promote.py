@@ -111,3 +111,41 @@ def test_markdown_diff_snapshot(repo: Path) -> None:
         snapshot.parent.mkdir(exist_ok=True)
         snapshot.write_text(result.stdout)
     assert result.stdout == snapshot.read_text(), "regenerate with MAESTRO_REGEN_GOLDEN=1 if the change is intended"
+
+
+# ---- issue 11: `maestro promote` never writes or reads through a symbolic link ------------------
+
+PROMOTE_V5 = ["promote", "aapl-direction", "--version", "v5", "--run", "aapl-direction-5e6f7a", "--as", "candidate"]
+
+
+def test_a_planted_link_at_the_old_temporary_name_is_never_written_through(repo: Path, tmp_path: Path) -> None:
+    """The exploit: promote wrote `.aapl-direction.yaml.maestro-tmp` with a plain open, so a link
+    planted at that name sent the spec's text into any file the user can write."""
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    planted = repo / "pipelines/.aapl-direction.yaml.maestro-tmp"
+    planted.symlink_to(victim)
+    result = _run(repo, *PROMOTE_V5)
+    assert result.returncode == 0, result.stderr
+    assert victim.read_text() == "precious\n"
+    assert planted.is_symlink() and os.readlink(planted) == str(victim)
+    assert "{name: v5, run: aapl-direction-5e6f7a}" in (repo / "pipelines/aapl-direction.yaml").read_text()
+    assert not (repo / "pipelines/aapl-direction.yaml").is_symlink()
+    assert sorted(p.name for p in (repo / "pipelines").iterdir() if p.name.startswith(".")) == [planted.name]
+
+
+@pytest.mark.parametrize("linked", ["pipelines/aapl-direction.yaml", "pipelines"])
+def test_a_spec_reached_through_a_link_is_refused(repo: Path, tmp_path: Path, linked: str) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    target = outside / Path(linked).name
+    (repo / linked).rename(target)
+    (repo / linked).symlink_to(target)
+    spec = outside / "aapl-direction.yaml" if linked.endswith(".yaml") else target / "aapl-direction.yaml"
+    before = spec.read_bytes()
+    result = _run(repo, *PROMOTE_V5)
+    assert result.returncode == 2, result.stderr
+    assert f"error: {linked} is a symbolic link" in result.stderr
+    assert "Traceback" not in result.stderr and "Next-day direction" not in result.stderr
+    assert spec.read_bytes() == before
+    assert [p.name for p in spec.parent.iterdir() if p.name.startswith(".")] == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -36,17 +35,18 @@ def promote_command(pipeline: str, version: str, run: str | None, role: str, wei
     from ..compile import build_tree
     from ..diff import diff_trees
     from ..errors import UsageError
-    from ..promote import Promotion, promote_text
+    from ..promote import Promotion, promote_text, read_real, refuse_symlinks, replace_file
 
     root = resolve_root(root)
     spec = root / "pipelines" / f"{pipeline}.yaml"
+    refuse_symlinks(root, spec)       # never edit, or echo, a file a link points at
     if not spec.is_file():
         raise UsageError(f"no pipeline spec at {spec.relative_to(root)}")
     change = Promotion(version, role, run, weight, mode)
-    edited = promote_text(spec.read_text(), spec.relative_to(root).as_posix(), change)
+    edited = promote_text(read_real(spec).decode("utf-8"), spec.relative_to(root).as_posix(), change)
     before = build_tree(root).files
     after = _compile_with(root, spec, edited)
-    _replace(spec, edited)
+    replace_file(spec, edited.encode("utf-8"))
     click.echo(diff_format.as_text(diff_trees(before, after)))
     click.echo(f"edited {spec.relative_to(root)}; run `maestro compile` and commit both", err=True)
     return 0
@@ -62,9 +62,3 @@ def _compile_with(root: Path, spec: Path, edited: str) -> dict[str, bytes]:
             shutil.copytree(root / folder, copy / folder)
         (copy / "pipelines" / spec.name).write_text(edited)
         return build_tree(copy).files
-
-
-def _replace(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.maestro-tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)

@@ -4,8 +4,9 @@ In: `train/` (model.pt, model.json), `evaluate/metrics.json`, `gate/` and the sp
 `publish/model/` (uploaded as-is to `s3://<bucket>/models/<pipeline>/<run-id>/`, the Seldon
 `storageUri`; see `serving`), `publish/model_card.md` (rendered from templates/model_card.md.j2)
 and `publish/publish.json`. Runs only after a passing gate. With `write_back` (the pods' `--write-back`),
-it then proposes the run as the pipeline's next serving version in the GitOps repository
-(`maestro.writeback`: a pull-request branch or a direct push, per `environment.gitops.promotion`).
+it then proposes the run as the pipeline's next serving version in this environment only, in the
+GitOps repository (`maestro.writeback`: a pull-request branch, or a direct push in a development
+environment with `gitops.promotion: direct`).
 """
 
 from __future__ import annotations
@@ -69,19 +70,22 @@ def publish_record(ctx: StepContext, runtime: str, model_file: str, evaluation: 
 
 
 def propose_version(record: dict, ctx: StepContext) -> dict:
-    """Push the run as the next version of `serving.versions` (candidate when a default exists)."""
+    """Push the run as the next version of this environment's serving (candidate when it serves a default)."""
     from ..writeback import WriteBack, write_back
 
     gitops = ctx.environment.spec.gitops
     figures = {k: record["metrics"].get(k) for k in ("accuracy", "sharpe", "p_value")}
     request = WriteBack(gitops.repo_url, gitops.revision, gitops.path, gitops.promotion,
-                        ctx.pipeline.metadata.name, ctx.run_id, figures)
+                        ctx.environment.metadata.name, ctx.pipeline.metadata.name, ctx.run_id, figures)
     try:
         pushed = write_back(request)
     except Exception as exc:  # git, credentials, a spec that no longer compiles: say which and stop
         raise StepError(f"the model is stored, but proposing it in {gitops.repo_url} failed: {exc}") from None
+    for note in pushed.notes:
+        print(f"publish: {note}", file=sys.stderr)
     return {"status": "pushed", "version": pushed.version, "ref": pushed.ref, "commit": pushed.commit,
-            "via": gitops.promotion}
+            "via": pushed.via, "environment": request.environment, "files": list(pushed.files),
+            "notes": list(pushed.notes)}
 
 
 # ---- the model card -----------------------------------------------------------------------

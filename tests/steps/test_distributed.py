@@ -22,7 +22,7 @@ from .conftest import step_context
 from .test_train import samples
 
 # 2 workers and 1 process add the same float32 gradients in a different order; after two epochs of
-# Adam the figures agree to far better than this (observed: ~1e-6). Stated in docs/runtime.md.
+# Adam the figures agree to far better than this (observed: ~2e-7). Stated in docs/runtime.md.
 TOLERANCE = 1e-4
 
 

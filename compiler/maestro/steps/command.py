@@ -4,6 +4,7 @@ In: `--spec spec.json --workdir DIR --run-id ID [--start YYYY-MM-DD] [--end YYYY
 (start/end for ingest only, an empty string meaning "use the spec"; --write-back for publish only).
 Out: the step's folder under the work dir; exit 0 on success (also when the gate refuses: Argo reads
 gate/passed), 1 when the step fails, with its message on stderr and no traceback unless --debug. Imports neither torch nor pandas itself.
+train only: $MAESTRO_TRAIN_CPU_WORKERS=N runs N CPU worker processes (see steps/distributed.py).
 """
 
 from __future__ import annotations

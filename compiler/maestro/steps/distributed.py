@@ -201,7 +201,10 @@ def run_workers(target: Callable, args: tuple, world: World):
 def _worker_main(rank: int, world: World, port: int, target: Callable, args: tuple, sender) -> None:
     try:
         if world.device == "cuda":
-            torch.cuda.set_device(rank)
+            learning.deterministic_cublas()   # before the first CUDA call
+            torch.cuda.set_device(rank)       # "cuda" below means this worker's GPU
+        else:
+            os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")   # CPU workers talk over loopback only
         store = dist.TCPStore("127.0.0.1", port, world.size, is_master=False,
                               timeout=dt.timedelta(seconds=world.collective_timeout))
         dist.init_process_group(world.backend, store=store, rank=rank, world_size=world.size,

@@ -97,13 +97,17 @@ def cpu_budget() -> int:
 
 def seed_everything(seed: int, device: str) -> None:
     if device == "cuda":
-        # cuBLAS needs a fixed workspace for deterministic results; set before the first CUDA call.
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        deterministic_cublas()
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
     torch.manual_seed(seed)
     np.random.seed(seed % 2**32)
     torch.use_deterministic_algorithms(True, warn_only=device == "cuda")
     torch.set_num_threads(torch_threads())
+
+
+def deterministic_cublas() -> None:
+    """cuBLAS needs a fixed workspace for deterministic results; set before the first CUDA call."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 
 def pick_device() -> str:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import signal
 import time
 
 import numpy as np
@@ -82,6 +84,11 @@ def crash_in_rank_0(rank: int, epoch: int) -> None:
         raise ZeroDivisionError("injected bug")
 
 
+def killed_in_rank_1(rank: int, epoch: int) -> None:
+    if rank == 1 and epoch == 2:
+        os.kill(os.getpid(), signal.SIGKILL)    # what the kernel's OOM killer does
+
+
 def hang_in_rank_1(rank: int, epoch: int) -> None:
     if rank == 1:
         time.sleep(3600)
@@ -99,6 +106,12 @@ def test_a_bug_in_a_worker_is_an_internal_error_carrying_its_traceback(data):
     with pytest.raises(WorkerFailed, match=r"train worker 0 of 2 failed: injected bug \(ZeroDivisionError\)") as caught:
         fit_distributed(data, spec("mlp"), 3, World(2, "cpu", collective_timeout=60), crash_in_rank_0, quiet)
     assert "crash_in_rank_0" in str(caught.value.__cause__)
+    assert not multiprocessing.active_children()
+
+
+def test_a_killed_worker_is_reported_as_killed_not_as_its_peers_broken_connection(data):
+    with pytest.raises(WorkerFailed, match=r"^train worker 1 of 2 failed: was killed by signal 9 without reporting"):
+        fit_distributed(data, spec("mlp", epochs=3), 3, World(2, "cpu", collective_timeout=60), killed_in_rank_1, quiet)
     assert not multiprocessing.active_children()
 
 

@@ -15,8 +15,8 @@ docs/runtime.md says why this rule and not linear scaling.
 
 Workers are spawned (CUDA cannot be forked) and meet at a TCPStore this process holds on
 127.0.0.1 (a free port, chosen by the kernel). A worker that fails sends its error back and exits;
-the others are stopped after a short grace, and the fit raises the first error (the earliest,
-since a peer's "connection closed" comes after the cause). Collectives time out after
+the others are stopped after a short grace, and the fit raises the cause: a worker that died
+without a word (killed), else the earliest error (a peer's broken collective comes after its cause). Collectives time out after
 `World.collective_timeout` seconds, so a worker stuck outside a collective makes the others fail
 rather than wait; `World.deadline` bounds the whole fit when set.
 """
@@ -192,7 +192,7 @@ def run_workers(target: Callable, args: tuple, world: World):
             receiver.close()
         del store
     if failures:
-        _raise(min(failures, key=lambda f: (f["at"], f["rank"])), world.size)
+        _raise(min(failures, key=_cause_first), world.size)
     if 0 not in results:
         raise WorkerFailed(f"train worker 0 of {world.size} ended without a result")
     return results[0]
@@ -258,6 +258,13 @@ def _join(processes, receivers, world: World):
             break
     # A worker that exited with a message already queued is read above; one killed by a signal is not.
     return results, [f for f in failures if not _late_exit(f, failures)]
+
+
+def _cause_first(failure: dict) -> tuple:
+    """The failure to report: a worker that died without a word (killed: out of memory, a signal) is
+    never a consequence of a peer; otherwise the earliest error, since a peer's broken collective
+    comes after its cause."""
+    return failure["kind"] != "exit", failure["at"], failure["rank"]
 
 
 def _exit_failure(rank: int, code: int) -> dict:

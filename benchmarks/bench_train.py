@@ -6,6 +6,8 @@ available (no torch installed, no `maestro run` yet). The throughput probe runs 
 (`python -m benchmarks.bench_train --probe`), so torch is never imported into the runner. It times
 `maestro.steps.learning._epoch`, the loop `maestro step train` runs, on random windows shaped like
 the example's (60 bars x 20 features, batch 256) with the example's network sizes.
+`distributed_rows` times the same epoch in 2 gloo worker processes (`distributed.shard_epoch`, the
+loop of each worker when the train step has several GPUs) against 1 process.
 """
 
 from __future__ import annotations
@@ -27,6 +29,13 @@ def train_rows(example: Path, times: int) -> list[dict]:
     rows = json.loads(probe.stdout) if probe.code == 0 else [
         {"measure": "train samples/s", "value": None, "note": f"not available: {_last_line(probe.stderr)}"}]
     return rows + [run_row(example, times)]
+
+
+def distributed_rows(times: int) -> list[dict]:
+    """1 process against 2 gloo worker processes on CPU (the multi-GPU path of `maestro step train`)."""
+    probe = run([sys.executable, "-m", "benchmarks.bench_train", "--probe-distributed", str(times)], cwd=REPO)
+    return json.loads(probe.stdout) if probe.code == 0 else [
+        {"measure": "train 1 vs 2 processes", "value": None, "note": f"not available: {_last_line(probe.stderr)}"}]
 
 
 def run_row(example: Path, times: int) -> dict:
@@ -53,13 +62,15 @@ def probe(times: int) -> list[dict]:
             for device in devices for kind in KINDS]
 
 
-def samples_per_second(kind: str, device: str, times: int) -> float:
+def samples_per_second(kind: str, device: str, times: int, threads: int | None = None) -> float:
     import torch
     from torch import nn
 
     from maestro.steps import learning, nets
 
     learning.seed_everything(42, device)
+    if threads:
+        torch.set_num_threads(threads)
     model = SimpleNamespace(kind=kind, sequence_length=LENGTH, hidden_size=64, layers=2, dropout=0.1, heads=4)
     net = nets.build(model, FEATURES).to(device)
     data = (torch.randn(SAMPLES, LENGTH, FEATURES, device=device), torch.randint(0, 2, (SAMPLES, 1), device=device).float())
@@ -76,6 +87,58 @@ def samples_per_second(kind: str, device: str, times: int) -> float:
     return SAMPLES / median(walls)
 
 
+DISTRIBUTED_KINDS = ("lstm", "mlp")   # the slowest recurrent net per window, and the cheapest net
+
+
+def probe_distributed(times: int) -> list[dict]:
+    import torch
+
+    from maestro.steps import distributed, learning
+
+    rows, cores = [], learning.cpu_budget()
+    for kind in DISTRIBUTED_KINDS:
+        one = samples_per_second(kind, "cpu", times)
+        threads = torch.get_num_threads()
+        rows.append({"measure": f"train {kind}, 1 process", "value": one, "unit": "samples/s",
+                     "note": f"{threads} thread{'s' * (threads > 1)}"})
+        if cores > threads:
+            rows.append({"measure": f"train {kind}, 1 process, every core", "value": samples_per_second(kind, "cpu", times,
+                         threads=cores), "unit": "samples/s", "note": f"{cores} threads"})
+        two = distributed.run_workers(_distributed_worker, (kind, times), distributed.World(2, "cpu"))
+        rows.append({"measure": f"train {kind}, 2 processes (gloo)", "value": SAMPLES / two, "unit": "samples/s",
+                     "note": f"{learning.torch_threads()} thread(s) each; x{SAMPLES / two / one:.2f} of 1 process"})
+    return rows
+
+
+def _distributed_worker(rank: int, world, kind: str, times: int) -> float:
+    """One worker of `distributed.shard_epoch` (the loop of each train worker); rank 0's median epoch."""
+    import torch
+    import torch.distributed as dist
+    from torch import nn
+
+    from maestro.steps import distributed, learning, nets
+
+    learning.seed_everything(42, "cpu")
+    model = SimpleNamespace(kind=kind, sequence_length=LENGTH, hidden_size=64, layers=2, dropout=0.1, heads=4)
+    net = nets.build(model, FEATURES)
+    trained = nn.parallel.DistributedDataParallel(net)
+    data = (torch.randn(SAMPLES, LENGTH, FEATURES), torch.randint(0, 2, (SAMPLES, 1)).float())
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+    scaler = torch.amp.GradScaler("cuda", enabled=False)
+    order = torch.Generator().manual_seed(0)
+    epoch = lambda: distributed.shard_epoch(trained, data, nn.BCEWithLogitsLoss(), optimizer, scaler, BATCH, order,
+                                            "cpu", rank, world.size)
+    epoch()   # warm-up
+    walls = []
+    for _ in range(times):
+        dist.barrier()
+        start = time.perf_counter()
+        epoch()
+        dist.barrier()
+        walls.append(time.perf_counter() - start)
+    return median(walls)
+
+
 def table(rows: list[dict]) -> list[list[str]]:
     lines = [["train", "median", "note"]]
     for r in rows:
@@ -87,3 +150,5 @@ def table(rows: list[dict]) -> list[list[str]]:
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--probe"]:
     print(json.dumps(probe(int(sys.argv[2]))))
+if __name__ == "__main__" and sys.argv[1:2] == ["--probe-distributed"]:
+    print(json.dumps(probe_distributed(int(sys.argv[2]))))

@@ -1,7 +1,8 @@
 """The benchmark runner: `python benchmarks/run.py [--quick] [--json OUT] [--keep DIR]`.
 
 Out: tables on stdout, the targets met or missed, and (with --json) every figure with the machine it
-ran on. `--quick` skips the 1,000-pipeline repository (about a minute instead of ten). Run it with
+ran on. `--quick` skips the 1,000-pipeline repository and the 1-vs-2-process training comparison (about a
+minute instead of ten). Run it with
 the project's interpreter (`.venv/bin/python benchmarks/run.py`): it times that environment's
 `maestro`. See benchmarks/README.md for what each figure means and the latest results.
 """
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="only the 10- and 100-pipeline repositories")
+    parser.add_argument("--quick", action="store_true", help="only the 10- and 100-pipeline repositories, no 1-vs-2-process training")
     parser.add_argument("--json", metavar="OUT", help="also write every figure to this JSON file")
     parser.add_argument("--keep", metavar="DIR", help="generate the repositories in DIR and keep them")
     return parser
@@ -61,6 +62,9 @@ def measure(workspace: Path, quick: bool) -> dict:
     report["validate"] = bench_validate.validate_rows(trees, times)
     _progress("train")
     report["train"] = bench_train.train_rows(workspace / "example", times)
+    if not quick:   # ~2 minutes: spawned workers import torch, and every configuration warms up
+        _progress("train, 1 vs 2 processes")
+        report["train_distributed"] = bench_train.distributed_rows(times)
     report["targets"] = targets(report)
     return report
 
@@ -89,7 +93,9 @@ def print_report(report: dict) -> None:
     m = report["machine"]
     print(f"\nmachine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}, commit {m['commit']}")
     for section in (bench_compile.table(report["compile"]), bench_cli.table(report["cli"]),
-                    bench_validate.table(report["validate"]), bench_train.table(report["train"]), _targets_table(report)):
+                    bench_validate.table(report["validate"]), bench_train.table(report["train"]),
+                    *([bench_train.table(report["train_distributed"])] if "train_distributed" in report else []),
+                    _targets_table(report)):
         print()
         print_table(section)
 

@@ -4,11 +4,13 @@ In: `--spec spec.json --workdir DIR --run-id ID [--start YYYY-MM-DD] [--end YYYY
 (start/end for ingest only, an empty string meaning "use the spec"; --write-back for publish only).
 Out: the step's folder under the work dir; exit 0 on success (also when the gate refuses: Argo reads
 gate/passed), 1 when the step fails, with its message on stderr and no traceback unless --debug. Imports neither torch nor pandas itself.
+train only: $MAESTRO_TRAIN_CPU_WORKERS=N runs N CPU worker processes (see steps/distributed.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -25,6 +27,20 @@ def _date(ctx, param, value: str):
         return dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD") from None
+
+
+CPU_WORKERS = "MAESTRO_TRAIN_CPU_WORKERS"
+
+
+def _train_options(name: str) -> dict:
+    """train only: $MAESTRO_TRAIN_CPU_WORKERS=N forces N CPU worker processes (gloo), for tests and
+    benchmarks of the multi-GPU path on machines without GPUs. Read here, and only here."""
+    value = os.environ.get(CPU_WORKERS, "")
+    if name != "train" or not value:
+        return {}
+    if not value.isdigit() or int(value) < 1:
+        raise click.UsageError(f"{CPU_WORKERS} must be a whole number of at least 1, not '{value}'")
+    return {"cpu_workers": int(value)}
 
 
 STEP_HELP = """Run one built-in pipeline step (what the workflow pods run).
@@ -51,13 +67,14 @@ def step_command(name, spec_path, workdir, run_id, start, end, write_back, debug
         raise click.UsageError("--start and --end apply to the ingest step only")
     if name != "publish" and write_back:
         raise click.UsageError("--write-back applies to the publish step only")
+    options = {**({"write_back": True} if write_back else {}), **_train_options(name)}
     from .context import StepContext, StepError, load_spec
     from .registry import step_function
 
     try:
         pipeline, environment = load_spec(spec_path)
         ctx = StepContext(pipeline, environment, workdir, run_id, start, end)
-        step_function(name)(ctx, **({"write_back": True} if write_back else {}))
+        step_function(name)(ctx, **options)
     except StepError as exc:
         click.echo(f"maestro step {name}: error: {exc}", err=True)
         sys.exit(1)

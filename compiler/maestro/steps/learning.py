@@ -3,7 +3,8 @@
 In: the feature table, the spec's model/training/target sections and a seed. Out: a `Served`
 module (scaler and output transform folded in) and its training history. Used by `train` (the
 final model, on every scorable row) and `evaluate` (one model per walk-forward fold), so both
-train the same way. Deterministic on CPU for a given seed and thread count.
+train the same way. Deterministic on CPU for a given seed and thread count. `distributed` runs the
+same loop in several worker processes (the train step with several GPUs).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Fit:
     history: list[dict] = field(default_factory=list)
     best_epoch: int = 0
     device: str = "cpu"
+    world_size: int = 1       # worker processes that trained it (distributed.fit_distributed)
 
 
 def make_samples(table, columns: list[str], length: int) -> Samples:
@@ -95,13 +97,17 @@ def cpu_budget() -> int:
 
 def seed_everything(seed: int, device: str) -> None:
     if device == "cuda":
-        # cuBLAS needs a fixed workspace for deterministic results; set before the first CUDA call.
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        deterministic_cublas()
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
     torch.manual_seed(seed)
     np.random.seed(seed % 2**32)
     torch.use_deterministic_algorithms(True, warn_only=device == "cuda")
     torch.set_num_threads(torch_threads())
+
+
+def deterministic_cublas() -> None:
+    """cuBLAS needs a fixed workspace for deterministic results; set before the first CUDA call."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 
 def pick_device() -> str:
@@ -120,18 +126,42 @@ def split_validation(dates: np.ndarray, horizon: int) -> tuple[np.ndarray, np.nd
     return np.flatnonzero(dates <= last_train), np.flatnonzero(dates >= first_val)
 
 
-def fit(samples: Samples, spec, seed: int) -> Fit:
-    device = pick_device()
-    seed_everything(seed, device)
+@dataclass
+class Prepared:
+    """What training starts from: scaled training and validation tensors (on CPU) and the scalers."""
+
+    train: tuple          # (x, y) tensors
+    val: tuple
+    scaler: tuple         # (mean, std) of each feature, float32 arrays
+    shift: float          # target mean (0 for direction)
+    scale: float          # target spread (1 for direction)
+    features: int
+
+
+def prepare(samples: Samples, spec) -> Prepared:
     train_idx, val_idx = split_validation(samples.dates, spec.target.horizon)
     scaler = feature_scaler(samples.x[train_idx])
     shift_, scale = target_scaler(samples.y[train_idx], spec.target.kind)
-    net = build(spec.model, samples.x.shape[2]).to(device)
-    data = [_tensors(samples.take(i), scaler, shift_, scale, device) for i in (train_idx, val_idx)]
-    history, best_state, best_epoch = _train_loop(net, data[0], data[1], spec, device, seed)
+    train, val = (_tensors(samples.take(i), scaler, shift_, scale, "cpu") for i in (train_idx, val_idx))
+    return Prepared(train, val, scaler, shift_, scale, samples.x.shape[2])
+
+
+def fit(samples: Samples, spec, seed: int) -> Fit:
+    """One process on one device. `distributed.fit_distributed` is the same fit on several workers."""
+    device = pick_device()
+    seed_everything(seed, device)
+    data = prepare(samples, spec)
+    net = build(spec.model, data.features).to(device)
+    train, val = (tuple(t.to(device) for t in part) for part in (data.train, data.val))
+    history, best_state, best_epoch = _train_loop(net, train, val, spec, device, seed)
+    return Fit(served(net, best_state, data, spec), history, best_epoch, device)
+
+
+def served(net, best_state: dict, data: Prepared, spec) -> Served:
+    """The network with its best weights, the scaler in front and the output transform behind."""
     net.load_state_dict(best_state)
-    served = Served(net.cpu(), scaler[0], scaler[1], scale, shift_, spec.target.kind == "direction").eval()
-    return Fit(served, history, best_epoch, device)
+    return Served(net.cpu(), data.scaler[0], data.scaler[1], data.scale, data.shift,
+                  spec.target.kind == "direction").eval()
 
 
 def feature_scaler(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -154,15 +184,23 @@ def _tensors(s: Samples, scaler, shift_: float, scale: float, device: str):
     return x.to(device), y.unsqueeze(1).to(device)
 
 
-def _train_loop(net, train, val, spec, device: str, seed: int):
+def _train_loop(net, train, val, spec, device: str, seed: int, worker=None):
+    """Epochs with early stopping on the validation loss. `worker` (a `distributed.Worker`) makes this
+    process one of several: it trains through DistributedDataParallel on its share of every batch and
+    takes rank 0's validation loss, so all workers stop at the same epoch; None trains alone."""
     loss_fn = nn.BCEWithLogitsLoss() if spec.target.kind == "direction" else nn.MSELoss()
     optimizer = torch.optim.Adam(net.parameters(), lr=spec.training.learning_rate)
     scaler = torch.amp.GradScaler("cuda", enabled=device == "cuda")
-    order = torch.Generator().manual_seed(seed)
+    order = torch.Generator().manual_seed(seed)   # every worker draws the same order: the global batches
+    trained, run_epoch = (worker.wrap(net), worker.epoch) if worker else (net, _epoch)
     history, best, best_state, best_epoch, waited = [], math.inf, copy.deepcopy(net.state_dict()), 0, 0
     for epoch in range(1, spec.training.epochs + 1):
-        train_loss = _epoch(net, train, loss_fn, optimizer, scaler, spec.training.batch_size, order, device)
+        if worker:
+            worker.starting(epoch)
+        train_loss = run_epoch(trained, train, loss_fn, optimizer, scaler, spec.training.batch_size, order, device)
         val_loss = _evaluate_loss(net, val, loss_fn, device)
+        if worker:
+            val_loss = worker.agree(val_loss)
         history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss})
         if val_loss < best - 1e-7:
             best, best_state, best_epoch, waited = val_loss, copy.deepcopy(net.state_dict()), epoch, 0

@@ -7,12 +7,16 @@ Out: `train/model.pt` (TorchScript: raw feature windows in; P(up) or a return ou
 
 from __future__ import annotations
 
+from typing import Optional
+
 from .context import StepContext, write_json, write_manifest
 
 
-def run(ctx: StepContext) -> None:
+def run(ctx: StepContext, cpu_workers: Optional[int] = None) -> None:
+    """`cpu_workers` forces that many CPU worker processes (gloo); by default one per GPU (see distributed)."""
     import torch
 
+    from .distributed import fit_distributed, plan_world
     from .export import save_torchscript, tensor_spec
     from .features import read_table
     from .learning import fit, make_samples
@@ -20,7 +24,9 @@ def run(ctx: StepContext) -> None:
     table, meta = read_table(ctx.upstream("features"))
     length = ctx.spec.model.sequence_length
     samples = make_samples(table, meta["columns"], length)
-    result = fit(samples, ctx.spec, ctx.spec.training.seed)
+    world = plan_world(ctx.spec.training.resources.gpus, cpu_workers)
+    result = fit(samples, ctx.spec, ctx.spec.training.seed) if world.size == 1 \
+        else fit_distributed(samples, ctx.spec, ctx.spec.training.seed, world)
     out = ctx.fresh("train")
     save_torchscript(result.model, out / "model.pt")
     write_json(out / "model.json", {
@@ -32,7 +38,8 @@ def run(ctx: StepContext) -> None:
                           else "expected return over the horizon",
         "scaler": {"mean": result.model.mean.tolist(), "std": result.model.std.tolist()},
         "training": {"samples": len(samples), "best_epoch": result.best_epoch, "history": result.history,
-                     "device": result.device, "seed": ctx.spec.training.seed, "torch": torch.__version__},
+                     "device": result.device, "seed": ctx.spec.training.seed, "torch": torch.__version__,
+                     **({"world_size": result.world_size} if result.world_size > 1 else {})},
         "data": {"first_date": str(samples.dates.min())[:10], "last_date": str(samples.dates.max())[:10],
                  "tickers": sorted(set(samples.tickers.tolist()))},
     })

@@ -102,3 +102,10 @@ def test_merge_patch_follows_strategic_merge_for_containers(patch: dict, expecte
     base = {"containers": [{"name": "wait", "image": "x", "securityContext": {"runAsUser": 1}},
                            {"name": "main", "image": "y"}]}
     assert merge_patch(base, patch)["containers"] == expected
+
+
+def test_every_step_container_requests_cpu_and_memory_and_limits_memory(pods) -> None:
+    # The scan's CKV_K8S_10/12/13 counts are all Argo's executor containers; this holds the steps'.
+    for pod in pods:
+        resources = next(c for c in pod["spec"]["containers"] if c["name"] == "main")["resources"]
+        assert {"cpu", "memory"} <= set(resources["requests"]) and "memory" in resources["limits"], pod["metadata"]

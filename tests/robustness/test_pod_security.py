@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
 
 from maestro.compile import build_tree
 from tests.support import REPO
@@ -67,7 +66,7 @@ def test_without_the_patch_argos_containers_would_be_refused(workflow_templates)
 def test_every_step_template_patches_both_executor_containers(workflow_templates) -> None:
     for workflow in workflow_templates:
         for step in (t for t in workflow["spec"]["templates"] if "container" in t):
-            patch = yaml.safe_load(step["podSpecPatch"])
+            patch = json.loads(step["podSpecPatch"])   # JSON: what every Argo code path reads
             assert sorted(patch) == ["containers", "initContainers"]
             assert [c["name"] for c in patch["initContainers"]] == ["init"]
             assert [c["name"] for c in patch["containers"]] == ["wait"]

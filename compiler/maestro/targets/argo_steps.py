@@ -7,9 +7,7 @@ In: the environment plan, the pipeline plan and one `StepPlan`. Out: a template 
 
 from __future__ import annotations
 
-import copy
-
-import yaml
+import json
 
 from .. import names
 from ..ir import EnvironmentPlan, PipelinePlan, StepPlan
@@ -29,11 +27,12 @@ RETRY_BACKOFF = {"duration": "30s", "factor": 2, "maxDuration": "1h"}
 # already sets the non-root user and the seccomp profile for them. Their root stays writable:
 # `wait` stages output archives under /tmp, and "restricted" does not ask for a read-only root.
 EXECUTOR_CONTAINERS = {"initContainers": ("init",), "containers": ("wait",)}
-# Argo takes the patch as a YAML (or JSON) string; block YAML keeps it readable in the gitops tree.
-EXECUTOR_PATCH = yaml.safe_dump(
-    {field: [{"name": name, "securityContext": copy.deepcopy(CONTAINER_SECURITY)} for name in containers]
-     for field, containers in EXECUTOR_CONTAINERS.items()},
-    sort_keys=True, default_flow_style=False)
+# JSON, as Argo's own template-level examples write it (every Argo code path reads JSON; YAML is
+# converted on some); one line per field, so the gitops tree shows it as a short block.
+EXECUTOR_PATCH = "{\n" + ",\n".join(
+    f'  "{field}": ' + json.dumps([{"name": name, "securityContext": CONTAINER_SECURITY} for name in containers],
+                                  sort_keys=True)
+    for field, containers in sorted(EXECUTOR_CONTAINERS.items())) + "\n}\n"
 
 
 def step_template(plan: EnvironmentPlan, pipeline: PipelinePlan, step: StepPlan) -> dict:

@@ -4,7 +4,8 @@ In: a compiled gitops/ folder and a checkov executable. Out: the failed checks, 
 resource) pairs, and every figure of the scan. checkov's Kubernetes checks read Pods and workload
 kinds, not the container templates inside a WorkflowTemplate; so each template that runs a
 container is also written out as the Pod the workflow controller makes of it (the workflow's
-service account, pod security context, volumes and placement, the template's container), and
+service account, pod security context, volumes and placement, the template's container, and the
+`init` and `wait` containers of Argo's executor with the template's podSpecPatch applied), and
 scanned with the rest. Usage: python -m tests.robustness.policy [GITOPS] [CHECKOV] (see
 docs/policy-scan.md).
 """
@@ -22,6 +23,16 @@ from pathlib import Path
 import yaml
 
 POD_FIELDS = ("affinity", "nodeSelector", "tolerations", "priorityClassName")
+# What Argo Workflows' controller (v4.1.2, default pod layout, emissary executor) adds to every
+# container template's pod: the executor image as the `init` init container and the `wait`
+# container, with no securityContext unless the controller's `executor` config sets one, and the
+# volumes they share with the step's container.
+EXECUTOR_IMAGE = "quay.io/argoproj/argoexec:v4.1.2"
+EXECUTOR_VOLUMES = [
+    {"name": "podmetadata", "downwardAPI": {"items": [
+        {"path": "annotations", "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.annotations"}}]}},
+    {"name": "var-run-argo", "emptyDir": {}},
+]
 
 
 def step_pods(template: dict) -> list[dict]:
@@ -36,16 +47,44 @@ def _pod(workflow: dict, spec: dict, template: dict) -> dict:
     pod_spec = {
         "serviceAccountName": spec.get("serviceAccountName", "default"),
         "securityContext": template.get("securityContext", spec.get("securityContext", {})),
-        "containers": [{"name": "main", **template["container"]}],
-        "volumes": spec.get("volumes", []) + template.get("volumes", []),
+        "initContainers": [_executor("init")],
+        "containers": [_executor("wait"), {"name": "main", **template["container"]}],
+        "volumes": EXECUTOR_VOLUMES + spec.get("volumes", []) + template.get("volumes", []),
         **{k: template[k] for k in POD_FIELDS if k in template},
     }
     for key in ("automountServiceAccountToken", "hostNetwork"):
         if key in spec:
             pod_spec[key] = spec[key]
+    for patch in (spec.get("podSpecPatch"), template.get("podSpecPatch")):
+        if patch:
+            pod_spec = merge_patch(pod_spec, yaml.safe_load(patch))
     return {"apiVersion": "v1", "kind": "Pod", "spec": pod_spec,
             "metadata": {"name": f"{meta['name']}-{template['name']}", "namespace": meta.get("namespace"),
                          "labels": labels}}
+
+
+def _executor(name: str) -> dict:
+    return {"name": name, "image": EXECUTOR_IMAGE, "command": ["argoexec", name],
+            "volumeMounts": [{"name": "podmetadata", "mountPath": "/argo/podmetadata"},
+                             {"name": "var-run-argo", "mountPath": "/var/run/argo"}]}
+
+
+def merge_patch(base: dict, patch: dict) -> dict:
+    """A strategic merge patch as Kubernetes applies a podSpecPatch to a PodSpec, for the parts a
+    patch of maestro's holds: mappings merge, container lists merge by name (an unknown name is
+    added, as Kubernetes would), anything else is replaced."""
+    merged = dict(base)
+    for key, value in patch.items():
+        if key in ("containers", "initContainers") and isinstance(value, list):
+            by_name = {c["name"]: c for c in merged.get(key, [])}
+            extra = [c for c in value if c.get("name") not in by_name]
+            merged[key] = [merge_patch(c, next((p for p in value if p.get("name") == c["name"]), {}))
+                           for c in merged.get(key, [])] + extra
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_patch(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def scan_input(gitops: Path, folder: Path) -> Path:

@@ -20,11 +20,15 @@ from .policy import scan
 ACCEPTED = {
     "CKV_K8S_8": 66,    # liveness probe: run-to-completion step pods
     "CKV_K8S_9": 66,    # readiness probe: nothing routes traffic to a step pod
+    "CKV_K8S_10": 66,   # CPU requests: Argo's init/wait get theirs from the controller's executor config
     "CKV_K8S_11": 66,   # CPU limits: requests only, no CFS throttling of training
-    "CKV_K8S_22": 3,    # read-only root file system: custom step images only (built-in steps are read-only)
+    "CKV_K8S_12": 66,   # memory requests: Argo's init/wait, as CKV_K8S_10
+    "CKV_K8S_13": 66,   # memory limits: Argo's init/wait, as CKV_K8S_10
+    "CKV_K8S_15": 66,   # pull policy: Argo's executor image and its policy are the controller's config
+    "CKV_K8S_22": 66,   # read-only root: Argo's init/wait only (every step's container is read-only)
     "CKV_K8S_35": 12,   # secrets as environment variables: envFrom is the spec's contract; git credentials
     "CKV_K8S_38": 66,   # service account token: Argo's executor reports results through the API with it
-    "CKV_K8S_43": 42,   # image digest: each environment's policy decides (prod requires digests)
+    "CKV_K8S_43": 66,   # image digest: Argo's executor image (controller config); steps follow environment policy
 }
 
 

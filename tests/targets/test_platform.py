@@ -56,7 +56,7 @@ def _policies(plan, namespace):
 
 @pytest.mark.parametrize(("namespace", "expected"), [
     pytest.param("quant-research-prod", ["maestro-allow-dns", "maestro-allow-egress-cidrs",
-                                         "maestro-allow-ingest-internet", "maestro-allow-publish-git",
+                                         "maestro-allow-egress-cidrs-servers", "maestro-allow-ingest-internet", "maestro-allow-publish-git",
                                          "maestro-allow-seldon", "maestro-default-deny"], id="serving-namespace"),
     pytest.param("risk-lab-prod", ["maestro-allow-dns", "maestro-allow-egress-cidrs",
                                    "maestro-allow-ingest-internet", "maestro-allow-publish-git",
@@ -98,7 +98,15 @@ def test_network_policy_rules(plan) -> None:
     assert policies["maestro-default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     dns = policies["maestro-allow-dns"]["egress"][0]
     assert dns["ports"] == [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
-    assert policies["maestro-allow-egress-cidrs"]["egress"] == [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]
+    for name, selector in (("maestro-allow-egress-cidrs", "maestro.dev/step"),
+                           ("maestro-allow-egress-cidrs-servers", "seldon-server-name")):
+        assert policies[name]["egress"] == [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]
+        assert policies[name]["podSelector"] == {"matchExpressions": [{"key": selector, "operator": "Exists"}]}
+    scheduler_api = [rule for rule in policies["maestro-allow-seldon"]["ingress"]
+                     if rule["ports"] == [{"protocol": "TCP", "port": 9004}]]
+    assert scheduler_api == [{"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "seldon-mesh"}},
+                                        "podSelector": {"matchLabels": {"control-plane": "v2-controller-manager"}}}],
+                              "ports": [{"protocol": "TCP", "port": 9004}]}]
     internet = policies["maestro-allow-ingest-internet"]
     assert internet["podSelector"] == {"matchLabels": {"maestro.dev/step": "ingest"}}
     assert "10.0.0.0/8" in internet["egress"][0]["to"][0]["ipBlock"]["except"]

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from .pipeline import Strict
-from .types import Labels, Name, PositiveInt, Quantity, Selector, check_key_template
+from .types import Fraction, Labels, Name, PositiveInt, Quantity, Selector, check_key_template
 
 
 class GitOps(Strict):
@@ -72,11 +72,29 @@ class Quota(Strict):
 
 
 class Network(Strict):
-    egress: list[str] = Field(default_factory=list, description="Extra egress CIDRs; DNS is always allowed.")
+    egress: list[str] = Field(
+        default_factory=list,
+        description="Egress CIDRs of workflow pods and Seldon's server pods (API server, artifact store); "
+                    "DNS is always allowed.")
     ingest_internet: bool = Field(True, description="The ingest step may reach the internet (Yahoo Finance).")
     inference_from: list[Name] = Field(
         default_factory=list,
         description="Namespaces whose pods may call the served models (Seldon's inference port 9000).")
+    seldon_namespace: Name = Field(
+        "seldon-mesh",
+        description="Namespace of the Seldon Core 2 operator, the only caller of a namespace's scheduler (9004) "
+                    "from outside it.")
+
+
+class GateFloor(Strict):
+    min_accuracy: Optional[Fraction] = Field(
+        None, description="Lowest evaluation.gate.min_accuracy a pipeline may set; unset for no floor.")
+    min_sharpe: Optional[float] = Field(
+        None, description="Lowest evaluation.gate.min_sharpe a pipeline may set; unset for no floor.")
+    max_p_value: Optional[Fraction] = Field(
+        None, description="Largest evaluation.gate.max_p_value a pipeline may set; unset for no ceiling.")
+    beat_baselines: bool = Field(
+        False, description="true: pipelines may not set evaluation.gate.beat_baselines to false.")
 
 
 class Policy(Strict):
@@ -88,6 +106,8 @@ class Policy(Strict):
     max_candidate_weight: int = Field(
         100, ge=0, le=100, description="Largest experiment.candidate_weight accepted.")
     require_gate: bool = Field(False, description="Pipelines may not remove evaluation.gate.")
+    gate_floor: Optional[GateFloor] = Field(
+        None, description="Bounds no pipeline's evaluation.gate may undercut here; a floor also forbids removing the gate.")
 
 
 class EnvironmentSpec(Strict):

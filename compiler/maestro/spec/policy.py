@@ -53,10 +53,37 @@ def check_candidate_weight(env: Environment, p: Pipeline) -> Iterator[PolicyFind
 
 
 def check_gate(env: Environment, p: Pipeline) -> Iterator[PolicyFinding]:
-    if env.spec.policy.require_gate and p.spec.evaluation.gate is None:
+    policy, name = env.spec.policy, env.metadata.name
+    if p.spec.evaluation.gate is not None:
+        return
+    if policy.require_gate:
         yield PolicyFinding(("spec", "evaluation", "gate"),
-                            f"the promotion gate is removed, but {env.metadata.name}'s policy.require_gate is true",
-                            "require_gate")
+                            f"the promotion gate is removed, but {name}'s policy.require_gate is true", "require_gate")
+    elif policy.gate_floor is not None:
+        yield PolicyFinding(("spec", "evaluation", "gate"),
+                            f"the promotion gate is removed, but {name}'s policy.gate_floor requires one",
+                            "policy.gate_floor")
+
+
+def check_gate_floor(env: Environment, p: Pipeline) -> Iterator[PolicyFinding]:
+    """A gate that is present but vacuous (accuracy 0, p-value 1, ...) is as good as none."""
+    floor, gate = env.spec.policy.gate_floor, p.spec.evaluation.gate
+    if floor is None or gate is None:
+        return
+    name = env.metadata.name
+
+    def finding(field: str, message: str) -> PolicyFinding:
+        return PolicyFinding(("spec", "evaluation", "gate", field), message, f"policy.gate_floor.{field}")
+
+    for field in ("min_accuracy", "min_sharpe"):
+        bound, value = getattr(floor, field), getattr(gate, field)
+        if bound is not None and value < bound:
+            yield finding(field, f"{value:g} is below {name}'s policy.gate_floor.{field} {bound:g}")
+    if floor.max_p_value is not None and gate.max_p_value > floor.max_p_value:
+        yield finding("max_p_value",
+                      f"{gate.max_p_value:g} exceeds {name}'s policy.gate_floor.max_p_value {floor.max_p_value:g}")
+    if floor.beat_baselines and not gate.beat_baselines:
+        yield finding("beat_baselines", f"false, but {name}'s policy.gate_floor.beat_baselines is true")
 
 
 def check_step_images(env: Environment, p: Pipeline) -> Iterator[PolicyFinding]:
@@ -85,6 +112,7 @@ POLICY_CHECKS: tuple[Callable[[Environment, Pipeline], Iterator[PolicyFinding]],
     check_gpu_quota,
     check_candidate_weight,
     check_gate,
+    check_gate_floor,
     check_step_images,
 )
 

@@ -1,10 +1,13 @@
 """Emit one Argo container template per pipeline step: image, command, artifacts, resources,
-retries, deadlines, pod security, and on the train step only the GPU settings and the semaphore.
+retries, deadlines, pod security (of the step's container and of the `init` and `wait` containers
+Argo adds), and on the train step only the GPU settings and the semaphore.
 
 In: the environment plan, the pipeline plan and one `StepPlan`. Out: a template mapping.
 """
 
 from __future__ import annotations
+
+import json
 
 from .. import names
 from ..ir import EnvironmentPlan, PipelinePlan, StepPlan
@@ -17,6 +20,19 @@ CONTAINER_SECURITY = {
     "seccompProfile": {"type": "RuntimeDefault"},
 }
 RETRY_BACKOFF = {"duration": "30s", "factor": 2, "maxDuration": "1h"}
+# Argo adds its executor to every step pod: the `init` init container and the `wait` container.
+# Their securityContext comes only from the controller's `executor` config, so a per-workflow
+# podSpecPatch (applied after Argo adds them, merged by container name) gives them what Pod Security
+# "restricted" demands of every container. The pod-level securityContext (argo.POD_SECURITY)
+# already sets the non-root user and the seccomp profile for them. Their root stays writable:
+# `wait` stages output archives under /tmp, and "restricted" does not ask for a read-only root.
+EXECUTOR_CONTAINERS = {"initContainers": ("init",), "containers": ("wait",)}
+# JSON, as Argo's own template-level examples write it (every Argo code path reads JSON; YAML is
+# converted on some); one line per field, so the gitops tree shows it as a short block.
+EXECUTOR_PATCH = "{\n" + ",\n".join(
+    f'  "{field}": ' + json.dumps([{"name": name, "securityContext": CONTAINER_SECURITY} for name in containers],
+                                  sort_keys=True)
+    for field, containers in sorted(EXECUTOR_CONTAINERS.items())) + "\n}\n"
 
 
 def step_template(plan: EnvironmentPlan, pipeline: PipelinePlan, step: StepPlan) -> dict:
@@ -26,6 +42,7 @@ def step_template(plan: EnvironmentPlan, pipeline: PipelinePlan, step: StepPlan)
         "container": _container(plan, step),
         "activeDeadlineSeconds": step.timeout_seconds,
         "outputs": _outputs(pipeline, step),
+        "podSpecPatch": EXECUTOR_PATCH,
     }
     if step.inputs:
         template["inputs"] = {"artifacts": [{"name": s, "path": f"{WORKDIR}/{s}"} for s in step.inputs]}
@@ -43,8 +60,8 @@ def _container(plan: EnvironmentPlan, step: StepPlan) -> dict:
         "command": list(step.command),
         "args": list(step.args),
         "resources": _resources(plan, step),
-        # Built-in steps write only to the work and /tmp volumes; custom images are not ours to restrict.
-        "securityContext": {**CONTAINER_SECURITY, "readOnlyRootFilesystem": step.builtin},
+        # Every step writes only to its volumes: the work folder and the /tmp scratch emptyDir.
+        "securityContext": {**CONTAINER_SECURITY, "readOnlyRootFilesystem": True},
         "volumeMounts": [{"name": "work", "mountPath": WORKDIR}, {"name": "tmp", "mountPath": "/tmp"}],
     }
     if step.builtin:

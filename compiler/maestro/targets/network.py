@@ -1,10 +1,13 @@
 """Emit the NetworkPolicies of a team namespace: deny by default, then open what is needed.
 
 In: one namespace and the environment's `network` settings. Out: NetworkPolicy objects:
-default deny (ingress and egress), DNS to kube-dns, the environment's egress CIDRs, internet egress
-for ingest pods only (when `ingest_internet`), HTTPS/SSH to public
-addresses for publish pods (the git write-back), and the traffic Seldon's runtime needs inside a
-namespace that hosts models. docs/delivery.md lists every rule and why.
+default deny (ingress and egress), DNS to kube-dns, the environment's egress CIDRs for the pods
+that need them (workflow pods: Argo's executor talks to the API server and the artifact store;
+Seldon's server pods: the agent reads the store's Secret through the API, rclone downloads models),
+internet egress for ingest pods only (when `ingest_internet`), HTTPS/SSH to public addresses for
+publish pods (the git write-back), and the traffic Seldon's runtime needs inside a namespace that
+hosts models, with the scheduler API open only to the Seldon operator. docs/delivery.md lists every
+rule and why.
 """
 
 from __future__ import annotations
@@ -16,7 +19,12 @@ API = "networking.k8s.io/v1"
 INGEST = {"maestro.dev/step": "ingest"}
 PUBLISH = {"maestro.dev/step": "publish"}
 # Workflow pods carry maestro.dev/step; Seldon's pods (runtime and servers) do not.
+WORKFLOW = {"matchExpressions": [{"key": "maestro.dev/step", "operator": "Exists"}]}
 NOT_WORKFLOW = {"matchExpressions": [{"key": "maestro.dev/step", "operator": "DoesNotExist"}]}
+# The Seldon operator labels every Server pod with its Server's name (seldon-server-name).
+SELDON_SERVERS = {"matchExpressions": [{"key": "seldon-server-name", "operator": "Exists"}]}
+# The pod label of Seldon Core 2's operator (seldon-v2-controller-manager, Helm chart seldon-core-v2-setup).
+SELDON_OPERATOR = {"matchLabels": {"control-plane": "v2-controller-manager"}}
 PRIVATE_V4 = ["10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"]
 PRIVATE_V6 = ["fc00::/7", "fe80::/10"]
 # Seldon Core 2 ports (SeldonConfig `default`, ServerConfigs mlserver/triton):
@@ -31,12 +39,14 @@ SELDON_METRICS_PORTS = (9003, 9006)   # envoy stats, agent metrics (for Promethe
 def network_policies(ns: NamespacePlan, network: Network) -> list[dict]:
     policies = [_default_deny(ns), _dns(ns)]
     if network.egress:
-        policies.append(_egress_cidrs(ns, network.egress))
+        policies.append(_egress_cidrs(ns, "maestro-allow-egress-cidrs", WORKFLOW, network.egress))
+        if ns.served:
+            policies.append(_egress_cidrs(ns, "maestro-allow-egress-cidrs-servers", SELDON_SERVERS, network.egress))
     if network.ingest_internet:
         policies.append(_ingest_internet(ns))
     policies.append(_publish_git(ns))
     if ns.served:
-        policies.append(_seldon(ns))
+        policies.append(_seldon(ns, network.seldon_namespace))
         if network.inference_from:
             policies.append(_inference_clients(ns, network.inference_from))
     return policies
@@ -62,10 +72,10 @@ def _dns(ns: NamespacePlan) -> dict:
     return _policy(ns, "maestro-allow-dns", {}, ["Egress"], egress=[{"to": to, "ports": ports}])
 
 
-def _egress_cidrs(ns: NamespacePlan, cidrs: list[str]) -> dict:
-    # Every pod: workflow steps reach the artifact store, Seldon's rclone downloads models from it.
+def _egress_cidrs(ns: NamespacePlan, name: str, selector: dict, cidrs: list[str]) -> dict:
+    # Not every pod: Seldon's Envoy, scheduler and gateways talk only to each other and to the servers.
     to = [{"ipBlock": {"cidr": cidr}} for cidr in sorted(set(cidrs))]
-    return _policy(ns, "maestro-allow-egress-cidrs", {}, ["Egress"], egress=[{"to": to}])
+    return _policy(ns, name, selector, ["Egress"], egress=[{"to": to}])
 
 
 def _ingest_internet(ns: NamespacePlan) -> dict:
@@ -92,12 +102,15 @@ def _inference_clients(ns: NamespacePlan, namespaces: list[str]) -> dict:
     return _policy(ns, "maestro-allow-inference-clients", NOT_WORKFLOW, ["Ingress"], ingress=ingress)
 
 
-def _seldon(ns: NamespacePlan) -> dict:
+def _seldon(ns: NamespacePlan, operator_namespace: str) -> dict:
     peers = [{"podSelector": NOT_WORKFLOW}]
+    # The Seldon operator runs in its own namespace and drives each namespace's scheduler; anyone
+    # else on the scheduler API could load, unload and reroute models behind Argo CD's back.
+    operator = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": operator_namespace}},
+                "podSelector": SELDON_OPERATOR}
     ingress = [
         {"from": peers, "ports": _ports(SELDON_INTERNAL_PORTS)},
-        # The Seldon operator runs in its own namespace and drives each namespace's scheduler.
-        {"from": [{"namespaceSelector": {}}], "ports": _ports([SELDON_SCHEDULER_API])},
+        {"from": [operator], "ports": _ports([SELDON_SCHEDULER_API])},
         {"from": [{"namespaceSelector": {}}], "ports": _ports(SELDON_METRICS_PORTS)},
     ]
     egress = [{"to": peers, "ports": _ports(SELDON_INTERNAL_PORTS)}]

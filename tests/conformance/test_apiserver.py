@@ -13,7 +13,9 @@ from typing import Any, Callable
 import pytest
 import yaml
 
-from .conftest import Manifest
+from maestro.validation import Document, validate_documents
+
+from .conftest import SCHEMAS, Manifest
 from .kube import Kube, Rejected, sync_order
 
 pytestmark = pytest.mark.conformance
@@ -150,10 +152,10 @@ def test_a_broken_object_of_each_emitted_kind_is_rejected(applied, kube: Kube, t
     run = applied(tree)
     samples = first_of_each_kind(run.manifests)
     assert sorted(set(samples) - set(BREAKAGES)) == [], "add a breakage for each new kind Maestro emits"
-    accepted, refused = [], {}
+    accepted, refused, broken_bodies = [], {}, {}
     for kind, manifest in samples.items():
         what, mutate = BREAKAGES[kind]
-        broken = copy.deepcopy(manifest.body)
+        broken = broken_bodies[kind] = copy.deepcopy(manifest.body)
         mutate(broken)
         try:
             kube.apply(broken, dry_run=True)
@@ -161,6 +163,10 @@ def test_a_broken_object_of_each_emitted_kind_is_rejected(applied, kube: Kube, t
         except Rejected as rejection:
             refused[kind] = (rejection.status, rejection.message[:200])
     assert accepted == []
+    # What the server refuses, `maestro validate` refuses offline too (the rules of rules/apiserver.py).
+    offline = validate_documents([Document(samples[kind].source, 0, 0, body) for kind, body in broken_bodies.items()],
+                                 schema_locations=[str(SCHEMAS)])
+    assert [(r.source, r.status) for r in offline if r.status != "invalid"] == []
     # A value of the wrong type fails server-side apply before validation, as a 500 that says so.
     assert {k: v for k, v in refused.items()
             if not (400 <= v[0] < 500 or v[0] == 500 and "failed to create typed patch object" in v[1])} == {}

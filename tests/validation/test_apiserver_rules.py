@@ -71,3 +71,17 @@ def test_server_finding_is_caught_offline(target, mutate, path, words):
 ])
 def test_quantity(text, value):
     assert quantity(text) == value
+
+
+@pytest.mark.parametrize("odd", [None, "x", 3, [], ["x"], {"x": None}, [{"x": [1]}]])
+def test_rules_survive_fields_of_any_type(odd):
+    """Wrong types are the schema's findings; the server rules must neither crash nor hide them."""
+    from maestro.validation.rules import RULES
+
+    for rule in (r for r in RULES if r.name.startswith(("k8s-", "argo-task-"))):
+        for kind in rule.kinds:
+            for field in ("data", "binaryData", "stringData", "rules", "roleRef", "subjects", "spec"):
+                body = {"apiVersion": "v1", "kind": kind, "metadata": {"name": "a"},
+                        "spec": {"templates": odd, "hard": odd, "limits": odd, "policyTypes": odd}}
+                body[field] = odd
+                list(rule.check(body, None))

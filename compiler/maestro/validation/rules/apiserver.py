@@ -42,7 +42,7 @@ def config_keys(body: dict, corpus: Corpus) -> Problems:
     field = "stringData" if body.get("kind") == "Secret" else "binaryData"
     for section, keys in (("data", data), (field, mapping(body.get(field)))):
         for key in keys:
-            if len(key) > 253 or not _CONFIG_KEY.match(key) or key in (".", ".."):
+            if not isinstance(key, str) or len(key) > 253 or not _CONFIG_KEY.match(key) or key in (".", ".."):
                 yield (section, key), (f"key {key!r} must consist of alphanumeric characters, '-', '_' or '.' "
                                        "(at most 253, not '.' or '..')")
     if body.get("kind") == "ConfigMap":

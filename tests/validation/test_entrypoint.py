@@ -31,7 +31,7 @@ def test_help_has_an_example():
 def test_valid_fixtures_exit_0(schemas):
     result = maestro("--schema-location", schemas, "--summary", str(FIXTURES))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip().endswith("Valid: 18, Invalid: 0, Errors: 0, Skipped: 0")
+    assert result.stdout.strip().endswith("Valid: 25, Invalid: 0, Errors: 0, Skipped: 0")
 
 
 @needs_schemas

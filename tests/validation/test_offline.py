@@ -28,7 +28,7 @@ def no_network(monkeypatch):
 def test_local_and_builtin_schemas_need_no_network(no_network, schemas):
     result = run_cli("--schema-location", schemas, "--summary", str(FIXTURES))
     assert result.exit_code == 0, result.output
-    assert "Valid: 18, Invalid: 0, Errors: 0, Skipped: 0" in result.stdout
+    assert "Valid: 25, Invalid: 0, Errors: 0, Skipped: 0" in result.stdout
 
 
 def test_builtin_kinds_need_no_setup_and_no_network(no_network):

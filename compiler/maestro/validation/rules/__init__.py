@@ -5,7 +5,9 @@ that references are resolved in).
 Out: for each body to check, its (path parts, message) problems, from `RULES`:
 an ordered tuple of small rule functions, each for some (API group, kind) pairs.
 The rules are what the Argo Workflows, Seldon Core v2 and Argo CD controllers
-enforce at run time, which no JSON Schema expresses.
+enforce at run time, and what the kube-apiserver refuses beyond its OpenAPI
+schemas (Go validation of built-in kinds, CEL rules), which no JSON Schema
+check expresses.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
-from . import argo, argocd, crossref, seldon
-from .corpus import ARGO, SELDON, Corpus, type_of
+from . import apiserver, argo, argocd, crossref, seldon
+from .corpus import ARGO, CORE, SELDON, Corpus, type_of
 
 Problem = tuple[tuple, str]
 
@@ -46,6 +48,14 @@ RULES: tuple[Rule, ...] = (
     Rule("seldon-candidates-exist", SELDON, ("Experiment",), seldon.candidates_exist),
     Rule("argocd-project-exists", ARGO, ("Application",), argocd.project_exists),
     Rule("argocd-destination-allowed", ARGO, ("Application",), argocd.destination_allowed),
+    # What a real kube-apiserver refuses beyond the schemas (found by tests/conformance).
+    Rule("argo-task-exclusions", ARGO, argo.WORKFLOW_KINDS, apiserver.dag_task_exclusions),
+    Rule("k8s-config-keys", CORE, ("ConfigMap", "Secret"), apiserver.config_keys),
+    Rule("k8s-rbac-rules", apiserver.RBAC, ("Role", "ClusterRole"), apiserver.rbac_rules),
+    Rule("k8s-rbac-role-ref", apiserver.RBAC, ("RoleBinding", "ClusterRoleBinding"), apiserver.rbac_role_ref),
+    Rule("k8s-network-policy-types", "networking.k8s.io", ("NetworkPolicy",), apiserver.network_policy_types),
+    Rule("k8s-quota-quantities", CORE, ("ResourceQuota",), apiserver.quota_quantities),
+    Rule("k8s-limit-range-quantities", CORE, ("LimitRange",), apiserver.limit_range_quantities),
 )
 
 

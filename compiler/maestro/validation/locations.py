@@ -101,7 +101,7 @@ def bundle_location(values_for: tuple[str, bool]) -> LayoutLocation:
 def _location(text: str, values_for: tuple[str, bool]) -> Location:
     if text in BUILTIN_NAMES:
         return _builtin(values_for)
-    if text in BUNDLE_NAMES:
+    if text in BUNDLE_NAMES or (not is_url(text) and _is_bundle(Path(text))):
         return bundle_location(values_for)
     if not is_url(text) and _is_layout_dir(Path(text)):
         return LayoutLocation(Path(text), values_for)
@@ -116,6 +116,13 @@ def _location(text: str, values_for: tuple[str, bool]) -> Location:
 def _builtin(values_for: tuple[str, bool]) -> BuiltinLocation:
     version, strict = values_for
     return BuiltinLocation(builtin.schema_dir(version, strict))
+
+
+def _is_bundle(path: Path) -> bool:
+    try:
+        return path.resolve() == BUNDLE_DIR
+    except (OSError, RuntimeError):
+        return False
 
 
 def _is_layout_dir(path: Path) -> bool:

@@ -33,7 +33,16 @@ def version_text() -> str:
 
 @click.command("version")
 def version_command() -> int:
-    """Print maestro's version and the versions of Argo, Seldon, Kubernetes... it targets."""
+    """Print maestro's version and the versions of Argo, Seldon, Kubernetes... it targets.
+
+    These are the versions of the JSON Schemas shipped with maestro, which `maestro compile` and
+    `maestro validate` check against unless --schema-location or $MAESTRO_SCHEMA_LOCATION add others.
+
+    \b
+    Examples:
+      maestro version
+      maestro --version
+    """
     click.echo(version_text())
     return 0
 

@@ -21,7 +21,7 @@ NEEDS = {
     "corpus": (SHARED / "corpora" / "argo-workflows-examples", SHARED / "schemas" / "crd-sources"),
     "conformance": (SHARED / "apiserver",),
 }
-_skipped: dict[str, list[str]] = {marker: [] for marker in NEEDS}
+_skipped: dict[str, set[str]] = {marker: set() for marker in NEEDS}
 
 
 def _required() -> bool:
@@ -44,7 +44,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         names = ", ".join(str(path) for path in missing)
         if _required():
             pytest.fail(f"{REQUIRE_ENV}=1 but this `{marker}` test needs {names}, which is not there", pytrace=False)
-        _skipped[marker].append(item.nodeid)
         pytest.skip(f"needs {names} (the `{marker}` marker)")
 
 
@@ -52,7 +51,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report = outcome.get_result()
-    if report.skipped and _required() and _shared_markers(item):
+    if not report.skipped:
+        return
+    for marker in _shared_markers(item):
+        if missing_for(marker):
+            _skipped[marker].add(item.nodeid)
+    if _required() and _shared_markers(item):
         # A marked test that skipped itself (an empty parameter set, a pytest.skip inside): under CI
         # that means ../shared did not give it what it needs.
         report.outcome = "failed"

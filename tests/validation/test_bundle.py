@@ -92,7 +92,9 @@ def test_licenses_travel_with_the_bundle():
 
 
 def test_wheel_carries_the_bundle(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+    # offline with the venv's setuptools where it has one (Python < 3.12 venvs do), else pip fetches it
+    isolation = ["--no-build-isolation"] if importlib.util.find_spec("setuptools") else []
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", *isolation,
                     "--disable-pip-version-check", "-w", str(tmp_path), str(REPO)], check=True, capture_output=True,
                    timeout=600, cwd=tmp_path)
     [wheel] = tmp_path.glob("maestro_gitops-*.whl")

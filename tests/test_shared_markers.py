@@ -38,7 +38,8 @@ def _run(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     shutil.copy(CONFTEST, repo / "tests" / "conftest.py")
     (repo / "tests" / "test_sample.py").write_text(TESTS)
     (repo / "pytest.ini").write_text("[pytest]\nmarkers =\n  corpus: x\n  conformance: y\n")
-    environment = {k: v for k, v in os.environ.items() if k != "MAESTRO_REQUIRE_SHARED"} | env
+    # the outer run's options (PYTEST_ADDOPTS=-q...) and CI's requirement must not leak into the inner one
+    environment = {k: v for k, v in os.environ.items() if k not in ("MAESTRO_REQUIRE_SHARED", "PYTEST_ADDOPTS")} | env
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
                            "-W", "ignore::pytest.PytestUnknownMarkWarning", "tests"],
                           cwd=repo, capture_output=True, text=True, env=environment, timeout=120)

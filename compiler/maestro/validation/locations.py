@@ -90,7 +90,7 @@ def build_locations(texts: Sequence[str], kubernetes_version: str, strict: bool)
     values_for = (kubernetes_version, strict)
     locations = [_location(text.strip(), values_for) for text in texts if text.strip()]
     if not any(text.strip() in BUILTIN_NAMES + BUNDLE_NAMES for text in texts):
-        locations += [bundle_location(values_for), _builtin(values_for)]
+        locations += [loc for loc in (bundle_location(values_for), _builtin(values_for)) if loc not in locations]
     return locations
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 if __package__ in (None, ""):   # run as a script: make `benchmarks` importable as a package
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import bench_cli, bench_compile, bench_train, bench_validate  # noqa: E402
+from benchmarks import bench_bundle, bench_cli, bench_compile, bench_train, bench_validate  # noqa: E402
 from benchmarks.measure import machine  # noqa: E402
 
 TARGET_SIZE = 1000
@@ -56,6 +56,8 @@ def measure(workspace: Path, quick: bool) -> dict:
     report["compile"] = bench_compile.compile_rows(workspace, sizes, times)
     _progress("cli")
     report["cli"] = bench_cli.cli_rows(workspace, times * 3)
+    _progress("bundle")
+    report["bundle"] = bench_bundle.bundle_rows(times)
     _progress("validate")
     trees = {"example tree": workspace / "example" / "gitops", "100-pipeline tree": workspace / "p100" / "gitops",
              "argo-workflows examples": bench_validate.CORPUS}
@@ -93,7 +95,8 @@ def print_report(report: dict) -> None:
     m = report["machine"]
     print(f"\nmachine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}, commit {m['commit']}")
     for section in (bench_compile.table(report["compile"]), bench_cli.table(report["cli"]),
-                    bench_validate.table(report["validate"]), bench_train.table(report["train"]),
+                    bench_bundle.table(report["bundle"]), bench_validate.table(report["validate"]),
+                    bench_train.table(report["train"]),
                     *([bench_train.table(report["train_distributed"])] if "train_distributed" in report else []),
                     _targets_table(report)):
         print()

@@ -21,6 +21,7 @@ COMMANDS = {
     "step": ("maestro.steps.command:step_command", "Run one built-in step (what workflow pods call)."),
     "promote": ("maestro.commands.promote:promote_command", "Make a model version the candidate or the default."),
     "schema": ("maestro.commands.schema:schema_command", "Print the JSON Schema of a spec kind."),
+    "version": ("maestro.commands.version:version_command", "Print the version and the platform versions targeted."),
 }
 
 
@@ -41,7 +42,8 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
-@click.version_option(package_name="maestro-gitops", prog_name="maestro")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=lambda *a: _print_version(*a),
+              help="Show the version and the platform versions targeted, and exit.")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Maestro compiles ML pipeline specs into GitOps manifests for Argo Workflows,
@@ -54,6 +56,13 @@ def cli(ctx: click.Context, debug: bool) -> None:
       maestro run aapl-direction --env dev
     """
     ctx.obj = {"debug": debug}
+
+
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        from .commands.version import print_version
+
+        print_version(ctx, param, value)
 
 
 def main(argv: list[str] | None = None) -> None:

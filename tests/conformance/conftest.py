@@ -1,7 +1,7 @@
 """Session fixtures for conformance tests: one real kube-apiserver (with etcd) for the whole run.
 
 The binaries come from ../shared/apiserver, unpacked into a temporary folder; without that folder
-every test here is skipped with a one-line reason. The server gets every upstream CRD of
+every test here is skipped with a one-line reason (tests/conftest.py, the `conformance` marker). The server gets every upstream CRD of
 ../shared/schemas/crd-sources and the `argocd` namespace (where Argo CD itself would be installed),
 then each compiled tree is applied once, and the tests read what that run recorded.
 """
@@ -29,26 +29,6 @@ SCHEMAS = (SHARED / "schemas").resolve()
 CRD_SOURCES = SCHEMAS / "crd-sources"
 CORPUS = (SHARED / "corpora" / "argo-workflows-examples").resolve()
 EDGE_GOLDEN = REPO / "tests" / "compile" / "golden" / "edge"
-SKIP_REASON = f"conformance: {APISERVER} is absent (kube-apiserver, etcd and kubeconform binaries)"
-
-
-def _required() -> bool:
-    """CI sets MAESTRO_REQUIRE_SHARED=1: there a missing server is a failure, not a skip."""
-    return os.environ.get("MAESTRO_REQUIRE_SHARED") == "1"
-
-
-def pytest_collection_modifyitems(config, items) -> None:
-    if (APISERVER / "kube-apiserver.gz").is_file() or _required():
-        return
-    skip = pytest.mark.skip(reason=SKIP_REASON)
-    for item in items:
-        if "conformance" in item.keywords:
-            item.add_marker(skip)
-
-
-def pytest_runtest_setup(item) -> None:
-    if "conformance" in item.keywords and _required() and not (APISERVER / "kube-apiserver.gz").is_file():
-        pytest.fail(f"{SKIP_REASON}, and MAESTRO_REQUIRE_SHARED=1 requires it", pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ import yaml
 from .conftest import CORPUS, SCHEMAS, SafeLoader
 from .kube import Kube, Rejected
 
-pytestmark = pytest.mark.conformance
+pytestmark = [pytest.mark.conformance, pytest.mark.corpus]
 
 ACCEPTED, REJECTED = "accepted", "rejected"
 

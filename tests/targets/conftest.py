@@ -13,7 +13,8 @@ from maestro.project import load_project
 from maestro.targets import argocd, monitoring, platform, seldon
 
 REPO = Path(__file__).resolve().parents[2]
-SCHEMAS = REPO.parent / "shared" / "schemas"
+# The schemas shipped with Maestro (gzip JSON, laid out as shared/schemas is).
+SCHEMAS = REPO / "compiler" / "maestro" / "schemas"
 # The Argo Workflows target is the lead's; these are the targets of this suite.
 EMITTERS = (platform.emit, monitoring.emit, seldon.emit, argocd.emit)
 

@@ -1,7 +1,11 @@
-"""Offline schema lookup and validation, as shared/schemas/README.md describes it."""
+"""Offline schema lookup and validation, as shared/schemas/README.md describes it, on the shipped bundle.
+
+Independent of maestro.validation on purpose: plain jsonschema on the bundle's files.
+"""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from functools import lru_cache
@@ -25,15 +29,15 @@ def _duration(value) -> bool:
 
 def schema_file(api_version: str, kind: str) -> Path | None:
     group, _, version = api_version.rpartition("/")
-    crd = SCHEMAS / "crds" / group / f"{kind.lower()}_{version}.json"
+    crd = SCHEMAS / "crds" / group / f"{kind.lower()}_{version}.json.gz"
     suffix = f"-{group.split('.')[0]}" if group else ""
-    builtin = K8S / f"{kind.lower()}{suffix}-{version}.json"
+    builtin = K8S / f"{kind.lower()}{suffix}-{version}.json.gz"
     return next((p for p in (crd, builtin) if p.exists()), None)
 
 
 @lru_cache(maxsize=None)
 def _validator(path: Path):
-    schema = json.loads(path.read_text())
+    schema = _load(path)
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft4Validator)
     return cls(schema, format_checker=FORMATS)
 
@@ -41,10 +45,14 @@ def _validator(path: Path):
 @lru_cache(maxsize=None)
 def _metadata_validator():
     # CRD schemas say only `metadata: object`; check names, labels and annotations like ObjectMeta.
-    schema = json.loads((K8S / "configmap-v1.json").read_text())
+    schema = _load(K8S / "configmap-v1.json.gz")
     meta = dict(schema["properties"]["metadata"])
     cls = jsonschema.validators.validator_for(schema)
     return cls({**meta, "$schema": schema.get("$schema")})
+
+
+def _load(path: Path) -> dict:
+    return json.loads(gzip.decompress(path.read_bytes()))
 
 
 def errors(body: dict) -> list[str]:

@@ -6,10 +6,8 @@ import pytest
 
 from maestro.render import render
 
-from .conftest import EMITTERS, SCHEMAS, example_plan, plan_of, pipeline_yaml, write_project
+from .conftest import EMITTERS, example_plan, plan_of, pipeline_yaml, write_project
 from .schema import errors
-
-pytestmark = pytest.mark.skipif(not SCHEMAS.is_dir(), reason="../shared/schemas is not beside the checkout")
 
 
 def _cases():

@@ -8,10 +8,9 @@ import sys
 from maestro.validation import Document, Finding, Result, load_documents, validate_documents
 from maestro.validation import compiled as compiled_module
 
-from .conftest import SCHEMAS, documents, fixture_bodies, needs_schemas
+from .conftest import SCHEMAS, documents, fixture_bodies
 
 
-@needs_schemas
 def test_in_memory_documents_need_no_files():
     bodies = fixture_bodies("workflow.yaml")
     bodies[3]["spec"]["templates"][0]["dag"]["tasks"][1]["depends"] = "ghost"
@@ -35,7 +34,6 @@ def test_results_are_sorted_and_error_results_pass_through(tmp_path):
     assert all(isinstance(r, Result) for r in results)
 
 
-@needs_schemas
 def test_validators_are_compiled_once_per_schema_file():
     bodies = [b for b in fixture_bodies("workflow.yaml") if b["kind"] == "Workflow"]
     validate_documents(documents(bodies), schema_locations=[str(SCHEMAS)])
@@ -49,7 +47,6 @@ def test_validators_are_compiled_once_per_schema_file():
     assert compiled_module._compiled == before  # no schema was loaded or compiled again
 
 
-@needs_schemas
 def test_identical_invalid_documents_are_explained_once(monkeypatch):
     bodies = [b for b in fixture_bodies("seldon.yaml") if b["kind"] == "Model"]
     for body in bodies:

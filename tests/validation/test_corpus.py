@@ -1,4 +1,4 @@
-"""Acceptance: the 217 upstream Argo Workflows examples validate against the shared schemas.
+"""Acceptance: the 217 upstream Argo Workflows examples validate against the schemas shipped with Maestro.
 
 Each file is validated as its own set (the examples are independent, as upstream's
 examples/validation_test.go treats them). Three upstream files have real defects that
@@ -11,7 +11,7 @@ import pytest
 
 from maestro.validation import load_documents, validate_documents
 
-from .conftest import CORPUS, SCHEMAS, needs_schemas, run_cli
+from .conftest import CORPUS, SCHEMAS, run_cli
 
 FILES = sorted(p.relative_to(CORPUS).as_posix() for p in CORPUS.rglob("*.yaml")) if CORPUS.is_dir() else []
 
@@ -27,8 +27,7 @@ KNOWN_DEFECTS = {
     # `annotations:` appears twice in metadata; Go's strict YAML decoding (kubeconform -strict) refuses it.
     "k8s-patch-json-workflow.yaml": [("$.metadata.annotations", "duplicate key 'annotations'")],
 }
-
-pytestmark = needs_schemas
+pytestmark = pytest.mark.corpus
 
 
 def test_corpus_is_complete():

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CORPUS, FIXTURES, needs_schemas
+from .conftest import CORPUS, FIXTURES
 
 MAESTRO = Path(sys.executable).parent / "maestro"
 pytestmark = pytest.mark.skipif(not MAESTRO.exists(), reason=f"{MAESTRO} not installed (pip install -e .)")
@@ -27,14 +27,13 @@ def test_help_has_an_example():
     assert "Examples:" in result.stdout and "maestro validate --schema-location" in result.stdout
 
 
-@needs_schemas
 def test_valid_fixtures_exit_0(schemas):
     result = maestro("--schema-location", schemas, "--summary", str(FIXTURES))
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith("Valid: 25, Invalid: 0, Errors: 0, Skipped: 0")
 
 
-@needs_schemas
+@pytest.mark.corpus
 def test_corpus_subfolder_exits_0(schemas):
     result = maestro("-s", schemas, "-o", "junit", str(CORPUS / "workflow-template"), str(CORPUS / "cluster-workflow-template"))
     assert result.returncode == 0, result.stdout

@@ -18,7 +18,7 @@ from maestro.validation.engine import SchemaLookup, make_settings
 from maestro.validation.fastcheck import compile_check
 from maestro.validation.formats import FORMAT_CHECKS, format_checker
 
-from .conftest import CORPUS, FIXTURES, SCHEMAS, needs_schemas
+from .conftest import CORPUS, FIXTURES, SCHEMAS
 
 KEYWORD_CASES = [
     # id, schema, instances
@@ -102,7 +102,7 @@ def _mutate(body: dict, rng: random.Random) -> dict:
     return body
 
 
-@needs_schemas
+@pytest.mark.corpus
 def test_corpus_and_random_mutations_agree_with_jsonschema():
     lookup = SchemaLookup(make_settings([str(SCHEMAS)]))
     rng = random.Random(20260517)

@@ -9,7 +9,7 @@ import pytest
 
 from maestro.validation import Document, Result, load_documents, validate_documents
 
-from .conftest import needs_schemas, run_cli, validate_text
+from .conftest import run_cli, validate_text
 
 CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n"
 
@@ -65,7 +65,6 @@ def test_merge_keys_and_anchors():
     assert body["m"] == {"x": 1, "y": 3}
 
 
-@needs_schemas
 @pytest.mark.parametrize("strict, status", [(True, "error"), (False, "valid")], ids=["strict", "no-strict"])
 def test_duplicate_keys(strict, status):
     text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: one\n  k: two\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 import subprocess
@@ -17,7 +18,7 @@ from maestro.errors import UsageError
 from maestro.validation import schema_locations_from_env
 from maestro.validation.templates import TemplateError, parse_template, template_values
 
-from .conftest import SCHEMAS, fixture_bodies, needs_schemas, run_cli, validate_bodies, validate_text
+from .conftest import SCHEMAS, fixture_bodies, run_cli, validate_bodies, validate_text
 
 TEMPLATE_VALUES = [
     # id, apiVersion, kind, version, strict, template, expected
@@ -81,13 +82,29 @@ def test_environment_variable_is_comma_separated(monkeypatch):
     assert schema_locations_from_env() == ["../shared/schemas", "https://example.test/{{.Group}}.json"]
 
 
-@needs_schemas
-def test_environment_variable_used_when_no_flag_given():
+def test_environment_variable_used_when_no_flag_given(tmp_path):
     experiment = str(Path(__file__).parent / "fixtures" / "seldon.yaml")
-    assert run_cli(experiment).exit_code == 1  # no CRD schemas: errors
-    assert run_cli(experiment, env={"MAESTRO_SCHEMA_LOCATION": str(SCHEMAS)}).exit_code == 0
+    assert run_cli(experiment).exit_code == 0  # the shipped bundle: no set-up needed
+    assert run_cli("-s", "default", experiment).exit_code == 1  # kubernetes-validate's built-ins only
+    # the environment's location comes first: a Seldon schema that refuses everything there wins
+    refusing = tmp_path / "seldon"
+    refusing.mkdir()
+    for kind in ("model", "experiment", "pipeline"):
+        (refusing / f"{kind}_v1alpha1.json").write_text('{"not": {}}')
+    location = str(refusing) + "/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json"
+    assert run_cli(experiment, env={"MAESTRO_SCHEMA_LOCATION": location}).exit_code == 1
     # a flag replaces the environment
-    assert run_cli("-s", "default", experiment, env={"MAESTRO_SCHEMA_LOCATION": str(SCHEMAS)}).exit_code == 1
+    assert run_cli("-s", "bundle", experiment, env={"MAESTRO_SCHEMA_LOCATION": location}).exit_code == 0
+
+
+def test_bundle_is_tried_before_kubernetes_validate_and_after_given_locations():
+    from maestro.validation.locations import BUNDLE_DIR, LayoutLocation, BuiltinLocation, build_locations
+
+    locations = build_locations(["/nonexistent/{{.ResourceKind}}.json"], "1.37.0", True)
+    assert [type(loc).__name__ for loc in locations] == ["TemplateLocation", "LayoutLocation", "BuiltinLocation"]
+    assert locations[1].root == BUNDLE_DIR
+    assert [type(loc) for loc in build_locations(["default"], "1.37.0", True)] == [BuiltinLocation]
+    assert [type(loc) for loc in build_locations(["bundle"], "1.37.0", True)] == [LayoutLocation]
 
 
 def _strict_configmap_schema() -> dict:
@@ -181,8 +198,11 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 @pytest.fixture
 def schema_server(tmp_path):
     """A local http server (127.0.0.1 only) serving a copy of the Seldon CRD schemas; yields (base URL, stop)."""
-    root = tmp_path / "www"
-    shutil.copytree(SCHEMAS / "crds" / "mlops.seldon.io", root / "mlops.seldon.io")
+    root = tmp_path / "www" / "mlops.seldon.io"
+    root.mkdir(parents=True)
+    for packed in (SCHEMAS / "crds" / "mlops.seldon.io").glob("*.json.gz"):
+        (root / packed.name.removesuffix(".gz")).write_bytes(gzip.decompress(packed.read_bytes()))
+    root = root.parent
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -206,7 +226,6 @@ def _validate_in_subprocess(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=60)
 
 
-@needs_schemas
 def test_url_template_downloads_and_caches(schema_server, tmp_path):
     base, stop = schema_server
     template = base + "/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json"
@@ -223,7 +242,6 @@ def test_url_template_downloads_and_caches(schema_server, tmp_path):
     assert without_cache.returncode == 1 and "cannot download schema" in without_cache.stdout
 
 
-@needs_schemas
 def test_url_template_reports_invalid_documents_and_404s(schema_server):
     base, _ = schema_server
     bodies = fixture_bodies("seldon.yaml")

@@ -11,9 +11,8 @@ from typing import Callable
 
 import pytest
 
-from .conftest import fixture_bodies, needs_schemas, validate_bodies
+from .conftest import fixture_bodies, validate_bodies
 
-pytestmark = needs_schemas
 
 FIXTURES = ("workflow.yaml", "cronworkflow.yaml", "seldon.yaml", "argocd.yaml", "builtins.yaml")
 LONG = "x" * 64

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from .conftest import FIXTURES, needs_schemas, run_cli, validate_text
+from .conftest import FIXTURES, run_cli, validate_text
 
 
 class NetworkUsed(AssertionError):
@@ -24,7 +24,6 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
 
 
-@needs_schemas
 def test_local_and_builtin_schemas_need_no_network(no_network, schemas):
     result = run_cli("--schema-location", schemas, "--summary", str(FIXTURES))
     assert result.exit_code == 0, result.output

@@ -15,7 +15,8 @@ from .options import env_option, resolve_root, root_option
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing every stale, missing or extra file.")
 @click.option("--no-validate", is_flag=True, help="Skip validating the output (emergencies only).")
 @click.option("--schema-location", multiple=True, metavar="DIR|TEMPLATE",
-              help="Where CRD schemas are (repeatable); default: $MAESTRO_SCHEMA_LOCATION.")
+              help="Where else to look for schemas, before the ones shipped with Maestro (repeatable); "
+                   "default: $MAESTRO_SCHEMA_LOCATION.")
 def compile_command(root: Path | None, envs: tuple[str, ...], check: bool, no_validate: bool,
                     schema_location: tuple[str, ...]) -> int:
     """Compile pipelines/ and environments/ into gitops/.
@@ -27,7 +28,7 @@ def compile_command(root: Path | None, envs: tuple[str, ...], check: bool, no_va
     Examples:
       maestro compile
       maestro compile --env prod --check
-      MAESTRO_SCHEMA_LOCATION=../shared/schemas maestro compile --check
+      maestro compile --schema-location ~/schemas/argo-v4.2 --check
     """
     from .. import gitops
     from ..incremental import compile_tree, inputs_digest

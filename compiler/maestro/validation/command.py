@@ -23,17 +23,21 @@ _HELP = f"""Validate Kubernetes manifests offline, like kubeconform, plus the co
 PATH is a YAML or JSON file, a directory (walked for *.yaml, *.yml, *.json) or
 - for stdin. Multi-document files and `kind: List` are read item by item.
 
-Built-in Kubernetes kinds need no set-up (schemas bundled with kubernetes-validate,
-Kubernetes 1.25-1.37). Custom resources need --schema-location: a directory laid
-out like shared/schemas, or a kubeconform template (a path or http(s) URL) using
+Every kind maestro emits needs no set-up: its JSON Schemas ship with maestro at the
+versions it targets (`maestro version` lists them), and built-in Kubernetes kinds of
+1.25-1.37 come with kubernetes-validate. For other versions, --schema-location adds
+locations tried first: a directory laid out like shared/schemas, or a kubeconform
+template (a path or http(s) URL) using
 {", ".join("{{." + f + "}}" for f in FIELDS)}. Without --schema-location,
-${ENV_VAR} (comma-separated) is used.
+${ENV_VAR} (comma-separated) is used. Maestro's own ConfigMap patch files
+(gitops/bootstrap/*.patch.yaml) are checked as the ConfigMap they patch.
 
 Exit status: 0 all valid or skipped, 1 something invalid or in error, 2 usage error.
 
 \b
 Examples:
-  maestro validate --schema-location ../shared/schemas gitops/
+  maestro validate gitops/
+  maestro validate --schema-location ~/schemas/argo-v4.2 gitops/
   maestro validate -s 'schemas/{{{{.Group}}}}/{{{{.ResourceKind}}}}_{{{{.ResourceAPIVersion}}}}.json' app.yaml
   kubectl kustomize overlays/prod | maestro validate --summary -
   maestro validate --output junit --skip Secret,v1/ConfigMap manifests/ > report.xml
@@ -43,8 +47,8 @@ Examples:
 @click.command("validate", help=_HELP, short_help="Validate Kubernetes manifests offline, like kubeconform.")
 @click.argument("paths", nargs=-1, metavar="[PATH|-]...", type=click.Path(exists=True, allow_dash=True))
 @click.option("-s", "--schema-location", "schema_locations", multiple=True, metavar="DIR|TEMPLATE|URL",
-              help=f"Where to find schemas, tried in order (repeatable); 'default' names the built-in ones, "
-                   f"else tried last. Default: ${ENV_VAR}.")
+              help=f"Where else to find schemas, tried in order (repeatable) before maestro's bundle ('bundle') "
+                   f"and kubernetes-validate's built-ins ('default'), unless those are named. Default: ${ENV_VAR}.")
 @click.option("--kubernetes-version", default=DEFAULT_KUBERNETES_VERSION, show_default=True, metavar="VERSION",
               help="Kubernetes version of the built-in schemas and of {{.NormalizedKubernetesVersion}}.")
 @click.option("--strict/--no-strict", default=False, show_default=True,

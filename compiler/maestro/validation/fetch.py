@@ -7,19 +7,21 @@ JSON, network error), as kubeconform distinguishes "not found, try the next
 location" from a real failure.
 
 Parsed schemas are kept in-process, keyed by path plus modification time and size
-(files) or URL. Downloads are also written to `cache_dir`, one file per URL named
+(files) or URL. Files ending `.gz` (Maestro's bundle) are decompressed. Downloads are also written to `cache_dir`, one file per URL named
 by the SHA-256 of the URL, as kubeconform's `-cache` does; a cached download is
 used without touching the network.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
 import tempfile
 import urllib.error
 import urllib.request
+import zlib
 from pathlib import Path
 
 from .locations import Candidate
@@ -53,7 +55,10 @@ def _read_file(path: str) -> dict | None:
 
 def _read_bytes(path: str) -> bytes:
     try:
-        return Path(path).read_bytes()
+        data = Path(path).read_bytes()
+        return gzip.decompress(data) if path.endswith(".gz") else data
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise SchemaFetchError(f"schema {path} is not a readable gzip file: {exc}") from exc
     except IsADirectoryError:
         raise SchemaFetchError(f"schema location {path} is a directory, not a JSON file") from None
     except OSError as exc:

@@ -3,7 +3,8 @@
 In: paths (files, directories, or `-` for stdin) and an optional stdin stream.
 Out: `Document`s and error `Result`s, in a stable order: the paths in the order
 given, each directory walked in sorted order (files ending .yaml, .yml or .json;
-hidden entries skipped), each file's documents in file order.
+hidden entries skipped), each file's documents in file order. Maestro's own ConfigMap patch files
+come back as the ConfigMap they patch (`patches`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Iterator, Sequence, TextIO
 
 from .model import Document, Result
+from .patches import as_patched_objects
 from .yamlload import error_result, parse_json, parse_yaml
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -57,7 +59,7 @@ def load_source(source: str, stdin: TextIO | None = None) -> list[Document | Res
         return [error_result(source, 0, 0, f"cannot read: {_reason(exc)}")]
     if source.endswith(".json"):
         return parse_json(text, source)
-    return parse_yaml(text, source)
+    return as_patched_objects(text, parse_yaml(text, source))
 
 
 def load_text(text: str, source: str = STDIN) -> list[Document | Result]:

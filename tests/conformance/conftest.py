@@ -8,7 +8,6 @@ then each compiled tree is applied once, and the tests read what that run record
 
 from __future__ import annotations
 
-import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field

@@ -13,7 +13,7 @@ import pytest
 
 from maestro.validation.rules.apiserver import quantity
 
-from .conftest import fixture_bodies, needs_schemas, validate_bodies
+from .conftest import fixture_bodies, validate_bodies
 from .test_mutations import _delete, _find, _set
 
 FIXTURE = "apiserver.yaml"
@@ -46,14 +46,12 @@ CASES = [
 ]
 
 
-@needs_schemas
 def test_fixture_is_valid():
     results = validate_bodies(fixture_bodies(FIXTURE))
     assert [(r.kind, r.name, r.status, r.errors) for r in results if r.status != "valid"] == []
     assert len(results) == 7
 
 
-@needs_schemas
 @pytest.mark.parametrize("target, mutate, path, words", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_server_finding_is_caught_offline(target, mutate, path, words):
     bodies = fixture_bodies(FIXTURE)

@@ -7,11 +7,12 @@ problem found in every file.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Collection, Iterable, Sequence
 
-from .errors import Diagnostic, MaestroError, UsageError, did_you_mean, one_of
+from .errors import Diagnostic, MaestroError, UnsafePath, UsageError, did_you_mean, one_of
 from .overlay import deep_merge, graft, subtree
 from .source import Located, load_file
 from .spec.checks import check_pipeline
@@ -54,6 +55,7 @@ def load_project(root: Path, only_envs: Sequence[str] = (), only_pipelines: Coll
     """`only_pipelines`: the pipeline files (relative to root) to load; None loads them all."""
     diagnostics: list[Diagnostic] = []
     project = Project(root)
+    diagnostics += [*outside_links(root, "environments"), *outside_links(root, "pipelines")]
     env_docs = _load_kind(root, "environments", diagnostics)
     pipe_docs = _load_kind(root, "pipelines", diagnostics, only_pipelines)
     for doc in env_docs:
@@ -71,7 +73,31 @@ def load_project(root: Path, only_envs: Sequence[str] = (), only_pipelines: Coll
 
 
 def spec_files(root: Path, folder: str) -> list[Path]:
-    return sorted(p for p in (root / folder).iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file())
+    """The spec files of `folder`, never one that is (a link to) a file outside the root: those are
+    not read at all, and `outside_links` reports them."""
+    return sorted(p for p in _listed(root, folder) if p.is_file() and _inside(root, p))
+
+
+def outside_links(root: Path, folder: str) -> list[Diagnostic]:
+    """A spec file that is a symbolic link leaving the repository is refused, and never read: a pull
+    request could otherwise have maestro read (and quote in its errors) any file of the CI runner."""
+    return [Diagnostic(p.relative_to(root).as_posix(), 1, 1, "",
+                       "the file is a symbolic link to a file outside the repository; maestro does not read it",
+                       "replace the link with the file itself")
+            for p in _listed(root, folder) if p.is_symlink() and not _inside(root, p)]
+
+
+def _listed(root: Path, folder: str) -> list[Path]:
+    base = root / folder
+    if not _inside(root, base):
+        raise UnsafePath(f"{folder}/ is a symbolic link to a folder outside the repository; maestro does not read "
+                         "it: replace the link with the folder itself")
+    return sorted(p for p in base.iterdir() if p.suffix in SPEC_SUFFIXES)
+
+
+def _inside(root: Path, path: Path) -> bool:
+    real_root = root.resolve()
+    return Path(os.path.realpath(path)).is_relative_to(real_root)
 
 
 def _load_kind(root: Path, folder: str, diagnostics: list[Diagnostic],

@@ -295,6 +295,14 @@ def write(root: Path, gitops: Path, tree: Tree) -> tuple[list[str], list[str]]:
     """Bring `gitops` to `tree`; returns (written, pruned). Call with the lock held."""
     preflight(root)
     recover(root, gitops)
+    writes, prunes = commit(root, gitops, tree)
+    recover(root, gitops)
+    return writes, prunes
+
+
+def commit(root: Path, gitops: Path, tree: Tree) -> tuple[list[str], list[str]]:
+    """Stage the changed files and commit the journal, changing nothing in gitops/ yet: a write
+    that stops here (a crash) is completed by the next write's `recover`."""
     writes, prunes = plan_changes(gitops, tree)
     if not writes and not prunes:
         return [], []
@@ -305,11 +313,10 @@ def write(root: Path, gitops: Path, tree: Tree) -> tuple[list[str], list[str]]:
     for path, data in writes.items():
         _write_new(staging / path, data)
     journal = json.dumps({"nonce": secrets.token_hex(16), "prunes": sorted(prunes),
-                          "writes": {p: hashlib.sha256(writes[p]).hexdigest() for p in sorted(writes)}}).encode()
+                          "writes": {p: _sha(writes[p]) for p in sorted(writes)}}).encode()
     record = _record_path(root)
     _replace_synced(record, json.dumps({"root": str(root.resolve()), "journal": _sha(journal)}).encode())
     _replace_synced(state / JOURNAL, journal)   # the commit point
-    recover(root, gitops)
     return sorted(writes), sorted(prunes)
 
 
@@ -448,7 +455,8 @@ def _open_dir(name: str, shown: str, dir_fd: int | None = None) -> int:
     try:
         return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
     except OSError as exc:
-        if exc.errno == errno.ELOOP:   # O_NOFOLLOW met a symbolic link
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR) and stat.S_ISLNK(
+                os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode):   # O_NOFOLLOW met a link
             raise _link_error(shown) from None
         raise
 

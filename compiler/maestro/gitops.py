@@ -49,6 +49,7 @@ STATE_VARIABLE = "MAESTRO_STATE_DIR"   # where this user's journal records live;
 # The one folder of a team namespace that Maestro never writes, prunes or reports: manifests kept by
 # hand, which the ApplicationSet syncs with the rest of the namespace folder (gitops/README.md).
 MANUAL_FOLDER = "manual"
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")   # what a directory-type Argo CD Application reads
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -121,7 +122,9 @@ def is_manual(path: str) -> bool:
 
 
 def is_readme(path: str) -> bool:
-    return path.rsplit("/", 1)[-1].upper().startswith("README")
+    """README, README.md and the like; not README.yaml, which Argo CD would read as a manifest."""
+    name = path.rsplit("/", 1)[-1]
+    return name.upper().startswith("README") and not name.lower().endswith(MANIFEST_SUFFIXES)
 
 
 # --- the lock and the state folders --------------------------------------------------------------

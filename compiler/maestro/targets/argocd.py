@@ -103,7 +103,10 @@ def application_template(plan: EnvironmentPlan) -> dict:
     meta = {"name": f"maestro-{plan.name}-{{{{.path.basename}}}}", "labels": names.labels(plan.name)}
     spec = {
         "project": names.argocd_project(plan.name),
-        "source": {"repoURL": git.repo_url, "targetRevision": git.revision, "path": "{{.path.path}}"},
+        # recurse: the namespace folder's manual/ subfolder (hand-written manifests, kept on purpose) is
+        # synced too; `maestro compile --check` fails on any other file maestro did not generate.
+        "source": {"repoURL": git.repo_url, "targetRevision": git.revision, "path": "{{.path.path}}",
+                   "directory": {"recurse": True}},
         "destination": {"server": env.spec.cluster, "namespace": "{{.path.basename}}"},
         "syncPolicy": sync_policy(env),
     }

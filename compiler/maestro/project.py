@@ -20,6 +20,7 @@ from .spec.diagnose import format_path, validate_model
 from .spec.environment import Environment
 from .spec.pipeline import Pipeline
 from .spec.policy import check_policy, image_findings
+from .spec.types import image_problem
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -136,6 +137,9 @@ def _add_environment(project: Project, doc: Located, diagnostics: list[Diagnosti
         return
     _check_stem(doc, env.metadata.name, diagnostics)
     _check_unique(project, "environment", env.metadata.name, doc, diagnostics)
+    problem = image_problem(env.spec.image)
+    if problem:
+        diagnostics.append(_located(doc, ("spec", "image"), problem))
     for finding in image_findings(env, env.spec.image):
         diagnostics.append(_located(doc, ("spec", "image"), finding.message, _policy_hint(doc, finding.rule)))
     project.environments[env.metadata.name] = env

@@ -74,16 +74,18 @@ def load_project(root: Path, only_envs: Sequence[str] = (), only_pipelines: Coll
 
 
 def spec_files(root: Path, folder: str) -> list[Path]:
-    """The spec files of `folder`, never one that is (a link to) a file outside the root: those are
-    not read at all, and `outside_links` reports them."""
+    """The spec files of `folder`, never one that is (a link to) a file outside the root or in a hidden
+    folder of it (.git, .maestro): those are not read at all, and `outside_links` reports them."""
     return sorted(p for p in _listed(root, folder) if p.is_file() and _inside(root, p))
 
 
 def outside_links(root: Path, folder: str) -> list[Diagnostic]:
     """A spec file that is a symbolic link leaving the repository is refused, and never read: a pull
-    request could otherwise have maestro read (and quote in its errors) any file of the CI runner."""
+    request could otherwise have maestro read (and quote in its errors) any file of the CI runner,
+    or the credentials a CI checkout keeps in .git/config."""
     return [Diagnostic(p.relative_to(root).as_posix(), 1, 1, "",
-                       "the file is a symbolic link to a file outside the repository; maestro does not read it",
+                       "the file is a symbolic link to a file outside the repository or in a hidden folder of it "
+                       "(.git, .maestro); maestro does not read it",
                        "replace the link with the file itself")
             for p in _listed(root, folder) if p.is_symlink() and not _inside(root, p)]
 
@@ -97,8 +99,10 @@ def _listed(root: Path, folder: str) -> list[Path]:
 
 
 def _inside(root: Path, path: Path) -> bool:
-    real_root = root.resolve()
-    return Path(os.path.realpath(path)).is_relative_to(real_root)
+    """Whether `path`, links resolved, is in the root and in none of its hidden folders."""
+    real_root, real = root.resolve(), Path(os.path.realpath(path))
+    return real.is_relative_to(real_root) and not any(
+        part.startswith(".") for part in real.relative_to(real_root).parts)
 
 
 def _load_kind(root: Path, folder: str, diagnostics: list[Diagnostic],

@@ -168,6 +168,17 @@ def test_a_spec_linked_outside_the_repository_is_refused_unread(runner, folder: 
         assert SECRET not in result.stdout + result.stderr
 
 
+def test_a_spec_linked_into_a_hidden_folder_of_the_repository_is_refused_unread(runner) -> None:
+    """A CI checkout keeps its token in .git/config: a link there must not be read and quoted."""
+    repo, home, outside, env = runner
+    (repo / ".git").mkdir()
+    (repo / ".git/config.yaml").write_text(f"extraheader: AUTHORIZATION {SECRET}\n")
+    (repo / "pipelines/evil.yaml").symlink_to(repo / ".git/config.yaml")
+    result = maestro(repo, "compile", "--no-validate", env=env)
+    assert result.returncode == 1 and "pipelines/evil.yaml:1:1: error: the file is a symbolic link" in result.stderr
+    assert SECRET not in result.stdout + result.stderr
+
+
 def test_a_spec_folder_linked_outside_the_repository_is_refused(runner) -> None:
     repo, home, outside, env = runner
     os.rename(repo / "pipelines", outside / "pipelines")

@@ -139,7 +139,9 @@ def state_dir(root: Path) -> Path:
     except FileExistsError:
         pass
     if not stat.S_ISDIR(os.lstat(path).st_mode):
-        raise _link_error(STATE_DIR) if os.path.islink(path) else UnsafePath(f"{STATE_DIR} is not a folder; move it away")
+        if os.path.islink(path):
+            raise _link_error(STATE_DIR)
+        raise UnsafePath(f"{STATE_DIR} is not a folder; move it away")
     try:
         fd = os.open(path / ".gitignore", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
     except FileExistsError:
@@ -209,7 +211,8 @@ def _record_path(root: Path) -> Path:
 
 def generated_files(gitops: Path) -> dict[str, bytes]:
     """Every file under `gitops` that maestro wrote, by relative path (never under a manual/ folder)."""
-    return {relative: data for relative, data in _files(gitops).items() if is_generated(data) and not is_manual(relative)}
+    return {relative: data for relative, data in _files(gitops).items()
+            if is_generated(data) and not is_manual(relative)}
 
 
 def _files(gitops: Path) -> dict[str, bytes]:

@@ -74,7 +74,8 @@ def load_bytes(raw: bytes, display: str) -> list[Located]:
 
 
 def _too_large(display: str, size: int) -> MaestroError:
-    return _error(display, 1, 1, f"file is {-(-size // 1024)} KiB; spec files are limited to {MAX_FILE_BYTES // 1024} KiB")
+    return _error(display, 1, 1,
+                  f"file is {-(-size // 1024)} KiB; spec files are limited to {MAX_FILE_BYTES // 1024} KiB")
 
 
 def _decode(raw: bytes, display: str) -> str:

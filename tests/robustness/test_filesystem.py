@@ -4,7 +4,8 @@ Tests run as root here, and root ignores permission bits; so a read-only gitops/
 the compile runs as `nobody` (setpriv) over folders without write permission, which the compile
 notices before staging anything; and, as root, folders or files are made immutable (chattr +i). An
 immutable file is noticed only by the move into place, after the journal is committed; the next
-command then finishes the write once the file may change. A gitops that is a file is the last case. (test_untrusted_checkout.py: links and planted state.)
+command then finishes the write once the file may change. A gitops that is a file is the last case.
+(test_untrusted_checkout.py: links and planted state.)
 """
 
 from __future__ import annotations

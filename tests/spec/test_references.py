@@ -27,7 +27,8 @@ def test_image_references_the_runtimes_accept(image: str) -> None:
     ("ghcr.io/acme/x@md5:" + "a" * 32, "is not a digest"),
     ("ghcr.io/acme/x@", "is not a digest"),
     ("Acme/x", "is not an image reference"), ("x y", "is not an image reference"), ("/x", "is not an image reference"),
-    ("x:", "is not an image reference"), ("busybox\n", "is not an image reference"), ("a/" + "b" * 260, "is not an image reference"),
+    ("x:", "is not an image reference"), ("busybox\n", "is not an image reference"),
+    ("a/" + "b" * 260, "is not an image reference"),
 ])
 def test_image_references_the_runtimes_refuse(image: str, says: str) -> None:
     assert says in (image_problem(image) or "")

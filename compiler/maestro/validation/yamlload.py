@@ -28,7 +28,8 @@ _MERGE = "tag:yaml.org,2002:merge"
 # ALIAS_NODES nodes to a whole file beyond what its text could hold written out (at most two nodes
 # per character, e.g. `{a,b}`), so eight "billion laughs" documents cost what one small file does.
 ALIAS_NODES = 100_000
-MAX_FILE_BYTES = 16 * 1024 * 1024   # the largest upstream CRD bundle is under 3 MiB; the API server takes 1.5 MiB per object
+# The largest upstream CRD bundle is under 3 MiB; the API server takes about 1.5 MiB per object.
+MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 100                     # the deepest upstream CRD nests 48 levels
 
 

@@ -316,6 +316,7 @@ def commit(root: Path, gitops: Path, tree: Tree) -> tuple[list[str], list[str]]:
     if not writes and not prunes:
         return [], []
     _check_writable(gitops, [*writes, *prunes])
+    record = _record_path(root)   # refused before anything is staged if there is no private folder
     state = state_dir(root)
     staging = state / STAGING
     shutil.rmtree(staging, ignore_errors=True)
@@ -323,7 +324,6 @@ def commit(root: Path, gitops: Path, tree: Tree) -> tuple[list[str], list[str]]:
         _write_new(staging / path, data)
     journal = json.dumps({"nonce": secrets.token_hex(16), "prunes": sorted(prunes),
                           "writes": {p: _sha(writes[p]) for p in sorted(writes)}}).encode()
-    record = _record_path(root)
     _replace_synced(record, json.dumps({"root": str(root.resolve()), "journal": _sha(journal)}).encode())
     _replace_synced(state / JOURNAL, journal)   # the commit point
     return sorted(writes), sorted(prunes)
@@ -336,7 +336,11 @@ def recover(root: Path, gitops: Path) -> str:
     state = root / STATE_DIR
     if not os.path.lexists(state):
         return ""
-    journal_path, staging, record = state / JOURNAL, state / STAGING, _record_path(root)
+    journal_path, staging = state / JOURNAL, state / STAGING
+    try:
+        record: Path | None = _record_path(root)
+    except UnsafePath:   # no private folder: no journal can be trusted, and none was recorded
+        record = None
     warning = ""
     if os.path.lexists(journal_path):
         raw = _read_no_follow(journal_path)
@@ -348,15 +352,18 @@ def recover(root: Path, gitops: Path) -> str:
             _finish(gitops, staging, journal)
         _discard(journal_path)
         _fsync_dir(state)
-    _unlink_quietly(record)
+    if record is not None:
+        _unlink_quietly(record)
     shutil.rmtree(staging, ignore_errors=True)   # rmtree never follows links
     for name in ("journal.tmp", f".{JOURNAL}.tmp"):
         _unlink_quietly(state / name)
     return warning
 
 
-def _trusted(raw: bytes | None, record: Path, root: Path) -> dict | None:
+def _trusted(raw: bytes | None, record: Path | None, root: Path) -> dict | None:
     """The journal, if this machine's record holds its digest and it is well formed; else None."""
+    if record is None:
+        return None
     try:
         kept = json.loads(_read_no_follow(record) or b"null")
         journal = json.loads(raw or b"null")

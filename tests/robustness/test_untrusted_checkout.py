@@ -212,3 +212,19 @@ def test_moves_and_prunes_never_follow_a_link_swapped_in_after_the_checks(runner
         with pytest.raises(OSError, match="symbolic link"):
             folder.remove("prod/risk-lab-prod/workflowtemplate-goog-volatility.yaml")
     assert files_under(outside) == before and staged.exists()
+
+
+def test_a_state_folder_others_may_write_is_refused(runner, tmp_path: Path) -> None:
+    """Records in a folder others may write could be forged: the compile refuses to commit there."""
+    repo, home, outside, env = runner
+    shared = tmp_path / "shared-state"
+    shared.mkdir()
+    shared.chmod(0o777)
+    spec = repo / "pipelines/aapl-direction.yaml"
+    spec.write_text(spec.read_text().replace("epochs: 30", "epochs: 31"))
+    before = files_under(repo / "gitops")
+    result = maestro(repo, "compile", "--no-validate", env={**env, "MAESTRO_STATE_DIR": str(shared)})
+    assert_one_line_refusal(result, "that others cannot write")
+    assert files_under(repo / "gitops") == before
+    assert not (repo / ".maestro/journal.json").exists() and not (repo / ".maestro/staging").exists()
+    assert maestro(repo, "compile", "--no-validate", env=env).returncode == 0   # its own folder: fine

@@ -27,11 +27,8 @@ import fcntl
 import hashlib
 import json
 import os
-import secrets
 import shutil
 import stat
-import subprocess
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -70,6 +67,8 @@ def preflight(root: Path) -> None:
 
 
 def _refuse_committed_state(root: Path) -> None:
+    import subprocess
+
     try:
         # safe.directory: a checkout owned by another user (CI containers) is still checked; fsmonitor
         # off: no command configured in the repository runs.
@@ -186,7 +185,9 @@ def private_state() -> Path:
     try:
         return _private_folder(Path(base) / "maestro")
     except OSError:
-        return _private_folder(Path(tempfile.gettempdir()) / f"maestro-state-{os.geteuid()}")
+        import tempfile
+
+    return _private_folder(Path(tempfile.gettempdir()) / f"maestro-state-{os.geteuid()}")
 
 
 def _private_folder(path: Path) -> Path:
@@ -322,7 +323,7 @@ def commit(root: Path, gitops: Path, tree: Tree) -> tuple[list[str], list[str]]:
     shutil.rmtree(staging, ignore_errors=True)
     for path, data in writes.items():
         _write_new(staging / path, data)
-    journal = json.dumps({"nonce": secrets.token_hex(16), "prunes": sorted(prunes),
+    journal = json.dumps({"nonce": os.urandom(16).hex(), "prunes": sorted(prunes),
                           "writes": {p: _sha(writes[p]) for p in sorted(writes)}}).encode()
     _replace_synced(record, json.dumps({"root": str(root.resolve()), "journal": _sha(journal)}).encode())
     _replace_synced(state / JOURNAL, journal)   # the commit point

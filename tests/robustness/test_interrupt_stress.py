@@ -68,7 +68,9 @@ def kill_compile(root: Path, phase: str, seed: int) -> str:
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=WATCHDOG)
-    assert process.returncode == -signal.SIGKILL, f"the compile ended ({process.returncode}) before the kill"
+    if process.returncode != -signal.SIGKILL:   # a random moment may come after the end
+        assert phase == "random", f"the compile ended ({process.returncode}) before the kill"
+        return "finished"
     return phase_on_disk(root)
 
 

@@ -7,6 +7,7 @@ Out: `Diagnostic` values and one `MaestroError` that carries all of them.
 from __future__ import annotations
 
 import difflib
+import errno
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -42,6 +43,14 @@ class MaestroError(Exception):
 
 class UsageError(Exception):
     """A problem with how a command was called (exit code 2), not with the specs."""
+
+
+class UnsafePath(OSError):
+    """A path maestro refuses to follow: a symbolic link where none may be, a path that leaves its
+    folder, state taken from a checkout. Reported as one line `error: ...`, exit 1, nothing written."""
+
+    def __init__(self, message: str):
+        super().__init__(errno.EPERM, message)
 
 
 def raise_if_any(diagnostics: Sequence[Diagnostic]) -> None:

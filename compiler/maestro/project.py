@@ -7,11 +7,12 @@ problem found in every file.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Collection, Iterable, Sequence
 
-from .errors import Diagnostic, MaestroError, UsageError, did_you_mean, one_of
+from .errors import Diagnostic, MaestroError, UnsafePath, UsageError, did_you_mean, one_of
 from .overlay import deep_merge, graft, subtree
 from .source import Located, load_file
 from .spec.checks import check_pipeline
@@ -20,6 +21,7 @@ from .spec.environment import Environment
 from .spec.pipeline import Pipeline
 from .spec.policy import check_policy, image_findings
 from .spec.teams import TEAMS_FILE, Teams, check_team
+from .spec.types import image_problem
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -58,6 +60,7 @@ def load_project(root: Path, only_envs: Sequence[str] = (), only_pipelines: Coll
     diagnostics: list[Diagnostic] = []
     project = Project(root)
     _add_teams(project, diagnostics)
+    diagnostics += [*outside_links(root, "environments"), *outside_links(root, "pipelines")]
     env_docs = _load_kind(root, "environments", diagnostics)
     pipe_docs = _load_kind(root, "pipelines", diagnostics, only_pipelines)
     for doc in env_docs:
@@ -75,7 +78,35 @@ def load_project(root: Path, only_envs: Sequence[str] = (), only_pipelines: Coll
 
 
 def spec_files(root: Path, folder: str) -> list[Path]:
-    return sorted(p for p in (root / folder).iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file())
+    """The spec files of `folder`, never one that is (a link to) a file outside the root or in a hidden
+    folder of it (.git, .maestro): those are not read at all, and `outside_links` reports them."""
+    return sorted(p for p in _listed(root, folder) if p.is_file() and _inside(root, p))
+
+
+def outside_links(root: Path, folder: str) -> list[Diagnostic]:
+    """A spec file that is a symbolic link leaving the repository is refused, and never read: a pull
+    request could otherwise have maestro read (and quote in its errors) any file of the CI runner,
+    or the credentials a CI checkout keeps in .git/config."""
+    return [Diagnostic(p.relative_to(root).as_posix(), 1, 1, "",
+                       "the file is a symbolic link to a file outside the repository or in a hidden folder of it "
+                       "(.git, .maestro); maestro does not read it",
+                       "replace the link with the file itself")
+            for p in _listed(root, folder) if p.is_symlink() and not _inside(root, p)]
+
+
+def _listed(root: Path, folder: str) -> list[Path]:
+    base = root / folder
+    if not _inside(root, base):
+        raise UnsafePath(f"{folder}/ is a symbolic link to a folder outside the repository; maestro does not read "
+                         "it: replace the link with the folder itself")
+    return sorted(p for p in base.iterdir() if p.suffix in SPEC_SUFFIXES)
+
+
+def _inside(root: Path, path: Path) -> bool:
+    """Whether `path`, links resolved, is in the root and in none of its hidden folders."""
+    real_root, real = root.resolve(), Path(os.path.realpath(path))
+    return real.is_relative_to(real_root) and not any(
+        part.startswith(".") for part in real.relative_to(real_root).parts)
 
 
 def _load_kind(root: Path, folder: str, diagnostics: list[Diagnostic],
@@ -140,6 +171,9 @@ def _add_environment(project: Project, doc: Located, diagnostics: list[Diagnosti
         return
     _check_stem(doc, env.metadata.name, diagnostics)
     _check_unique(project, "environment", env.metadata.name, doc, diagnostics)
+    problem = image_problem(env.spec.image)
+    if problem:
+        diagnostics.append(_located(doc, ("spec", "image"), problem))
     for finding in image_findings(env, env.spec.image):
         diagnostics.append(_located(doc, ("spec", "image"), finding.message, _policy_hint(doc, finding.rule)))
     project.environments[env.metadata.name] = env

@@ -9,6 +9,7 @@ the data, so hostile input fails fast instead of hanging.
 from __future__ import annotations
 
 import functools
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,18 +56,26 @@ class Located:
 def load_file(path: Path, display: str) -> list[Located]:
     """Every document of one YAML file, located; `display` is the name used in diagnostics."""
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            raw = handle.read(MAX_FILE_BYTES + 1)   # enough to tell it is too large, never more
     except OSError as exc:
         raise MaestroError([Diagnostic(display, 0, 0, "", f"cannot read file: {exc.strerror}")])
+    if len(raw) > MAX_FILE_BYTES:
+        raise _too_large(display, max(size, len(raw)))
     return load_bytes(raw, display)
 
 
 def load_bytes(raw: bytes, display: str) -> list[Located]:
     if len(raw) > MAX_FILE_BYTES:
-        raise _error(display, 1, 1, f"file is {-(-len(raw) // 1024)} KiB; spec files are limited to "
-                                    f"{MAX_FILE_BYTES // 1024} KiB")
+        raise _too_large(display, len(raw))
     text = _decode(raw, display)
     return [_build(node, display) for node in _compose(text, display) if node is not None]
+
+
+def _too_large(display: str, size: int) -> MaestroError:
+    return _error(display, 1, 1,
+                  f"file is {-(-size // 1024)} KiB; spec files are limited to {MAX_FILE_BYTES // 1024} KiB")
 
 
 def _decode(raw: bytes, display: str) -> str:

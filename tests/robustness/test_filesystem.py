@@ -5,6 +5,7 @@ the compile runs as `nobody` (setpriv) over folders without write permission, wh
 notices before staging anything; and, as root, folders or files are made immutable (chattr +i). An
 immutable file is noticed only by the move into place, after the journal is committed; the next
 command then finishes the write once the file may change. A gitops that is a file is the last case.
+(test_untrusted_checkout.py: links and planted state.)
 """
 
 from __future__ import annotations
@@ -91,7 +92,9 @@ def test_an_immutable_file_stops_the_move_and_the_next_compile_finishes(open_pro
     assert_clean_refusal(result.returncode, result.stderr)
     assert "cannot put the compiled file in place" in result.stderr and stale.name in result.stderr, result.stderr
     subprocess.run(["chattr", "-i", str(stale)], check=True)
-    assert maestro(open_project, "compile", "--no-validate", "--check").returncode == 0   # recovered first
+    check = maestro(open_project, "compile", "--no-validate", "--check")
+    assert check.returncode == 1 and "pending" in check.stderr, check.stderr   # a check never recovers
+    assert maestro(open_project, "compile", "--no-validate").returncode == 0   # a compile recovers first
     assert files_under(open_project / "gitops") == build_tree(open_project).files
 
 

@@ -29,12 +29,12 @@ def diff_command(root: Path | None, envs: tuple[str, ...], against: str | None, 
     from .. import diff_format
     from ..compile import build_tree, in_scope
     from ..diff import diff_trees, tree_at_ref
-    from ..gitops import generated_files, locked, recover
+    from ..gitops import generated_files, locked, preflight
 
     root = resolve_root(root)
+    preflight(root)
     tree = build_tree(root, envs)
-    with locked(root):
-        recover(root, root / "gitops")
+    with locked(root):   # read-only: never recovers an interrupted write, which only `compile` does
         old = tree_at_ref(root, against) if against else generated_files(root / "gitops")
     old = {p: d for p, d in old.items() if in_scope(p, tree.scope)}
     changes = diff_trees(old, tree.files)

@@ -11,6 +11,7 @@ from typing import Callable, Iterator, NamedTuple
 
 from ..errors import did_you_mean, one_of
 from .pipeline import BUILTIN_STEPS, Pipeline
+from .types import env_name_problem, image_problem
 
 # A variable looks like a credential when its name, in any case, contains one of CREDENTIAL_WORDS
 # anywhere (DBPASSWORD, Password1, HFTOKEN, GIT_ASKPASS), or has one of CREDENTIAL_PARTS as a whole
@@ -160,6 +161,21 @@ def check_env_secrets(p: Pipeline) -> Iterator[Finding]:
                               "put it in a Kubernetes Secret and list the Secret under secrets:")
 
 
+def check_env_names(p: Pipeline) -> Iterator[Finding]:
+    for i, step in enumerate(p.spec.steps):
+        for name in step.env:
+            problem = env_name_problem(name)
+            if problem:
+                yield Finding(("spec", "steps", i, "env", name), problem)
+
+
+def check_images(p: Pipeline) -> Iterator[Finding]:
+    for i, step in enumerate(p.spec.steps):
+        problem = image_problem(step.image)
+        if problem:
+            yield Finding(("spec", "steps", i, "image"), problem)
+
+
 def check_evaluation(p: Pipeline) -> Iterator[Finding]:
     ev = p.spec.evaluation
     if ev.gap < p.spec.target.horizon:
@@ -178,6 +194,8 @@ PIPELINE_CHECKS: tuple[Callable[[Pipeline], Iterator[Finding]], ...] = (
     check_step_references,
     check_step_cycles,
     check_env_secrets,
+    check_env_names,
+    check_images,
     check_evaluation,
 )
 

@@ -27,6 +27,18 @@ OWNER_PATTERN = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:/[A-Za
 OWNED_PATH_PATTERN = re.compile(r"^[A-Za-z0-9._*?/-]+$")
 KEY_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 KEY_PLACEHOLDERS = ("{team}", "{env}")
+# Environment variable names the API server accepts everywhere (its C_IDENTIFIER-like rule; newer
+# servers relax it, older ones and shells do not): so never '', 'A B' or 'X=Y'.
+ENV_NAME_PATTERN = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+# An image reference as the container runtimes parse it (github.com/distribution/reference).
+_ALNUM = r"[a-z0-9]+"
+_PATH_PART = rf"{_ALNUM}(?:(?:[._]|__|-+){_ALNUM})*"
+_HOST_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"(?:{_HOST_PART}(?:\.{_HOST_PART})*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?"
+IMAGE_PATTERN = re.compile(rf"^(?:{_DOMAIN}/)?{_PATH_PART}(?:/{_PATH_PART})*(?::[\w][\w.-]{{0,127}})?"
+                           r"(?:@(?P<digest>[^@]*))?$")
+DIGEST_PATTERNS = {"sha256": re.compile(r"^[0-9a-f]{64}$"), "sha512": re.compile(r"^[0-9a-f]{128}$")}
+IMAGE_NAME_MAX = 255
 RESERVED_LABELS = ("maestro.dev/", "app.kubernetes.io/managed-by")  # set by maestro on every object
 
 
@@ -48,6 +60,38 @@ def check_run_id(value: str) -> str:
         raise ValueError(f"'{value}' is not a run id; expected the workflow name of a training run "
                          "(lower-case letters, digits and '-', at most 63 characters)")
     return value
+
+
+def env_name_problem(name: str) -> str | None:
+    """Why the API server would refuse `name` as an environment variable name, or None."""
+    if ENV_NAME_PATTERN.fullmatch(name):
+        return None
+    return (f"'{name}' is not an environment variable name the API server accepts; use letters, digits, "
+            "'_', '-' and '.', not starting with a digit (e.g. MODE, LOG_LEVEL)")
+
+
+def image_problem(image: str) -> str | None:
+    """Why `image` is not a container image reference, or None. An invalid digest is never a pin."""
+    example = "e.g. 'ghcr.io/acme/backtest:1.2' or 'ghcr.io/acme/backtest@sha256:<64 hex digits>'"
+    if ".." in image:
+        return f"'{image}' is not an image reference: '..' is not allowed in one ({example})"
+    if image.count("@") > 1:
+        return f"'{image}' has more than one '@'; an image reference has at most one digest ({example})"
+    match = IMAGE_PATTERN.fullmatch(image)
+    name = image.split("@")[0].rsplit(":", 1)[0] if match else image
+    first = image.split("/")[0]
+    if "/" in image and not ("." in first or ":" in first or first == "localhost" or first.startswith("[")):
+        match = match if re.fullmatch(_PATH_PART, first) else None   # no registry: a lower-case path part
+    if match is None or len(name) > IMAGE_NAME_MAX:
+        return f"'{image}' is not an image reference ({example})"
+    digest = match.group("digest")
+    if digest is not None:
+        algorithm, _, value = digest.partition(":")
+        pattern = DIGEST_PATTERNS.get(algorithm)
+        if pattern is None or not pattern.fullmatch(value):
+            return (f"'{image}': '@{digest}' is not a digest, so it pins nothing; expected '@sha256:' and 64 "
+                    "lower-case hex digits")
+    return None
 
 
 def check_quantity(value: str | int | float) -> str:

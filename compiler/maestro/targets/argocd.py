@@ -113,7 +113,10 @@ def application_template(plan: EnvironmentPlan) -> dict:
     meta = {"name": f"maestro-{plan.name}-{{{{.namespace}}}}", "labels": names.labels(plan.name)}
     spec = {
         "project": "{{.project}}",
-        "source": {"repoURL": git.repo_url, "targetRevision": git.revision, "path": "{{.path}}"},
+        # recurse: the namespace folder's manual/ subfolder (hand-written manifests, kept on purpose) is
+        # synced too; `maestro compile --check` fails on any other file maestro did not generate.
+        "source": {"repoURL": git.repo_url, "targetRevision": git.revision, "path": "{{.path}}",
+                   "directory": {"recurse": True}},
         "destination": {"server": env.spec.cluster, "namespace": "{{.namespace}}"},
         "syncPolicy": sync_policy(env),
     }

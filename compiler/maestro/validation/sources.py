@@ -17,7 +17,7 @@ from typing import Iterator, Sequence, TextIO
 
 from .model import Document, Result
 from .patches import as_patched_objects
-from .yamlload import error_result, parse_json, parse_yaml
+from .yamlload import MAX_FILE_BYTES, error_result, parse_json, parse_yaml
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
@@ -57,6 +57,9 @@ def load_source(source: str, stdin: TextIO | None = None) -> list[Document | Res
         text = _read(source, stdin)
     except (OSError, UnicodeDecodeError) as exc:
         return [error_result(source, 0, 0, f"cannot read: {_reason(exc)}")]
+    except _TooLarge as exc:
+        return [error_result(source, 0, 1, f"the file is {exc.size // (1024 * 1024)} MiB or more; manifest files "
+                                           f"are limited to {MAX_FILE_BYTES // (1024 * 1024)} MiB")]
     if source.endswith(".json"):
         return parse_json(text, source)
     return as_patched_objects(text, parse_yaml(text, source))
@@ -67,11 +70,24 @@ def load_text(text: str, source: str = STDIN) -> list[Document | Result]:
     return parse_yaml(text, source)
 
 
+class _TooLarge(Exception):
+    def __init__(self, size: int):
+        super().__init__(size)
+        self.size = size
+
+
 def _read(source: str, stdin: TextIO | None) -> str:
+    """The text, read no further than MAX_FILE_BYTES (a 10 GB file or /dev/zero is refused, not read)."""
     if source == STDIN:
-        return (stdin if stdin is not None else sys.stdin).read()
-    text = Path(source).read_bytes().decode("utf-8-sig")
-    return text
+        text = (stdin if stdin is not None else sys.stdin).read(MAX_FILE_BYTES + 1)
+        if len(text) > MAX_FILE_BYTES:
+            raise _TooLarge(len(text))
+        return text
+    with open(source, "rb") as handle:
+        raw = handle.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise _TooLarge(max(len(raw), os.stat(source).st_size))
+    return raw.decode("utf-8-sig")
 
 
 def _reason(exc: BaseException) -> str:

@@ -23,8 +23,29 @@ from .model import ERROR, Document, Finding, Result, json_path
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DROPPED_TAGS = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value"}
 _SEPARATOR = re.compile(r"^---(?:[ \t]|$)")
-_MAX_NODES = 2_000_000  # guards against alias bombs ("billion laughs")
 _MERGE = "tag:yaml.org,2002:merge"
+# The spec loader's defences (maestro.source), sized for manifests. Aliases may add at most
+# ALIAS_NODES nodes to a whole file beyond what its text could hold written out (at most two nodes
+# per character, e.g. `{a,b}`), so eight "billion laughs" documents cost what one small file does.
+ALIAS_NODES = 100_000
+# The largest upstream CRD bundle is under 3 MiB; the API server takes about 1.5 MiB per object.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 100                     # the deepest upstream CRD nests 48 levels
+
+
+class _Refused(ValueError):
+    """A document over a bound; `line` is where it was noticed (1-based, in the file)."""
+
+    def __init__(self, message: str, line: int):
+        super().__init__(message)
+        self.line = line
+
+
+class _Budget:
+    """Nodes one file may still expand to."""
+
+    def __init__(self, text: str):
+        self.left = ALIAS_NODES + 2 * len(text)
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
@@ -39,19 +60,21 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
 class _Tree:
     """Builds plain values from a node tree, noting lines and duplicate keys."""
 
-    def __init__(self, loader: Any, offset: int):
-        self.loader, self.offset = loader, offset
+    def __init__(self, loader: Any, offset: int, budget: _Budget):
+        self.loader, self.offset, self.budget = loader, offset, budget
         self.lines: dict[tuple, int] = {}
         self.duplicates: list[Finding] = []
-        self.budget = _MAX_NODES
 
     def line(self, node: yaml.Node) -> int:
         return node.start_mark.line + self.offset + 1
 
     def build(self, node: yaml.Node, path: tuple) -> Any:
-        self.budget -= 1
-        if self.budget < 0:
-            raise ValueError("document too large (too many nodes or aliases)")
+        self.budget.left -= 1
+        if self.budget.left < 0:
+            raise _Refused(f"the file expands to more than {ALIAS_NODES} nodes beyond its text (aliases repeat "
+                           "content); write the values out or use fewer aliases", self.line(node))
+        if len(path) >= MAX_DEPTH:
+            raise _Refused(f"nesting is deeper than {MAX_DEPTH} levels", self.line(node))
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -112,8 +135,11 @@ def chunks(text: str) -> Iterator[tuple[int, str]]:
 def parse_yaml(text: str, source: str) -> list[Document | Result]:
     """Every manifest in a YAML stream, in order; parse errors become error Results."""
     out: list[Document | Result] = []
+    budget = _Budget(text)
     for offset, part in chunks(text):
-        out.extend(_parse_part(part, offset, source, index=_next_index(out)))
+        out.extend(_parse_part(part, offset, source, _next_index(out), budget))
+        if budget.left < 0:
+            break   # the rest would only repeat the refusal, at the same cost
     return out
 
 
@@ -121,17 +147,22 @@ def _next_index(found: list, first: int = 0) -> int:
     return found[-1].index + 1 if found else first
 
 
-def _parse_part(part: str, offset: int, source: str, index: int) -> list[Document | Result]:
+def _parse_part(part: str, offset: int, source: str, index: int, budget: _Budget) -> list[Document | Result]:
     loader = _Loader(part)
     found: list[Document | Result] = []
     try:
         while loader.check_node():
             node = loader.get_node()
             if not _is_empty(node):
-                found.extend(_document(loader, node, offset, source, _next_index(found, index)))
+                found.extend(_document(loader, node, offset, source, _next_index(found, index), budget))
+    except _Refused as exc:
+        found.append(error_result(source, _next_index(found, index), exc.line, f"cannot parse YAML: {exc}"))
     except yaml.MarkedYAMLError as exc:
         found.append(_yaml_error(exc, _start_line(part, offset), offset, source, _next_index(found, index)))
-    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+    except RecursionError:
+        message = f"cannot parse YAML: nesting is deeper than {MAX_DEPTH} levels"
+        found.append(error_result(source, _next_index(found, index), _start_line(part, offset), message))
+    except (yaml.YAMLError, ValueError) as exc:
         message = f"cannot parse YAML: {exc}"
         found.append(error_result(source, _next_index(found, index), _start_line(part, offset), message))
     finally:
@@ -143,8 +174,9 @@ def _is_empty(node: yaml.Node | None) -> bool:
     return node is None or (node.tag == "tag:yaml.org,2002:null" and isinstance(node, yaml.ScalarNode))
 
 
-def _document(loader: Any, node: yaml.Node, offset: int, source: str, index: int) -> list[Document | Result]:
-    tree = _Tree(loader, offset)
+def _document(loader: Any, node: yaml.Node, offset: int, source: str, index: int,
+              budget: _Budget) -> list[Document | Result]:
+    tree = _Tree(loader, offset, budget)
     line = tree.line(node)
     body = tree.build(node, ())
     if not isinstance(body, dict):
@@ -178,10 +210,52 @@ def parse_json(text: str, source: str) -> list[Document | Result]:
     except ValueError as exc:
         line = getattr(exc, "lineno", 1)
         return [error_result(source, 0, line, f"cannot parse JSON: {exc}")]
+    except RecursionError:   # the decoder recurses per '[' or '{'
+        return [error_result(source, 0, _line_of_depth(text, MAX_DEPTH), f"cannot parse JSON: nesting is deeper "
+                                                                         f"than {MAX_DEPTH} levels")]
+    if _deeper_than(body, MAX_DEPTH):
+        return [error_result(source, 0, _line_of_depth(text, MAX_DEPTH),
+                             f"cannot parse JSON: nesting is deeper than {MAX_DEPTH} levels")]
     if not isinstance(body, dict):
         return [error_result(source, 0, 1, f"a manifest must be a JSON object, not {_type_name(body)}")]
     found = tuple(Finding("$", f"duplicate key {key!r}", 1) for key in duplicates)
     return expand_list(Document(source, 0, 1, body, {}, found))
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether `value` nests more than `limit` lists and objects deep; iterative, as later stages are not."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            pending.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
+def _line_of_depth(text: str, limit: int) -> int:
+    """The line where brackets outside strings first open more than `limit` deep (1 if never)."""
+    depth, quoted, escaped, line = 0, False, False, 1
+    for char in text:
+        if char == "\n":
+            line += 1
+        elif quoted:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = False
+        elif char == '"':
+            quoted = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return line
+        elif char in "]}":
+            depth -= 1
+    return 1
 
 
 def _pairs(pairs: list[tuple[str, Any]], duplicates: list[str]) -> dict:

@@ -127,8 +127,8 @@ def _run_step(name: str, ctx: StepContext, cache: dict, use_cache: bool, debug: 
 
 def cache_key(name: str, ctx: StepContext) -> str:
     parts = {"spec": spec_hash(ctx, name), "inputs": _inputs_or_none(ctx.workdir, name), "code": code_fingerprint(ctx.root)}
-    if name == "publish":
-        parts["run_id"] = ctx.run_id   # the storage URI it records names the run
+    if name in ("gate", "publish"):
+        parts["run_id"] = ctx.run_id   # the storage URI they record names the run
     return sha256_json(parts)
 
 
@@ -145,7 +145,7 @@ def outputs_intact(workdir: Path, name: str) -> bool:
 
 def code_fingerprint(root: Path) -> str:
     """The step code and the model card template: a change to either invalidates the cache."""
-    from .steps.publish import TEMPLATE, template_dirs
+    from .steps.card import TEMPLATE, template_dirs
 
     digest = hashlib.sha256()
     for path in sorted((Path(__file__).parent / "steps").glob("*.py")):
@@ -183,6 +183,8 @@ def summarize(outcome: RunOutcome, pipeline, environment) -> dict:
     }
     summary.update(_evaluation(work))
     summary["gate"] = _read(work / "gate" / "gate.json")
+    card = work / "gate" / "model_card.md"
+    summary["model_card"] = str(card.resolve()) if card.is_file() else None
     summary["model"] = _model(work)
     summary["data"] = _read(work / "ingest" / "window.json")
     outcome.summary = summary

@@ -55,6 +55,17 @@ def test_random_walk_is_not_learned_and_the_gate_refuses(tmp_path):
     assert summary["gate"]["passed"] is False and "gate REFUSED" in result.output
     assert summary["steps"]["publish"] == {"status": "skipped", "seconds": 0.0, "detail": "the gate refused the model"}
     assert not (root / "out" / "work" / "publish").exists()
+    # The refused model still gets its card: what was measured, against what, and why it was refused.
+    card_path = Path(summary["model_card"])
+    assert card_path == (root / "out" / "work" / "gate" / "model_card.md").resolve() and f"model card: {card_path}" in result.output
+    card = card_path.read_text()
+    assert "Decision of the promotion gate: **refused**" in card and "**not published**" in card
+    for name in ("majority", "previous_bar", "buy_and_hold"):
+        assert name in card
+    assert f"the one-sided p-value is {summary['significance']['p_value']:.3g}" in card
+    for reason in summary["gate"]["reasons"]:
+        assert f"- {reason}" in card
+    assert "s3://" not in card     # no storage URI for a model that is not uploaded
 
 
 def test_a_rule_invisible_to_the_baselines_is_learned_and_passes_the_gate(learnable_run):

@@ -148,7 +148,8 @@ _SECTIONS = {
     "features": ("features", "target"),
     "train": ("features", "target", "model", "training"),
     "evaluate": ("features", "target", "model", "training", "evaluation"),
-    "gate": ("target", "evaluation"),
+    # gate and publish: the model card quotes most of the spec, the metadata and the storage URI.
+    "gate": ("data", "quality", "features", "target", "model", "training", "evaluation", "serving"),
     "publish": ("data", "features", "target", "model", "training", "evaluation", "serving"),
 }
 
@@ -160,7 +161,7 @@ def spec_section(ctx: StepContext, step: str) -> dict:
     section = {key: spec[key] for key in _SECTIONS[step]}
     if step == "evaluate":
         section["evaluation"] = {k: v for k, v in section["evaluation"].items() if k != "gate"}
-    if step == "publish":
+    if step in ("gate", "publish"):
         section["metadata"] = ctx.pipeline.metadata.model_dump(mode="json")
         section["bucket"] = ctx.environment.spec.artifacts.bucket
     return section

@@ -1,24 +1,29 @@
 """Step `gate`: the promotion decision, from the evaluation and `spec.evaluation.gate`.
 
-In: `evaluate/metrics.json`. Out: `gate/passed` (exactly `true` or `false`; Argo reads it as an
-output parameter) and `gate/gate.json` with `passed` and one plain-English reason per criterion,
-each giving the figure and the threshold. All criteria must hold. Without a gate, it passes.
+In: `evaluate/metrics.json` and `train/model.json`. Out: `gate/passed` (exactly `true` or `false`;
+Argo reads it as an output parameter), `gate/gate.json` with `passed` and one plain-English reason
+per criterion, each giving the figure and the threshold, and `gate/model_card.md`, written whatever
+the verdict. All criteria must hold. Without a gate, it passes.
 """
 
 from __future__ import annotations
 
 from typing import Optional
 
+from .card import CARD, render
 from .context import StepContext, read_json, write_json, write_manifest
 
 
 def run(ctx: StepContext) -> None:
     report = read_json(ctx.upstream("evaluate") / "metrics.json")
+    trained = read_json(ctx.upstream("train") / "model.json")
     passed, reasons, met = decide_checks(report, ctx.spec.evaluation.gate)
     out = ctx.fresh("gate")
     (out / "passed").write_text("true" if passed else "false", encoding="utf-8")
     checks = [{"reason": reason, "met": ok} for reason, ok in zip(reasons, met)]
-    write_json(out / "gate.json", {"passed": passed, "reasons": reasons, "checks": checks})
+    record = {"passed": passed, "reasons": reasons, "checks": checks}
+    write_json(out / "gate.json", record)
+    (out / CARD).write_text(render(ctx, trained, report, record), encoding="utf-8")
     write_manifest(ctx, "gate")
 
 

@@ -81,6 +81,8 @@ def _verdict(summary: dict, output: Path) -> None:
         click.echo(f"  {'met   ' if ok else 'MISSED'} {reason}")
     published = (summary["model"] or {}).get("published")
     click.echo(f"model published at {published['path']}" if published else "model not published")
+    if summary.get("model_card"):
+        click.echo(f"model card: {summary['model_card']}")
     click.echo(f"summary: {output / 'summary.json'}")
 
 

@@ -44,6 +44,11 @@ def test_triton_layout_is_one_model_repository_entry(learnable_run):
 def test_mlserver_layout_is_an_mlflow_pytorch_model_that_loads_as_mlflow_does(learnable_run, tmp_path):
     work, model = trained(learnable_run)
     lay_out("mlserver", work / "train" / "model.pt", model["tensors"], "syn", tmp_path / "model")
+    settings = json.loads((tmp_path / "model" / "model-settings.json").read_text())
+    assert settings == {"name": "syn", "implementation": "mlserver_mlflow.MLflowRuntime",
+                        "inputs": [{"name": "INPUT__0", "datatype": "FP32", "shape": [-1, 3, 2]}],
+                        "outputs": [{"name": "OUTPUT__0", "datatype": "FP32", "shape": [-1, 1]}],
+                        "parameters": {"uri": "./"}}
     mlmodel = yaml.safe_load((tmp_path / "model" / "MLmodel").read_text())
     assert mlmodel["flavors"]["python_function"]["loader_module"] == "mlflow.pytorch"
     assert mlmodel["flavors"]["pytorch"]["model_data"] == "data"

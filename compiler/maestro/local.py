@@ -202,7 +202,8 @@ def _evaluation(work: Path) -> dict:
     if report is None:
         return {"metrics": None, "baselines": None, "folds": None}
     return {"metrics": report["metrics"], "baselines": report["baselines"], "best_baseline": report["best_baseline"],
-            "significance": report["significance"], "folds": report["folds"]}
+            "significance": report["significance"], "folds": report["folds"],
+            "served_model": report.get("served_model")}
 
 
 def _model(work: Path) -> Optional[dict]:

@@ -30,7 +30,7 @@ def test_example_dev_pipeline_runs_end_to_end_offline(dev_example_run):
     assert set(summary["baselines"]) == {"majority", "previous_bar", "buy_and_hold"}
     assert all("accuracy" in b for b in summary["baselines"].values())
     assert len(summary["folds"]) == 3 and all(f["test"]["rows"] == 60 for f in summary["folds"])
-    assert isinstance(summary["gate"]["passed"], bool) and len(summary["gate"]["reasons"]) == 4
+    assert isinstance(summary["gate"]["passed"], bool) and len(summary["gate"]["reasons"]) == 5
     assert Path(summary["model"]["path"]).is_file() and summary["model"]["format"] == "torchscript"
     verdict = "gate PASSED" if summary["gate"]["passed"] else "gate REFUSED"
     assert verdict in result.output
@@ -77,6 +77,13 @@ def test_a_rule_invisible_to_the_baselines_is_learned_and_passes_the_gate(learna
     assert summary["metrics"]["p_value"] < 1e-6 and summary["metrics"]["sharpe"] > 1
     assert summary["gate"]["passed"] is True and "gate PASSED" in result.output
     assert summary["steps"]["publish"]["status"] == "ran"
+    # The served file was scored on the final block, which its training left out.
+    served, last = summary["served_model"], summary["folds"][-1]
+    trained = json.loads((root / "out" / "work" / "train" / "model.json").read_text())
+    assert served["holdout"] == last["test"] and served["holdout"]["rows"] == 100
+    assert trained["data"]["last_date"] < served["holdout"]["first"] and trained["holdout"]["rows"] == 100
+    assert served["agrees_with_last_fold"] and served["metrics"]["accuracy"] > 0.75
+    assert any("served model on the held-out final block" in r for r in summary["gate"]["reasons"])
     assert Path(summary["model"]["published"]["path"]).is_file()
 
 

@@ -3,7 +3,8 @@
 In: `evaluate/metrics.json` and `train/model.json`. Out: `gate/passed` (exactly `true` or `false`;
 Argo reads it as an output parameter), `gate/gate.json` with `passed` and one plain-English reason
 per criterion, each giving the figure and the threshold, and `gate/model_card.md`, written whatever
-the verdict. All criteria must hold. Without a gate, it passes.
+the verdict. All criteria must hold, the walk-forward ones and `min_accuracy` for the served model
+on the held-out final block too. Without a gate, it passes.
 """
 
 from __future__ import annotations
@@ -37,8 +38,12 @@ def decide_checks(report: dict, gate) -> tuple[bool, list[str], list[bool]]:
     if gate is None:
         return True, ["no promotion gate is configured (evaluation.gate is null), so the model passes unchecked"], [True]
     metrics = report["metrics"]
+    served = report["served_model"]
+    holdout = f"{served['holdout']['first']} to {served['holdout']['last']}"
     checks = [
         at_least("accuracy", metrics["accuracy"], gate.min_accuracy, "min_accuracy"),
+        at_least(f"accuracy of the served model on the held-out final block ({holdout})",
+                 served["metrics"]["accuracy"], gate.min_accuracy, "min_accuracy"),
         at_least("Sharpe ratio", metrics["sharpe"], gate.min_sharpe, "min_sharpe"),
         at_most("p-value against the best baseline", metrics["p_value"], gate.max_p_value, "max_p_value"),
     ]

@@ -30,7 +30,7 @@ def test_example_dev_pipeline_runs_end_to_end_offline(dev_example_run):
     assert set(summary["baselines"]) == {"majority", "previous_bar", "buy_and_hold"}
     assert all("accuracy" in b for b in summary["baselines"].values())
     assert len(summary["folds"]) == 3 and all(f["test"]["rows"] == 60 for f in summary["folds"])
-    assert isinstance(summary["gate"]["passed"], bool) and len(summary["gate"]["reasons"]) == 5
+    assert isinstance(summary["gate"]["passed"], bool) and len(summary["gate"]["reasons"]) == 6
     assert Path(summary["model"]["path"]).is_file() and summary["model"]["format"] == "torchscript"
     verdict = "gate PASSED" if summary["gate"]["passed"] else "gate REFUSED"
     assert verdict in result.output
@@ -167,3 +167,15 @@ def test_local_spec_json_is_byte_for_byte_what_the_compiler_mounts(dev_example_r
     output, _ = dev_example_run
     effective = load_project(REPO, only_envs=["dev"]).effective[("aapl-direction", "dev")]
     assert (output / "spec.json").read_text() == lower._spec_json(effective)
+
+
+def test_too_good_to_be_true_is_refused_as_a_suspected_leak_without_acknowledgement(tmp_path):
+    """The planted rule is learned to ~87%: on market data that means a leak, so without the
+    spec's acknowledged_leak the gate refuses, and the card says why."""
+    root = make_project(tmp_path, "rule", acknowledged_leak="")
+    result = run_cli("syn", "--root", str(root), "--output-dir", str(root / "out"))
+    assert result.exit_code == 0, result.output
+    summary = read_summary(root / "out")
+    assert summary["gate"]["passed"] is False and "MISSED suspected leak: accuracy" in result.output
+    card = Path(summary["model_card"]).read_text()
+    assert "suspected leak" in card and "acknowledged_leak" in card

@@ -9,6 +9,8 @@ on the held-out final block too. Without a gate, it passes.
 
 from __future__ import annotations
 
+import math
+from statistics import NormalDist
 from typing import Optional
 
 from .card import CARD, render
@@ -22,7 +24,9 @@ def run(ctx: StepContext) -> None:
     out = ctx.fresh("gate")
     (out / "passed").write_text("true" if passed else "false", encoding="utf-8")
     checks = [{"reason": reason, "met": ok} for reason, ok in zip(reasons, met)]
-    record = {"passed": passed, "reasons": reasons, "checks": checks}
+    figures = power(report, ctx.spec.evaluation.gate, ctx.spec.target.horizon)
+    record = {"passed": passed, "reasons": reasons, "checks": checks, "power": figures,
+              "warnings": power_warnings(figures, ctx.spec.evaluation.gate)}
     write_json(out / "gate.json", record)
     (out / CARD).write_text(render(ctx, trained, report, record), encoding="utf-8")
     write_manifest(ctx, "gate")
@@ -49,6 +53,7 @@ def decide_checks(report: dict, gate) -> tuple[bool, list[str], list[bool]]:
     ]
     if gate.beat_baselines:
         checks.append(beats(metrics["accuracy"], report["baselines"]))
+    checks.append(leak_check(metrics, gate.acknowledged_leak))
     return all(ok for ok, _ in checks), [reason for _, reason in checks], [ok for ok, _ in checks]
 
 
@@ -75,3 +80,58 @@ def beats(accuracy: float, baselines: dict) -> tuple[bool, str]:
         return False, (f"accuracy {_fmt(accuracy)} does not beat every baseline ({figures}); "
                        f"it must be higher than each (beat_baselines)")
     return True, f"accuracy {_fmt(accuracy)} beats every baseline ({figures}) (beat_baselines)"
+
+
+# Figures no honest model reaches on market data: a hit rate this high, or a p-value this small on a
+# few hundred test bars, far more often mean tomorrow leaked into today's inputs than skill.
+LEAK_ACCURACY = 0.75
+LEAK_P_VALUE = 1e-12
+
+
+def suspected_leak(metrics: dict) -> list[str]:
+    signs = []
+    if metrics.get("accuracy") is not None and metrics["accuracy"] > LEAK_ACCURACY:
+        signs.append(f"accuracy {_fmt(metrics['accuracy'])} is above {LEAK_ACCURACY:g}")
+    if metrics.get("p_value") is not None and metrics["p_value"] < LEAK_P_VALUE:
+        signs.append(f"p-value {_fmt(metrics['p_value'])} is below {LEAK_P_VALUE:g}")
+    return signs
+
+
+def leak_check(metrics: dict, acknowledged: Optional[str]) -> tuple[bool, str]:
+    signs = suspected_leak(metrics)
+    if not signs:
+        return True, (f"no sign of a leak: accuracy at most {LEAK_ACCURACY:g} and p-value at least "
+                      f"{LEAK_P_VALUE:g} (acknowledged_leak)")
+    found = " and ".join(signs)
+    if acknowledged:
+        return True, f"suspected leak acknowledged: {found}; the spec says: {acknowledged} (acknowledged_leak)"
+    return False, (f"suspected leak: {found}, implausible on market data (look for a future value in the "
+                   "inputs); refused unless evaluation.gate.acknowledged_leak says why it is expected (acknowledged_leak)")
+
+
+def power(report: dict, gate, horizon: int) -> Optional[dict]:
+    """How large an edge this test can see. Approximation: a one-sided z-test of a hit rate against a
+    coin (50%) on the effective rows, the test dates divided by the horizon (labels that do not
+    overlap; correlated tickers count once per date). Against a baseline that agrees with the model
+    on many rows, the detectable edge is larger still, so these figures are optimistic."""
+    if gate is None or gate.max_p_value <= 0 or gate.max_p_value >= 1:
+        return None
+    dates = report["significance"].get("dates", report["metrics"]["rows"])
+    rows = max(1, dates // horizon)
+    normal = NormalDist()
+    z_alpha = normal.inv_cdf(1 - gate.max_p_value)
+    at_min = normal.cdf((gate.min_accuracy - 0.5) * 2 * math.sqrt(rows) - z_alpha)
+    detectable = 0.5 + (z_alpha + normal.inv_cdf(0.8)) / (2 * math.sqrt(rows))
+    return {"effective_rows": rows, "alpha": gate.max_p_value, "at_min_accuracy": at_min,
+            "minimum_detectable_accuracy": detectable,
+            "method": "one-sided z-test of the hit rate against 50% on test dates / horizon rows, 80% power"}
+
+
+def power_warnings(figures: Optional[dict], gate) -> list[str]:
+    """Warnings that do not refuse: the test is too small to detect the edge the gate asks for."""
+    if figures is None or figures["at_min_accuracy"] >= 0.5:
+        return []
+    return [f"low power: a model with exactly min_accuracy {gate.min_accuracy:g} would reach p <= {gate.max_p_value:g} "
+            f"in only {figures['at_min_accuracy']:.0%} of runs this size ({figures['effective_rows']} effective test "
+            f"rows); 80% power needs an accuracy of {figures['minimum_detectable_accuracy']:.3f}; "
+            "more folds or a larger test_size would help"]

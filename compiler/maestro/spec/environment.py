@@ -77,6 +77,13 @@ class Network(Strict):
         description="Namespaces whose pods may call the served models (Seldon's inference port 9000).")
 
 
+class MultipleTesting(Strict):
+    method: Literal["holm"] = Field(
+        "holm", description="holm: Holm's step-down correction of the p-value over the pipeline's recent trials.")
+    window_days: PositiveInt = Field(
+        30, description="Trials (distinct runs) of a pipeline whose data ends within this many days count.")
+
+
 class Policy(Strict):
     require_image_digest: bool = Field(False, description="Every image must be pinned by digest (@sha256:...).")
     allowed_registries: list[str] = Field(
@@ -86,6 +93,9 @@ class Policy(Strict):
     max_candidate_weight: int = Field(
         100, ge=0, le=100, description="Largest experiment.candidate_weight accepted.")
     require_gate: bool = Field(False, description="Pipelines may not remove evaluation.gate.")
+    multiple_testing: Optional[MultipleTesting] = Field(
+        None, description="Correct the gate's p-value for the many runs of a pipeline (the trial registry); "
+                          "null: no correction.")
 
 
 class EnvironmentSpec(Strict):

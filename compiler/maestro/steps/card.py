@@ -24,7 +24,8 @@ LIMITATIONS = [
     "market impact, borrowing, taxes and the time needed to act on a prediction.",
     "Prices are adjusted for splits and dividends; a bad print that passed the quality checks can still "
     "mislead the model.",
-    "The p-value compares hit rates only; it does not account for trying many pipelines or settings.",
+    "The p-value compares hit rates only; runs of other pipelines, and runs outside the trial registry, "
+    "are not corrected for.",
 ]
 
 

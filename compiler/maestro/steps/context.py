@@ -161,6 +161,9 @@ def spec_section(ctx: StepContext, step: str) -> dict:
     section = {key: spec[key] for key in _SECTIONS[step]}
     if step in ("train", "evaluate"):
         section["evaluation"] = {k: v for k, v in section["evaluation"].items() if k != "gate"}
+    if step == "gate":
+        policy = ctx.environment.spec.policy.multiple_testing
+        section["multiple_testing"] = policy.model_dump(mode="json") if policy else None
     if step in ("gate", "publish"):
         section["metadata"] = ctx.pipeline.metadata.model_dump(mode="json")
         section["bucket"] = ctx.environment.spec.artifacts.bucket

@@ -1,9 +1,9 @@
 """Step `gate`: the promotion decision, from the evaluation and `spec.evaluation.gate`.
 
-In: `evaluate/metrics.json` and `train/model.json`. Out: `gate/passed` (exactly `true` or `false`;
+In: `evaluate/metrics.json`, `train/model.json` and the trial registry (see `trials`). Out: `gate/passed` (exactly `true` or `false`;
 Argo reads it as an output parameter), `gate/gate.json` with `passed` and one plain-English reason
 per criterion, each giving the figure and the threshold, and `gate/model_card.md`, written whatever
-the verdict. All criteria must hold, the walk-forward ones and `min_accuracy` for the served model
+the verdict, and `gate/trials.json`, the registry with this run added. All criteria must hold, the walk-forward ones and `min_accuracy` for the served model
 on the held-out final block too. Without a gate, it passes.
 """
 
@@ -14,30 +14,42 @@ from statistics import NormalDist
 from typing import Optional
 
 from .card import CARD, render
-from .context import StepContext, read_json, write_json, write_manifest
+from .context import StepContext, read_json, sha256_file, write_json, write_manifest
 
 
 def run(ctx: StepContext) -> None:
+    from . import trials
+
     report = read_json(ctx.upstream("evaluate") / "metrics.json")
     trained = read_json(ctx.upstream("train") / "model.json")
-    passed, reasons, met = decide_checks(report, ctx.spec.evaluation.gate)
+    registry = ctx.workdir / "trials" / trials.REGISTRY
+    data_end = report["served_model"]["holdout"]["last"]
+    entries = trials.record(trials.load(registry) if registry.is_file() else [], ctx.run_id, data_end,
+                            report["metrics"]["p_value"])
+    policy = ctx.environment.spec.policy.multiple_testing
+    correction = trials.correct(entries, ctx.run_id, data_end, policy) if policy else None
+    passed, reasons, met = decide_checks(report, ctx.spec.evaluation.gate, correction)
     out = ctx.fresh("gate")
     (out / "passed").write_text("true" if passed else "false", encoding="utf-8")
     checks = [{"reason": reason, "met": ok} for reason, ok in zip(reasons, met)]
     figures = power(report, ctx.spec.evaluation.gate, ctx.spec.target.horizon)
     record = {"passed": passed, "reasons": reasons, "checks": checks, "power": figures,
-              "warnings": power_warnings(figures, ctx.spec.evaluation.gate)}
+              "warnings": power_warnings(figures, ctx.spec.evaluation.gate),
+              "trials": correction or {"method": None, "trials": len(entries),
+                                       "note": "no policy.multiple_testing here: the p-value is not corrected"}}
     write_json(out / "gate.json", record)
+    write_json(out / trials.REGISTRY, entries)
     (out / CARD).write_text(render(ctx, trained, report, record), encoding="utf-8")
-    write_manifest(ctx, "gate")
+    extra = {f"trials/{trials.REGISTRY}": sha256_file(registry)} if registry.is_file() else None
+    write_manifest(ctx, "gate", extra)
 
 
-def decide(report: dict, gate) -> tuple[bool, list[str]]:
-    passed, reasons, _ = decide_checks(report, gate)
+def decide(report: dict, gate, correction: Optional[dict] = None) -> tuple[bool, list[str]]:
+    passed, reasons, _ = decide_checks(report, gate, correction)
     return passed, reasons
 
 
-def decide_checks(report: dict, gate) -> tuple[bool, list[str], list[bool]]:
+def decide_checks(report: dict, gate, correction: Optional[dict] = None) -> tuple[bool, list[str], list[bool]]:
     """The verdict, one reason per criterion, and whether each criterion was met."""
     if gate is None:
         return True, ["no promotion gate is configured (evaluation.gate is null), so the model passes unchecked"], [True]
@@ -49,7 +61,7 @@ def decide_checks(report: dict, gate) -> tuple[bool, list[str], list[bool]]:
         at_least(f"accuracy of the served model on the held-out final block ({holdout})",
                  served["metrics"]["accuracy"], gate.min_accuracy, "min_accuracy"),
         at_least("Sharpe ratio", metrics["sharpe"], gate.min_sharpe, "min_sharpe"),
-        at_most("p-value against the best baseline", metrics["p_value"], gate.max_p_value, "max_p_value"),
+        p_value_check(metrics["p_value"], gate.max_p_value, correction),
     ]
     if gate.beat_baselines:
         checks.append(beats(metrics["accuracy"], report["baselines"]))
@@ -80,6 +92,15 @@ def beats(accuracy: float, baselines: dict) -> tuple[bool, str]:
         return False, (f"accuracy {_fmt(accuracy)} does not beat every baseline ({figures}); "
                        f"it must be higher than each (beat_baselines)")
     return True, f"accuracy {_fmt(accuracy)} beats every baseline ({figures}) (beat_baselines)"
+
+
+def p_value_check(p_value: Optional[float], threshold: float, correction: Optional[dict]) -> tuple[bool, str]:
+    if correction is None:
+        return at_most("p-value against the best baseline", p_value, threshold, "max_p_value")
+    what = (f"{correction['method'].capitalize()}-adjusted p-value against the best baseline (raw {_fmt(p_value)}; "
+            f"{correction['trials']} trial(s) of this pipeline within {correction['window_days']} days, "
+            "policy.multiple_testing)")
+    return at_most(what, correction["adjusted_p_value"], threshold, "max_p_value")
 
 
 # Figures no honest model reaches on market data: a hit rate this high, or a p-value this small on a

@@ -5,7 +5,7 @@ PYTHON ?= python3
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: demo test check bundle scan venv clean
+.PHONY: demo test check bundle scan venv serve-venv clean
 
 venv: $(VENV)/.installed
 
@@ -42,5 +42,15 @@ $(SCAN_VENV)/.installed:
 scan: venv $(SCAN_VENV)/.installed
 	MAESTRO_CHECKOV=$(SCAN_VENV)/bin/checkov $(BIN)/python -m pytest -q tests/robustness/test_policy_scan.py
 
+# MLServer and its MLflow runtime (the serve-test extra) for tests/steps/test_mlserver.py, which finds
+# $(SERVE_VENV)/bin/mlserver by itself; ~100 packages, so in their own environment too.
+SERVE_VENV ?= .venv-serve
+serve-venv: $(SERVE_VENV)/.installed
+$(SERVE_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(SERVE_VENV)
+	$(SERVE_VENV)/bin/pip install --quiet --disable-pip-version-check "$(TORCH)"
+	$(SERVE_VENV)/bin/pip install --quiet --disable-pip-version-check '.[serve-test]'
+	touch $@
+
 clean:
-	rm -rf $(VENV) $(SCAN_VENV) runs .maestro
+	rm -rf $(VENV) $(SCAN_VENV) $(SERVE_VENV) runs .maestro

@@ -20,6 +20,7 @@ SPEC_PATH = "/maestro/spec/spec.json"
 WORKDIR = "/maestro/work"
 LIGHT_STEP_TIMEOUT = 1800
 RUNTIME_REQUIREMENTS = {"triton": ("pytorch",), "mlserver": ("mlflow",)}
+TRAINING_STEPS = ("train", "evaluate")   # the steps that fit networks: same device, resources and semaphore
 # (name, depends on, reads the outputs of): the runtime's own table, so cluster and laptop agree.
 BUILTIN_DAG = tuple((name, AFTER[name], READS[name]) for name in ORDER)
 
@@ -78,8 +79,9 @@ def _builtin_steps(effective: Effective) -> tuple[StepPlan, ...]:
             name=name, builtin=True, image=env.spec.image,
             command=("maestro", "step", name), args=_step_args(name),
             depends=depends, inputs=inputs, **resources,
-            gpus=training.resources.gpus if name == "train" else 0,
-            shared_memory=training.resources.shared_memory if name == "train" and training.resources.gpus else None,
+            # evaluate trains the fold models, so it runs where train does: what is scored is what is served.
+            gpus=training.resources.gpus if name in TRAINING_STEPS else 0,
+            shared_memory=training.resources.shared_memory if name in TRAINING_STEPS and training.resources.gpus else None,
             retries=training.retries, timeout_seconds=timeout,
             when_gate_passed=name == "publish",
             output_parameter="passed" if name == "gate" else None,

@@ -55,16 +55,19 @@ def test_custom_step_has_its_image_env_and_secrets(objects: dict) -> None:
     assert container["envFrom"] == [{"secretRef": {"name": "backtest-api"}}]
 
 
-def test_gpu_settings_only_on_the_train_step(objects: dict) -> None:
+def test_gpu_settings_on_the_train_and_evaluate_steps_only(objects: dict) -> None:
+    """evaluate trains the fold models, so it gets the GPU placement too: scored where served is trained."""
     templates = _templates(objects[("prod", "WorkflowTemplate", "aapl-direction")])
-    train = templates["train"]
-    assert train["container"]["resources"]["limits"]["nvidia.com/gpu"] == "1"
-    assert train["nodeSelector"] == {"nvidia.com/gpu.product": "NVIDIA-A100-SXM4-80GB"}
-    assert train["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
-    assert train["priorityClassName"] == "ml-training"
-    assert {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "2Gi"}} in train["volumes"]
+    for name in ("train", "evaluate"):
+        step = templates[name]
+        assert step["container"]["resources"]["limits"]["nvidia.com/gpu"] == "1", name
+        assert step["nodeSelector"] == {"nvidia.com/gpu.product": "NVIDIA-A100-SXM4-80GB"}, name
+        assert step["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}], name
+        assert step["priorityClassName"] == "ml-training", name
+        assert {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "2Gi"}} in step["volumes"], name
+        assert "affinity" not in step, name
     for name, template in templates.items():
-        if name in ("train", "pipeline"):
+        if name in ("train", "evaluate", "pipeline"):
             continue
         assert "nvidia.com/gpu" not in template["container"]["resources"]["limits"], name
         assert "nodeSelector" not in template and "tolerations" not in template, name
@@ -80,9 +83,11 @@ def test_zero_gpus_means_no_gpu_settings_at_all(objects: dict) -> None:
 
 
 def test_training_is_capped_by_the_team_semaphore(objects: dict) -> None:
-    train = _templates(objects[("prod", "WorkflowTemplate", "aapl-direction")])["train"]
-    assert train["synchronization"] == {"semaphores": [{"configMapKeyRef": {
-        "name": "quant-research-training-semaphore", "key": "trainings"}}]}
+    templates = _templates(objects[("prod", "WorkflowTemplate", "aapl-direction")])
+    for name in ("train", "evaluate"):     # both fit networks
+        assert templates[name]["synchronization"] == {"semaphores": [{"configMapKeyRef": {
+            "name": "quant-research-training-semaphore", "key": "trainings"}}]}, name
+    assert "synchronization" not in templates["gate"]
 
 
 def test_retries_deadlines_and_security(objects: dict) -> None:

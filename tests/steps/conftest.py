@@ -50,7 +50,12 @@ def synthetic_bars(kind: str, n: int = 1500, seed: int = 7) -> pd.DataFrame:
     })
 
 
-def pipeline_yaml(name: str, csv: str, end: str, model: str = "mlp", runtime: str = "triton", extra: str = "") -> str:
+LEAK_NOTE = "synthetic bars with a planted rule: near-perfect calls are the point"
+
+
+def pipeline_yaml(name: str, csv: str, end: str, model: str = "mlp", runtime: str = "triton", extra: str = "",
+                  acknowledged_leak: str = LEAK_NOTE) -> str:
+    acknowledgement = f", acknowledged_leak: {acknowledged_leak!r}" if acknowledged_leak else ""
     return textwrap.dedent(f"""\
         apiVersion: maestro/v1
         kind: Pipeline
@@ -68,7 +73,7 @@ def pipeline_yaml(name: str, csv: str, end: str, model: str = "mlp", runtime: st
             test_size: 100
             gap: 2
             transaction_cost_bps: 1
-            gate: {{min_accuracy: 0.6, min_sharpe: 0.5, beat_baselines: true, max_p_value: 0.01}}
+            gate: {{min_accuracy: 0.6, min_sharpe: 0.5, beat_baselines: true, max_p_value: 0.01{acknowledgement}}}
           serving: {{runtime: {runtime}}}
         """) + extra
 

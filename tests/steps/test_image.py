@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from maestro.steps.publish import TEMPLATE, template_dirs
+from maestro.steps.card import TEMPLATE, template_dirs
 
 from .conftest import REPO
 

@@ -1,4 +1,4 @@
-"""Scores: AUC with ties, balanced accuracy, the trading simulation, Sharpe, drawdown, McNemar."""
+"""Scores: AUC with ties, balanced accuracy, the trading simulation, Sharpe, drawdown, the block sign-flip test."""
 
 from __future__ import annotations
 
@@ -39,12 +39,12 @@ def test_balanced_accuracy_averages_the_two_classes():
     pytest.param(2, 1, 4 / 8, id="two-to-one"),
     pytest.param(10, 2, (1 + 12 + 66) / 4096, id="ten-to-two"),
 ])
-def test_mcnemar_one_sided_exact(b, c, expected):
+def test_one_ticker_with_one_date_blocks_is_mcnemars_exact_test(b, c, expected):
     model = np.array([True] * b + [False] * c + [True, False])
     baseline = np.array([False] * b + [True] * c + [True, False])   # two concordant rows count for nothing
-    result = m.mcnemar_one_sided(model, baseline)
+    result = m.paired_block_test(model, baseline, np.arange(len(model)), block_dates=1)
     assert (result["model_only"], result["baseline_only"]) == (b, c)
-    assert result["p_value"] == pytest.approx(expected)
+    assert result["p_value"] == pytest.approx(expected, rel=1e-12)
 
 
 def test_strategy_pays_costs_on_each_change_and_each_ticker_starts_flat():

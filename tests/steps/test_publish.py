@@ -44,6 +44,11 @@ def test_triton_layout_is_one_model_repository_entry(learnable_run):
 def test_mlserver_layout_is_an_mlflow_pytorch_model_that_loads_as_mlflow_does(learnable_run, tmp_path):
     work, model = trained(learnable_run)
     lay_out("mlserver", work / "train" / "model.pt", model["tensors"], "syn", tmp_path / "model")
+    settings = json.loads((tmp_path / "model" / "model-settings.json").read_text())
+    assert settings == {"name": "syn", "implementation": "mlserver_mlflow.MLflowRuntime",
+                        "inputs": [{"name": "INPUT__0", "datatype": "FP32", "shape": [-1, 3, 2]}],
+                        "outputs": [{"name": "OUTPUT__0", "datatype": "FP32", "shape": [-1, 1]}],
+                        "parameters": {"uri": "./"}}
     mlmodel = yaml.safe_load((tmp_path / "model" / "MLmodel").read_text())
     assert mlmodel["flavors"]["python_function"]["loader_module"] == "mlflow.pytorch"
     assert mlmodel["flavors"]["pytorch"]["model_data"] == "data"
@@ -99,3 +104,22 @@ def test_publish_with_write_back_proposes_the_run_in_the_gitops_repo(learnable_r
     promotion = json.loads((work / "publish" / "publish.json").read_text())["promotion"]
     assert promotion["status"] == "pushed" and promotion["version"] == "v1" and promotion["ref"] == "main"
     assert "propose syn v1 from run syn-abc123" in _git(bare, "log", "-1", "--format=%B", "main")
+
+
+def test_model_pt_is_byte_identical_across_processes(learnable_run, tmp_path):
+    """Fresh processes (as pods are) train from the same features: the same bytes, whatever their hash seed."""
+    import os
+    import subprocess
+    import sys
+
+    root, _ = learnable_run
+    digests = []
+    for attempt, hash_seed in (("a", "1"), ("b", "2"), ("c", "3")):     # str hashes, so set orders, differ
+        work = tmp_path / attempt / "work"
+        shutil.copytree(root / "out" / "work" / "features", work / "features")
+        env = {**os.environ, "MAESTRO_TORCH_THREADS": "1", "PYTHONHASHSEED": hash_seed}
+        done = subprocess.run([sys.executable, "-m", "maestro", "step", "train", "--spec", str(root / "out" / "spec.json"),
+                               "--workdir", str(work), "--run-id", "syn-same"], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        digests.append((work / "train" / "model.pt").read_bytes())
+    assert digests[0] == digests[1] == digests[2] == (root / "out" / "work" / "train" / "model.pt").read_bytes()

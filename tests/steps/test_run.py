@@ -30,7 +30,7 @@ def test_example_dev_pipeline_runs_end_to_end_offline(dev_example_run):
     assert set(summary["baselines"]) == {"majority", "previous_bar", "buy_and_hold"}
     assert all("accuracy" in b for b in summary["baselines"].values())
     assert len(summary["folds"]) == 3 and all(f["test"]["rows"] == 60 for f in summary["folds"])
-    assert isinstance(summary["gate"]["passed"], bool) and len(summary["gate"]["reasons"]) == 4
+    assert isinstance(summary["gate"]["passed"], bool) and len(summary["gate"]["reasons"]) == 6
     assert Path(summary["model"]["path"]).is_file() and summary["model"]["format"] == "torchscript"
     verdict = "gate PASSED" if summary["gate"]["passed"] else "gate REFUSED"
     assert verdict in result.output
@@ -55,6 +55,17 @@ def test_random_walk_is_not_learned_and_the_gate_refuses(tmp_path):
     assert summary["gate"]["passed"] is False and "gate REFUSED" in result.output
     assert summary["steps"]["publish"] == {"status": "skipped", "seconds": 0.0, "detail": "the gate refused the model"}
     assert not (root / "out" / "work" / "publish").exists()
+    # The refused model still gets its card: what was measured, against what, and why it was refused.
+    card_path = Path(summary["model_card"])
+    assert card_path == (root / "out" / "work" / "gate" / "model_card.md").resolve() and f"model card: {card_path}" in result.output
+    card = card_path.read_text()
+    assert "Decision of the promotion gate: **refused**" in card and "**not published**" in card
+    for name in ("majority", "previous_bar", "buy_and_hold"):
+        assert name in card
+    assert f"the one-sided p-value is {summary['significance']['p_value']:.3g}" in card
+    for reason in summary["gate"]["reasons"]:
+        assert f"- {reason}" in card
+    assert "s3://" not in card     # no storage URI for a model that is not uploaded
 
 
 def test_a_rule_invisible_to_the_baselines_is_learned_and_passes_the_gate(learnable_run):
@@ -66,6 +77,13 @@ def test_a_rule_invisible_to_the_baselines_is_learned_and_passes_the_gate(learna
     assert summary["metrics"]["p_value"] < 1e-6 and summary["metrics"]["sharpe"] > 1
     assert summary["gate"]["passed"] is True and "gate PASSED" in result.output
     assert summary["steps"]["publish"]["status"] == "ran"
+    # The served file was scored on the final block, which its training left out.
+    served, last = summary["served_model"], summary["folds"][-1]
+    trained = json.loads((root / "out" / "work" / "train" / "model.json").read_text())
+    assert served["holdout"] == last["test"] and served["holdout"]["rows"] == 100
+    assert trained["data"]["last_date"] < served["holdout"]["first"] and trained["holdout"]["rows"] == 100
+    assert served["agrees_with_last_fold"] and served["metrics"]["accuracy"] > 0.75
+    assert any("served model on the held-out final block" in r for r in summary["gate"]["reasons"])
     assert Path(summary["model"]["published"]["path"]).is_file()
 
 
@@ -149,3 +167,15 @@ def test_local_spec_json_is_byte_for_byte_what_the_compiler_mounts(dev_example_r
     output, _ = dev_example_run
     effective = load_project(REPO, only_envs=["dev"]).effective[("aapl-direction", "dev")]
     assert (output / "spec.json").read_text() == lower._spec_json(effective)
+
+
+def test_too_good_to_be_true_is_refused_as_a_suspected_leak_without_acknowledgement(tmp_path):
+    """The planted rule is learned to ~87%: on market data that means a leak, so without the
+    spec's acknowledged_leak the gate refuses, and the card says why."""
+    root = make_project(tmp_path, "rule", acknowledged_leak="")
+    result = run_cli("syn", "--root", str(root), "--output-dir", str(root / "out"))
+    assert result.exit_code == 0, result.output
+    summary = read_summary(root / "out")
+    assert summary["gate"]["passed"] is False and "MISSED suspected leak: accuracy" in result.output
+    card = Path(summary["model_card"]).read_text()
+    assert "suspected leak" in card and "acknowledged_leak" in card

@@ -97,6 +97,13 @@ class GateFloor(Strict):
         False, description="true: pipelines may not set evaluation.gate.beat_baselines to false.")
 
 
+class MultipleTesting(Strict):
+    method: Literal["holm"] = Field(
+        "holm", description="holm: Holm's step-down correction of the p-value over the pipeline's recent trials.")
+    window_days: PositiveInt = Field(
+        30, description="Trials (distinct runs) of a pipeline whose data ends within this many days count.")
+
+
 class Policy(Strict):
     require_image_digest: bool = Field(False, description="Every image must be pinned by digest (@sha256:...).")
     allowed_registries: list[str] = Field(
@@ -108,6 +115,9 @@ class Policy(Strict):
     require_gate: bool = Field(False, description="Pipelines may not remove evaluation.gate.")
     gate_floor: Optional[GateFloor] = Field(
         None, description="Bounds no pipeline's evaluation.gate may undercut here; a floor also forbids removing the gate.")
+    multiple_testing: Optional[MultipleTesting] = Field(
+        None, description="Correct the gate's p-value for the many runs of a pipeline (the trial registry); "
+                          "null: no correction.")
 
 
 class EnvironmentSpec(Strict):

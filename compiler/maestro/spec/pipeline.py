@@ -153,6 +153,9 @@ class Gate(Strict):
     beat_baselines: bool = Field(True, description="The model must beat every naive baseline on the same folds.")
     max_p_value: Fraction = Field(
         0.05, description="Largest p-value of the one-sided test of the hit rate against the best baseline.")
+    acknowledged_leak: Optional[Annotated[str, Field(min_length=1)]] = Field(
+        None, description="Why results that look too good for market data (accuracy above 0.75 or p below "
+                          "1e-12) are expected here; without it such a run is refused as a suspected leak.")
 
 
 class Evaluation(Strict):

@@ -146,9 +146,10 @@ def write_manifest(ctx: StepContext, step: str, extra_inputs: Optional[dict[str,
 _SECTIONS = {
     "validate": ("quality",),
     "features": ("features", "target"),
-    "train": ("features", "target", "model", "training"),
+    "train": ("features", "target", "model", "training", "evaluation"),   # evaluation: the held-out block
     "evaluate": ("features", "target", "model", "training", "evaluation"),
-    "gate": ("target", "evaluation"),
+    # gate and publish: the model card quotes most of the spec, the metadata and the storage URI.
+    "gate": ("data", "quality", "features", "target", "model", "training", "evaluation", "serving"),
     "publish": ("data", "features", "target", "model", "training", "evaluation", "serving"),
 }
 
@@ -158,9 +159,12 @@ def spec_section(ctx: StepContext, step: str) -> dict:
     if step == "ingest":
         return {"data": spec["data"], "window": [str(d) for d in ingest_window(ctx)], "csv": csv_digest(ctx)}
     section = {key: spec[key] for key in _SECTIONS[step]}
-    if step == "evaluate":
+    if step in ("train", "evaluate"):
         section["evaluation"] = {k: v for k, v in section["evaluation"].items() if k != "gate"}
-    if step == "publish":
+    if step == "gate":
+        policy = ctx.environment.spec.policy.multiple_testing
+        section["multiple_testing"] = policy.model_dump(mode="json") if policy else None
+    if step in ("gate", "publish"):
         section["metadata"] = ctx.pipeline.metadata.model_dump(mode="json")
         section["bucket"] = ctx.environment.spec.artifacts.bucket
     return section

@@ -79,8 +79,12 @@ def _verdict(summary: dict, output: Path) -> None:
     met = [check["met"] for check in gate.get("checks", [])] or [gate["passed"]] * len(gate["reasons"])
     for reason, ok in zip(gate["reasons"], met):
         click.echo(f"  {'met   ' if ok else 'MISSED'} {reason}")
+    for warning in gate.get("warnings", []):
+        click.echo(f"  warning {warning}")
     published = (summary["model"] or {}).get("published")
     click.echo(f"model published at {published['path']}" if published else "model not published")
+    if summary.get("model_card"):
+        click.echo(f"model card: {summary['model_card']}")
     click.echo(f"summary: {output / 'summary.json'}")
 
 

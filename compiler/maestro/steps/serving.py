@@ -6,7 +6,9 @@ server named by `requirements` loads as-is from the Model's `storageUri`:
   (platform `pytorch_libtorch`) and `1/model.pt`. Seldon's agent rewrites `name` to the Model name.
 - mlserver (requirement `mlflow`): an MLflow model with the `pytorch` and `python_function` flavors,
   which MLServer's MLflow runtime opens with `mlflow.pyfunc.load_model`; `data/model.pth` is the
-  same TorchScript archive (torch.load hands TorchScript archives to torch.jit.load).
+  same TorchScript archive (torch.load hands TorchScript archives to torch.jit.load). Its
+  `model-settings.json` names the runtime and the tensors: without it MLServer finds no model in
+  the folder and Seldon's agent refuses it.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ def mlflow_model(torchscript: Path, tensors: dict, name: str, folder: Path) -> s
     torch_version = torch.__version__.split("+")[0]
     python = platform.python_version()
     (folder / "MLmodel").write_text(mlmodel(tensors, torch.__version__, python), encoding="utf-8")
+    (folder / "model-settings.json").write_text(model_settings(tensors, name), encoding="utf-8")
     (folder / "requirements.txt").write_text(f"mlflow\ncloudpickle\ntorch=={torch_version}\n", encoding="utf-8")
     (folder / "python_env.yaml").write_text(
         f"python: {python}\nbuild_dependencies:\n- pip\ndependencies:\n- -r requirements.txt\n", encoding="utf-8")
@@ -62,6 +65,21 @@ def mlflow_model(torchscript: Path, tensors: dict, name: str, folder: Path) -> s
         f"name: mlflow-env\nchannels:\n- conda-forge\ndependencies:\n- python={python}\n- pip\n- pip:\n"
         f"  - mlflow\n  - cloudpickle\n  - torch=={torch_version}\n", encoding="utf-8")
     return "data/model.pth"
+
+
+MLSERVER_IMPLEMENTATION = "mlserver_mlflow.MLflowRuntime"
+V2_DATATYPES = {"float32": "FP32"}
+
+
+def model_settings(tensors: dict, name: str) -> str:
+    """MLServer's model-settings.json: the runtime class, the V2 tensor metadata it advertises, and
+    the model's folder (`./`, relative to this file). Seldon's agent rewrites `name` to the Model name."""
+    def metadata(spec: dict) -> dict:
+        return {"name": spec["name"], "datatype": V2_DATATYPES[spec["dtype"]], "shape": list(spec["shape"])}
+    settings = {"name": name, "implementation": MLSERVER_IMPLEMENTATION,
+                "inputs": [metadata(tensors["input"])], "outputs": [metadata(tensors["output"])],
+                "parameters": {"uri": "./"}}
+    return json.dumps(settings, indent=2) + "\n"
 
 
 def mlmodel(tensors: dict, torch_version: str, python: str) -> str:

@@ -1,8 +1,11 @@
-"""Step `train`: the final model, fit on every scorable row, exported as TorchScript.
+"""Step `train`: the served model, exported as TorchScript.
 
-In: `features/features.csv` and `.json`, `spec.model`, `spec.training`, `spec.target`.
-Out: `train/model.pt` (TorchScript: raw feature windows in; P(up) or a return out) and
-`train/model.json` (network, tensors, scaler, training history, data window).
+In: `features/features.csv` and `.json`, `spec.model`, `spec.training`, `spec.target` and the
+walk-forward settings of `spec.evaluation`. The model learns from every scorable date except the
+held-out final block (the last fold's test dates) and the embargo before it, so that evaluate can
+score the very file that is served out of sample. Out: `train/model.pt` (TorchScript: raw feature
+windows in; P(up) or a return out) and `train/model.json` (network, tensors, scaler, training
+history, data window, the held-out block).
 """
 
 from __future__ import annotations
@@ -14,16 +17,23 @@ from .context import StepContext, write_json, write_manifest
 
 def run(ctx: StepContext, cpu_workers: Optional[int] = None) -> None:
     """`cpu_workers` forces that many CPU worker processes (gloo); by default one per GPU (see distributed)."""
+    import numpy as np
     import torch
 
     from .distributed import fit_distributed, plan_world
     from .export import save_torchscript, tensor_spec
     from .features import read_table
     from .learning import fit, make_samples
+    from .splits import walk_forward
 
     table, meta = read_table(ctx.upstream("features"))
     length = ctx.spec.model.sequence_length
-    samples = make_samples(table, meta["columns"], length)
+    every = make_samples(table, meta["columns"], length)
+    dates = np.unique(every.dates)
+    ev = ctx.spec.evaluation
+    final = walk_forward(len(dates), ev.folds, ev.test_size, ev.gap, ctx.spec.target.horizon)[-1]
+    samples = every.take(np.flatnonzero(np.isin(every.dates, dates[final.train])))
+    held_out = every.take(np.flatnonzero(np.isin(every.dates, dates[final.test])))
     world = plan_world(ctx.spec.training.resources.gpus, cpu_workers)
     result = fit(samples, ctx.spec, ctx.spec.training.seed) if world.size == 1 \
         else fit_distributed(samples, ctx.spec, ctx.spec.training.seed, world)
@@ -42,5 +52,7 @@ def run(ctx: StepContext, cpu_workers: Optional[int] = None) -> None:
                      **({"world_size": result.world_size} if result.world_size > 1 else {})},
         "data": {"first_date": str(samples.dates.min())[:10], "last_date": str(samples.dates.max())[:10],
                  "tickers": sorted(set(samples.tickers.tolist()))},
+        "holdout": {"first_date": str(held_out.dates.min())[:10], "last_date": str(held_out.dates.max())[:10],
+                    "rows": len(held_out), "embargo": final.dropped},
     })
     write_manifest(ctx, "train")

@@ -1,6 +1,6 @@
 """Emit one Argo container template per pipeline step: image, command, artifacts, resources,
 retries, deadlines, pod security (of the step's container and of the `init` and `wait` containers
-Argo adds), and on the train step only the GPU settings and the semaphore.
+Argo adds), and on the training steps (train, evaluate) only the GPU settings and the semaphore.
 
 In: the environment plan, the pipeline plan and one `StepPlan`. Out: a template mapping.
 """
@@ -11,7 +11,7 @@ import json
 
 from .. import names
 from ..ir import EnvironmentPlan, PipelinePlan, StepPlan
-from ..lower import WORKDIR
+from ..lower import TRAINING_STEPS, WORKDIR
 
 CONTAINER_SECURITY = {
     "allowPrivilegeEscalation": False,
@@ -114,7 +114,7 @@ def _placement(plan: EnvironmentPlan, pipeline: PipelinePlan, step: StepPlan) ->
     """GPU steps go to GPU nodes; every other step is kept off them; trainings share the team semaphore."""
     gpu = plan.environment.spec.gpu
     placement: dict = {"volumes": _volumes(step)}
-    if step.name == "train" and step.builtin:
+    if step.name in TRAINING_STEPS and step.builtin:   # evaluate trains the fold models
         placement["synchronization"] = {"semaphores": [{"configMapKeyRef": {
             "name": names.semaphore_configmap(pipeline.team), "key": names.SEMAPHORE_KEY}}]}
     if not step.gpus:

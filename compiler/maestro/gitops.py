@@ -7,7 +7,7 @@ is completed (journal committed) or undone (journal absent) by the next write's 
 lock serializes compiles; the kernel drops it when its holder dies, so a killed compile leaves no
 stale lock behind.
 
-CI runs this on untrusted pull requests, so nothing in the checkout is trusted (docs/security-filesystem.md):
+CI runs this on untrusted pull requests, so nothing in the checkout is trusted (docs/security.md#untrusted-checkouts-in-ci):
 - `preflight` refuses a symbolic link anywhere under gitops/ or .maestro/, and a .maestro/ that git
   tracks, before any command reads or writes either;
 - every path (of the tree, of a journal) must be a plain relative path inside gitops/;

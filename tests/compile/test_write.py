@@ -100,7 +100,9 @@ def test_the_application_set_syncs_the_manual_folder(project: Path) -> None:
 
     appset = yaml.safe_load((project / "gitops/prod/argocd/applicationset-maestro-prod.yaml").read_text())
     source = appset["spec"]["template"]["spec"]["source"]
-    assert source["path"] == "{{.path.path}}" and source["directory"] == {"recurse": True}
+    assert source["path"] == "{{.path}}" and source["directory"] == {"recurse": True}
+    elements = appset["spec"]["generators"][0]["list"]["elements"]
+    assert {e["path"] for e in elements} == {f"gitops/prod/{e['namespace']}" for e in elements}
 
 
 def test_a_hand_written_file_in_the_way_is_not_overwritten(project: Path) -> None:

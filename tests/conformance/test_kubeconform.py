@@ -43,6 +43,11 @@ KNOWN_DISAGREEMENTS = {
     "corpus/k8s-jobs.yaml": Disagreement(
         ACCEPTED, REJECTED, REJECTED,
         "the Workflow has neither metadata.name nor metadata.generateName; kubeconform checks no metadata rules"),
+    **{f"{tree}/bootstrap/argocd-cm-seldon-health.patch.yaml": Disagreement(
+        REJECTED, ACCEPTED, ACCEPTED,
+        "Maestro's own argocd-cm merge patch has no apiVersion or kind: kubeconform cannot tell what it is, "
+        "maestro validate recognises it by its header and checks it as the ConfigMap it patches; the server "
+        "applies it as a merge patch (test_apiserver.py)") for tree in ("edge", "examples")},
 }
 
 
@@ -123,7 +128,8 @@ def server_verdict(kube: Kube, path: Path) -> str:
 def test_the_api_server_referees_the_corpus_as_maestro_does(kube: Kube, established_crds, maestro_verdicts) -> None:
     """Every corpus file, dry-run created on the real server: its verdict is Maestro's."""
     server = {f"corpus/{p.relative_to(CORPUS).as_posix()}": server_verdict(kube, p) for p in sorted(CORPUS.rglob("*.yaml"))}
-    assert {label: d.server for label, d in KNOWN_DISAGREEMENTS.items()} == {label: server[label] for label in KNOWN_DISAGREEMENTS}
+    known = {label: d.server for label, d in KNOWN_DISAGREEMENTS.items() if label.startswith("corpus/")}
+    assert known == {label: server[label] for label in known}
     assert {label: (verdict, maestro_verdicts[label]) for label, verdict in server.items()
             if verdict != maestro_verdicts[label]} == {}
-    assert list(server.values()).count(REJECTED) >= len(KNOWN_DISAGREEMENTS)
+    assert list(server.values()).count(REJECTED) >= len(known)

@@ -122,4 +122,6 @@ def test_model_pt_is_byte_identical_across_processes(learnable_run, tmp_path):
                                "--workdir", str(work), "--run-id", "syn-same"], env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         digests.append((work / "train" / "model.pt").read_bytes())
-    assert digests[0] == digests[1] == digests[2] == (root / "out" / "work" / "train" / "model.pt").read_bytes()
+    # Only processes started alike are compared: the fixture's model was trained inside the test process,
+    # whose torch thread count other tests may have changed, and threads change float sums.
+    assert digests[0] == digests[1] == digests[2]

@@ -1,6 +1,8 @@
 """Emit one Argo container template per pipeline step: image, command, artifacts, resources,
 retries, deadlines, pod security (of the step's container and of the `init` and `wait` containers
-Argo adds), and on the training steps (train, evaluate) only the GPU settings and the semaphore.
+Argo adds), on the training steps (train, evaluate) only the GPU settings and the semaphore, and
+with `policy.multiple_testing` the gate's trial registry, read from and written back to the
+artifact repository.
 
 In: the environment plan, the pipeline plan and one `StepPlan`. Out: a template mapping.
 """
@@ -41,11 +43,16 @@ def step_template(plan: EnvironmentPlan, pipeline: PipelinePlan, step: StepPlan)
         "metadata": {"labels": {"maestro.dev/step": step.name}},
         "container": _container(plan, step),
         "activeDeadlineSeconds": step.timeout_seconds,
-        "outputs": _outputs(pipeline, step),
+        "outputs": _outputs(plan, pipeline, step),
         "podSpecPatch": EXECUTOR_PATCH,
     }
-    if step.inputs:
-        template["inputs"] = {"artifacts": [{"name": s, "path": f"{WORKDIR}/{s}"} for s in step.inputs]}
+    inputs = [{"name": s, "path": f"{WORKDIR}/{s}"} for s in step.inputs]
+    if _keeps_trials(plan, step):
+        # Absent on a pipeline's first run: the gate then starts a new registry.
+        inputs.append({"name": "trials", "path": f"{WORKDIR}/trials/trials.json", "optional": True,
+                       "s3": {"key": trials_key(pipeline)}})
+    if inputs:
+        template["inputs"] = {"artifacts": inputs}
     if step.retries:
         template["retryStrategy"] = {"limit": step.retries, "retryPolicy": "Always", "backoff": RETRY_BACKOFF}
     template.update(_placement(plan, pipeline, step))
@@ -85,7 +92,17 @@ def _resources(plan: EnvironmentPlan, step: StepPlan) -> dict:
     return {"requests": {"cpu": step.cpu, "memory": step.memory}, "limits": limits}
 
 
-def _outputs(pipeline: PipelinePlan, step: StepPlan) -> dict:
+def trials_key(pipeline: PipelinePlan) -> str:
+    """The one place of a pipeline's trial registry in the environment's artifact repository."""
+    return f"trials/{pipeline.name}/trials.json"
+
+
+def _keeps_trials(plan: EnvironmentPlan, step: StepPlan) -> bool:
+    # Only where policy.multiple_testing asks for the correction, so other environments' output is unchanged.
+    return step.name == "gate" and step.builtin and plan.environment.spec.policy.multiple_testing is not None
+
+
+def _outputs(plan: EnvironmentPlan, pipeline: PipelinePlan, step: StepPlan) -> dict:
     out: dict = {"name": "out", "path": f"{WORKDIR}/{step.name}"}
     if not step.builtin:
         out["optional"] = True   # a custom image may write nothing there
@@ -96,6 +113,10 @@ def _outputs(pipeline: PipelinePlan, step: StepPlan) -> dict:
             "name": "model", "path": f"{WORKDIR}/publish/model", "archive": {"none": {}},
             "s3": {"key": f"models/{pipeline.name}/{{{{workflow.name}}}}"},
         })
+    if _keeps_trials(plan, step):
+        # Unarchived at the fixed key, so the next run's gate reads it back as a plain file.
+        artifacts.append({"name": "trials", "path": f"{WORKDIR}/gate/trials.json", "archive": {"none": {}},
+                          "s3": {"key": trials_key(pipeline)}})
     outputs: dict = {"artifacts": artifacts}
     if step.output_parameter:
         outputs["parameters"] = [{"name": step.output_parameter,

@@ -49,6 +49,8 @@ def test_gate_reads_and_writes_the_registry_with_multiple_testing(tmp_path) -> N
     others = [t["name"] for t in body["spec"]["templates"] if t["name"] != "gate"
               and any(a["name"] == "trials" for side in ("inputs", "outputs") for a in _artifacts(t, side))]
     assert others == []
+    # One gate of the pipeline at a time: the registry is read at its start and replaced at its end.
+    assert gate["synchronization"] == {"mutexes": [{"name": "maestro-trials-demo"}]}
     assert errors(body) == []
 
 
@@ -56,7 +58,7 @@ def test_no_registry_artifact_without_multiple_testing(tmp_path) -> None:
     body = _template(tmp_path, None)
     gate = _step(body, "gate")
     names = [a["name"] for side in ("inputs", "outputs") for a in _artifacts(gate, side)]
-    assert "trials" not in names
+    assert "trials" not in names and "synchronization" not in gate
     assert "trials/" not in yaml.safe_dump(body)
     assert errors(body) == []
 

@@ -56,6 +56,10 @@ def step_template(plan: EnvironmentPlan, pipeline: PipelinePlan, step: StepPlan)
     if step.retries:
         template["retryStrategy"] = {"limit": step.retries, "retryPolicy": "Always", "backoff": RETRY_BACKOFF}
     template.update(_placement(plan, pipeline, step))
+    if _keeps_trials(plan, step):
+        # The registry is read when the gate starts and replaced when it ends: one gate of a pipeline at
+        # a time, or a concurrent run's trial would be dropped from the count.
+        template["synchronization"] = {"mutexes": [{"name": f"maestro-trials-{pipeline.name}"}]}
     return template
 
 

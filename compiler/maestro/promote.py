@@ -134,8 +134,6 @@ def _styled(entry: dict, like):
 
 
 def _make_candidate(serving, file: str, change: Promotion) -> None:
-    from ruamel.yaml.comments import CommentedMap
-
     if serving.get("default") is None:
         raise _error(file, serving, "spec.serving.default", "there is no default version to test a candidate against",
                      "promote a version --as default first")
@@ -143,14 +141,7 @@ def _make_candidate(serving, file: str, change: Promotion) -> None:
         raise _error(file, serving, "spec.serving.default", f"'{change.version}' is already the default",
                      "a candidate must differ from the default")
     current = serving.get("experiment") or {}
-    experiment = CommentedMap([
-        ("mode", change.mode or current.get("mode", "ab")),
-        ("candidate", change.version),
-        ("candidate_weight", change.weight if change.weight is not None else current.get("candidate_weight", 10)),
-    ])
-    if current and getattr(current, "fa", None) is not None and current.fa.flow_style():
-        experiment.fa.set_flow_style()
-    serving["experiment"] = experiment
+    serving["experiment"] = _experiment(change, current, current or None)
 
 
 def _make_default(serving, change: Promotion) -> None:
@@ -163,7 +154,7 @@ def _promote_in(spec, file: str, change: Promotion, environment: str) -> None:
     """The edit of `_add_version` and `_make_*`, judged on what `environment` serves and written to
     `spec.overrides.<environment>.serving` only. Lists replace in an override, so the first edit
     there copies the versions the environment serves today and appends the new one."""
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.comments import CommentedSeq
 
     path = f"spec.overrides.{environment}.serving"
     override = _override_serving(spec, file, environment)
@@ -200,16 +191,23 @@ def _promote_in(spec, file: str, change: Promotion, environment: str) -> None:
     if default == change.version:
         raise _error(file, override, f"{path}.default", f"'{change.version}' is already the default in {environment}",
                      "a candidate must differ from the default")
-    current = served.get("experiment") or {}
+    source = override.get("experiment") or (spec.get("serving") or {}).get("experiment")
+    override["experiment"] = _experiment(change, served.get("experiment") or {}, source)
+
+
+def _experiment(change: Promotion, current, style_of):
+    """The experiment testing `change.version`: mode and weight as given, else as `current` has them;
+    written in flow style where `style_of` (the mapping it replaces) was."""
+    from ruamel.yaml.comments import CommentedMap
+
     experiment = CommentedMap([
         ("mode", change.mode or current.get("mode", "ab")),
         ("candidate", change.version),
         ("candidate_weight", change.weight if change.weight is not None else current.get("candidate_weight", 10)),
     ])
-    source = override.get("experiment") or (spec.get("serving") or {}).get("experiment")
-    if getattr(source, "fa", None) is not None and source.fa.flow_style():
+    if getattr(style_of, "fa", None) is not None and style_of.fa.flow_style():
         experiment.fa.set_flow_style()
-    override["experiment"] = experiment
+    return experiment
 
 
 def _override_serving(spec, file: str, environment: str):

@@ -144,7 +144,7 @@ def _serving(p: Pipeline, bucket: str) -> ServingPlan | None:
     served = [serving.default] + ([serving.experiment.candidate] if serving.experiment else [])
     models = tuple(
         ServedModel(names.seldon_model(p.metadata.name, v), v, runs[v],
-                    f"s3://{bucket}/models/{p.metadata.name}/{runs[v]}")
+                    f"s3://{bucket}/{names.model_key(p.metadata.team, p.metadata.name, runs[v])}")
         for v in served
     )
     return ServingPlan(serving.runtime, RUNTIME_REQUIREMENTS[serving.runtime], serving.replicas,

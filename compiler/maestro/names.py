@@ -43,6 +43,17 @@ ARTIFACT_REPOSITORIES = "artifact-repositories"   # Argo's conventional ConfigMa
 ARTIFACT_REPOSITORY_KEY = "default"
 
 
+def model_key(team: str, pipeline: str, run: str) -> str:
+    """Where a published model lives in the environment's bucket: under its team, so a store policy
+    can grant each team's key exactly its own `models/<team>/` prefix."""
+    return f"models/{team}/{pipeline}/{run}"
+
+
+def trials_key(team: str, pipeline: str) -> str:
+    """The one place of a pipeline's trial registry in the artifact repository, under its team too."""
+    return f"trials/{team}/{pipeline}/trials.json"
+
+
 def spec_configmap(pipeline: str) -> str:
     return fit(f"{pipeline}-spec")
 

@@ -38,7 +38,7 @@ def test_triton_layout_is_one_model_repository_entry(learnable_run):
     assert (folder / "1" / "model.pt").read_bytes() == (work / "train" / "model.pt").read_bytes()
     record = json.loads((work / "publish" / "publish.json").read_text())
     assert record["seldon_requirements"] == ["pytorch"]
-    assert record["storage_uri"] == f"s3://acme-ml-dev/models/syn/{record['run_id']}/"
+    assert record["storage_uri"] == f"s3://acme-ml-dev/models/quant-research/syn/{record['run_id']}/"
 
 
 def test_mlserver_layout_is_an_mlflow_pytorch_model_that_loads_as_mlflow_does(learnable_run, tmp_path):

@@ -59,7 +59,7 @@ def test_models(tmp_path, runtime: str, requirements: list[str]) -> None:
               if o.body["kind"] == "Model"}
     assert sorted(models) == ["demo-v1", "demo-v2"]
     assert models["demo-v1"]["spec"] == {
-        "storageUri": "s3://acme-ml-staging/models/demo/demo-aaaaaa", "requirements": requirements,
+        "storageUri": "s3://acme-ml-staging/models/quant-research/demo/demo-aaaaaa", "requirements": requirements,
         "memory": "1Gi", "replicas": 2, "secretName": "ml-artifacts-rclone",
     }
     # The old version keeps serving until the new objects are synced and healthy.

@@ -12,9 +12,9 @@ from .conftest import REPO, plan_of, pipeline_yaml, write_project
 from .schema import errors
 
 TRIALS_IN = {"name": "trials", "path": "/maestro/work/trials/trials.json", "optional": True,
-             "s3": {"key": "trials/demo/trials.json"}}
+             "s3": {"key": "trials/quant-research/demo/trials.json"}}
 TRIALS_OUT = {"name": "trials", "path": "/maestro/work/gate/trials.json", "archive": {"none": {}},
-              "s3": {"key": "trials/demo/trials.json"}}
+              "s3": {"key": "trials/quant-research/demo/trials.json"}}
 
 
 def _staging(multiple_testing):

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+from .. import names
 from .context import StepContext, StepError
 from .serving import FORMATS, SELDON_REQUIREMENTS
 
@@ -40,7 +41,8 @@ def template_dirs(root: Path) -> list[Path]:
 
 def storage_uri(ctx: StepContext) -> str:
     bucket = ctx.environment.spec.artifacts.bucket
-    return f"s3://{bucket}/models/{ctx.pipeline.metadata.name}/{ctx.run_id}/"
+    meta = ctx.pipeline.metadata
+    return f"s3://{bucket}/{names.model_key(meta.team, meta.name, ctx.run_id)}/"
 
 
 def runtime(ctx: StepContext) -> str:

@@ -1,7 +1,7 @@
 """Step `publish`: the serving layout of the trained model, its model card and a publish record.
 
 In: `train/` (model.pt, model.json), `evaluate/metrics.json`, `gate/` and the spec. Out:
-`publish/model/` (uploaded as-is to `s3://<bucket>/models/<pipeline>/<run-id>/`, the Seldon
+`publish/model/` (uploaded as-is to `s3://<bucket>/models/<team>/<pipeline>/<run-id>/`, the Seldon
 `storageUri`; see `serving`), `publish/model_card.md` (the gate's card, copied: see `card`)
 and `publish/publish.json`. Runs only after a passing gate. With `write_back` (the pods' `--write-back`),
 it then proposes the run as the pipeline's next serving version in this environment only, in the

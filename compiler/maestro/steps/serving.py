@@ -1,4 +1,4 @@
-"""The serving layouts that `publish` uploads to `s3://<bucket>/models/<pipeline>/<run-id>/`.
+"""The serving layouts that `publish` uploads to `s3://<bucket>/models/<team>/<pipeline>/<run-id>/`.
 
 In: the exported TorchScript file and its tensor description. Out: a folder that the Seldon Core v2
 server named by `requirements` loads as-is from the Model's `storageUri`:

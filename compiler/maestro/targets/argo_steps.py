@@ -98,7 +98,7 @@ def _resources(plan: EnvironmentPlan, step: StepPlan) -> dict:
 
 def trials_key(pipeline: PipelinePlan) -> str:
     """The one place of a pipeline's trial registry in the environment's artifact repository."""
-    return f"trials/{pipeline.name}/trials.json"
+    return names.trials_key(pipeline.team, pipeline.name)
 
 
 def _keeps_trials(plan: EnvironmentPlan, step: StepPlan) -> bool:
@@ -115,7 +115,7 @@ def _outputs(plan: EnvironmentPlan, pipeline: PipelinePlan, step: StepPlan) -> d
         # Uploaded unarchived, so the folder is the model's storageUri as Seldon reads it.
         artifacts.append({
             "name": "model", "path": f"{WORKDIR}/publish/model", "archive": {"none": {}},
-            "s3": {"key": f"models/{pipeline.name}/{{{{workflow.name}}}}"},
+            "s3": {"key": names.model_key(pipeline.team, pipeline.name, "{{workflow.name}}")},
         })
     if _keeps_trials(plan, step):
         # Unarchived at the fixed key, so the next run's gate reads it back as a plain file.

@@ -35,7 +35,8 @@ def artifact_repositories(ns: NamespacePlan, artifacts: Artifacts) -> dict:
 def _s3_repository(a: Artifacts) -> dict:
     return {
         "bucket": a.bucket, "endpoint": a.endpoint, "region": a.region, "insecure": a.insecure,
-        # Models live under models/ (the publish step); keep workflow artifacts apart from them.
+        # Models live under models/<team>/ (the publish step), trial registries under trials/<team>/;
+        # keep workflow artifacts apart from both.
         "keyFormat": ARTIFACT_KEY_FORMAT,
         "accessKeySecret": {"name": a.credentials_secret, "key": "accessKey"},
         "secretKeySecret": {"name": a.credentials_secret, "key": "secretKey"},

@@ -8,6 +8,7 @@ environments, an invalid compiled tree, and a committed symbolic link.
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 import subprocess
@@ -19,8 +20,9 @@ import pytest
 import yaml
 
 from maestro.errors import MaestroError, UsageError
+from maestro.validation.locations import BUNDLE_DIR
 from maestro.writeback import PASSWORD_VARIABLE, USERNAME_VARIABLE, WriteBack, write_back
-from tests.support import REPO, SHARED, copy_examples, git, seed_bare_repository
+from tests.support import REPO, copy_examples, git, seed_bare_repository
 
 SECRET = "s3cr3t-token-value"
 PIPELINE, RUN = "msft-momentum", "msft-momentum-x7k2p"
@@ -250,10 +252,11 @@ def test_a_revision_that_keeps_moving_fails_cleanly(origin: Path, tmp_path: Path
 
 def test_an_invalid_compiled_tree_is_never_pushed(origin: Path, tmp_path: Path, monkeypatch) -> None:
     """The recompile validates as `maestro compile` does: here a Model schema that refuses s3:// URIs."""
+    # A location given first overrides the shipped bundle for the kinds it holds: here the Model alone.
     schemas = tmp_path / "schemas"
-    shutil.copytree(SHARED / "schemas", schemas, ignore=shutil.ignore_patterns("crd-sources", "licenses"))
     model = schemas / "crds/mlops.seldon.io/model_v1alpha1.json"
-    schema = json.loads(model.read_text())
+    model.parent.mkdir(parents=True)
+    schema = json.loads(gzip.decompress((BUNDLE_DIR / "crds/mlops.seldon.io/model_v1alpha1.json.gz").read_bytes()))
     schema["properties"]["spec"]["properties"]["storageUri"]["pattern"] = "^gs://"
     model.write_text(json.dumps(schema))
     monkeypatch.setenv("MAESTRO_SCHEMA_LOCATION", str(schemas))

@@ -216,9 +216,17 @@ def _worker_main(rank: int, world: World, port: int, target: Callable, args: tup
         sender.send(("error", {"rank": rank, "at": time.time(), "step_error": isinstance(exc, StepError),
                                "message": str(exc) or type(exc).__name__, "kind": type(exc).__name__,
                                "traceback": traceback.format_exc()}))
-        sender.close()
-        sys.stderr.flush()
-        os._exit(1)   # no interpreter teardown: a broken process group must not hang the exit
+        _exit_now(1, sender)   # no interpreter teardown: a broken process group must not hang the exit
+    # Nor on success: tearing down the interpreter destroys the store client's and gloo's C++ threads
+    # in no set order, which can abort the process ("terminate called without an active exception").
+    _exit_now(0, sender)
+
+
+def _exit_now(code: int, sender) -> None:
+    sender.close()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _join(processes, receivers, world: World):
@@ -257,7 +265,7 @@ def _join(processes, receivers, world: World):
                              "kind": "timeout", "traceback": ""})
             break
     # A worker that exited with a message already queued is read above; one killed by a signal is not.
-    return results, [f for f in failures if not _late_exit(f, failures)]
+    return results, [f for f in failures if not _late_exit(f, failures, results)]
 
 
 def _cause_first(failure: dict) -> tuple:
@@ -273,9 +281,12 @@ def _exit_failure(rank: int, code: int) -> dict:
             "message": f"{how} without reporting an error (out of memory?)", "traceback": ""}
 
 
-def _late_exit(failure: dict, failures: list) -> bool:
-    """An exit failure of a rank that also sent its error (read after its exit) is the same failure."""
-    return failure["kind"] == "exit" and any(f["rank"] == failure["rank"] and f["kind"] != "exit" for f in failures)
+def _late_exit(failure: dict, failures: list, results: dict) -> bool:
+    """An exit failure of a rank that also sent its error (read after its exit) is the same failure; one
+    of a rank that sent its whole result came after its work was done and cannot have changed it."""
+    if failure["kind"] != "exit":
+        return False
+    return failure["rank"] in results or any(f["rank"] == failure["rank"] and f["kind"] != "exit" for f in failures)
 
 
 def _stop(processes) -> None:

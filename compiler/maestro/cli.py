@@ -15,10 +15,10 @@ import click
 COMMANDS = {
     # name: (module:attribute, one-line help)
     "compile": ("maestro.commands.compile:compile_command", "Compile the specs into gitops/ (or --check it)."),
-    "validate": ("maestro.validation.command:validate_command", "Validate Kubernetes manifests offline, like kubeconform."),
+    "validate": ("maestro.commands.validate:validate_command", "Validate Kubernetes manifests offline, like kubeconform."),
     "diff": ("maestro.commands.diff:diff_command", "Show what a compile would change, per resource and field."),
-    "run": ("maestro.steps.run_command:run_command", "Run a pipeline's DAG on this machine."),
-    "step": ("maestro.steps.command:step_command", "Run one built-in step (what workflow pods call)."),
+    "run": ("maestro.commands.run:run_command", "Run a pipeline's DAG on this machine."),
+    "step": ("maestro.commands.step:step_command", "Run one built-in step (what workflow pods call)."),
     "promote": ("maestro.commands.promote:promote_command", "Make a model version the candidate or the default."),
     "schema": ("maestro.commands.schema:schema_command", "Print the JSON Schema of a spec kind."),
     "version": ("maestro.commands.version:version_command", "Print the version and the platform versions targeted."),

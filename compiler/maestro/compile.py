@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from .codeowners import codeowners
+from .targets.codeowners import codeowners
 from .errors import Diagnostic, MaestroError
 from .ir import Plan
 from .lower import lower
@@ -21,7 +21,7 @@ from .project import load_project
 from .render import header, render
 from .targets.argocd_health import GITOPS_PATH as HEALTH_PATCH_PATH, seldon_health_patch
 from .targets import Output, emit_all
-from .tree_readme import readme
+from .targets.readme import readme
 
 
 @dataclass(frozen=True)

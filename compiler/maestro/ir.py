@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .spec.environment import Environment
-from .spec.pipeline import Pipeline
-from .spec.teams import Teams
+from .language.environment import Environment
+from .language.pipeline import Pipeline
+from .language.teams import Teams
 
 
 @dataclass(frozen=True)

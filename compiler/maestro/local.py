@@ -20,7 +20,8 @@ from typing import Callable, Optional
 
 from .steps.context import (MANIFEST, StepContext, StepError, file_hashes, input_hashes, read_json, sha256_json,
                             spec_document, spec_hash, spec_text)
-from .steps.registry import ORDER, READS, step_function
+from .contract import BUILTIN_STEPS, READS
+from .steps.registry import step_function
 
 CACHE_FILE = "cache.json"
 TRIALS = "trials.json"   # the trial registry of this output folder: every distinct run that reached the gate
@@ -51,7 +52,7 @@ class RunOutcome:
 
 def plan(pipeline) -> list[tuple[str, Optional[object]]]:
     """Built-in steps in DAG order, each custom step placed right after its last dependency."""
-    order: list[tuple[str, Optional[object]]] = [(name, None) for name in ORDER]
+    order: list[tuple[str, Optional[object]]] = [(name, None) for name in BUILTIN_STEPS]
     pending = list(pipeline.spec.steps)
     while pending:
         placed = [s for s in pending if _place(order, s)]

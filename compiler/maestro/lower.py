@@ -12,17 +12,15 @@ from typing import Iterable, Sequence
 from . import names
 from .ir import EnvironmentPlan, ExperimentPlan, PipelinePlan, Plan, SchedulePlan, ServedModel, ServingPlan, StepPlan, TeamPlan
 from .project import Effective, Project
-from .spec.pipeline import Pipeline
-from .spec.types import duration_seconds
-from .steps.registry import AFTER, ORDER, READS
+from .language.pipeline import Pipeline
+from .language.types import duration_seconds
+from .contract import AFTER, BUILTIN_STEPS, PASSWORD_VARIABLE, READS, SPEC_PATH, USERNAME_VARIABLE, WORKDIR
 
-SPEC_PATH = "/maestro/spec/spec.json"
-WORKDIR = "/maestro/work"
 LIGHT_STEP_TIMEOUT = 1800
 RUNTIME_REQUIREMENTS = {"triton": ("pytorch",), "mlserver": ("mlflow",)}
 TRAINING_STEPS = ("train", "evaluate")   # the steps that fit networks: same device, resources and semaphore
 # (name, depends on, reads the outputs of): the runtime's own table, so cluster and laptop agree.
-BUILTIN_DAG = tuple((name, AFTER[name], READS[name]) for name in ORDER)
+BUILTIN_DAG = tuple((name, AFTER[name], READS[name]) for name in BUILTIN_STEPS)
 
 
 def lower(project: Project) -> Plan:
@@ -101,7 +99,6 @@ def _step_args(name: str) -> tuple[str, ...]:
 
 def _git_credentials(env) -> tuple[tuple[str, str, str], ...]:
     """The write-back's git credentials, read from a Secret by key; never a value in a manifest."""
-    from .writeback import PASSWORD_VARIABLE, USERNAME_VARIABLE
 
     secret = env.spec.gitops.credentials_secret
     return ((USERNAME_VARIABLE, secret, "username"), (PASSWORD_VARIABLE, secret, "password"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .source import Located, NodePath
+from .loading.positions import Located, NodePath
 
 
 def subtree(doc: Located, path: NodePath) -> Located:

@@ -14,14 +14,14 @@ from typing import Collection, Iterable, Sequence
 
 from .errors import Diagnostic, MaestroError, UnsafePath, UsageError, did_you_mean, one_of
 from .overlay import deep_merge, graft, subtree
-from .source import Located, load_file
-from .spec.checks import check_pipeline
-from .spec.diagnose import format_path, validate_model
-from .spec.environment import Environment
-from .spec.pipeline import Pipeline
-from .spec.policy import check_policy, image_findings
-from .spec.teams import TEAMS_FILE, Teams, check_team
-from .spec.types import image_problem
+from .loading.positions import Located, load_file
+from .language.checks import check_pipeline
+from .language.diagnose import format_path, validate_model
+from .language.environment import Environment
+from .language.pipeline import Pipeline
+from .language.policy import check_policy, image_findings
+from .language.teams import TEAMS_FILE, Teams, check_team
+from .language.types import image_problem
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 

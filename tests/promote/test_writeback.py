@@ -21,7 +21,8 @@ import yaml
 
 from maestro.errors import MaestroError, UsageError
 from maestro.validation.locations import BUNDLE_DIR
-from maestro.writeback import PASSWORD_VARIABLE, USERNAME_VARIABLE, WriteBack, write_back
+from maestro.contract import PASSWORD_VARIABLE, USERNAME_VARIABLE
+from maestro.steps.writeback import WriteBack, write_back
 from tests.support import REPO, copy_examples, git, seed_bare_repository
 
 SECRET = "s3cr3t-token-value"

@@ -2,7 +2,7 @@
 never a traceback, exit 0, 1 or 2, and a refusal is located. When a mutation leaves the specs valid,
 the incremental compile writes exactly what an uncached `build_tree` gives.
 
-Unlike tests/spec/test_fuzz.py (edits line by line, one fresh project each), the mutations here are
+Unlike tests/language/test_fuzz.py (edits line by line, one fresh project each), the mutations here are
 at the byte level and at the level of meaning (another team, another number, another environment
 name), and they hit a project whose cache and gitops/ already hold the previous state.
 """

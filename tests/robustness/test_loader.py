@@ -1,5 +1,5 @@
-"""The loader, `maestro.source.load_bytes`, on arbitrary input: documents or a located refusal, never
-another exception and never a hang. Its fast path (libyaml, `maestro.yaml12`) must agree with the
+"""The loader, `maestro.loading.positions.load_bytes`, on arbitrary input: documents or a located refusal, never
+another exception and never a hang. Its fast path (libyaml, `maestro.loading.yaml12`) must agree with the
 full path (ruamel.yaml) on every text it accepts: the same values at the same lines and columns."""
 
 from __future__ import annotations

@@ -92,7 +92,7 @@ def make_project(root: Path, kind: str, name: str = "syn", **options) -> Path:
 
 
 def run_cli(*args: str):
-    from maestro.steps.run_command import run_command
+    from maestro.commands.run import run_command
 
     return CliRunner().invoke(run_command, list(args))
 
@@ -119,8 +119,8 @@ def dev_example_run(tmp_path_factory):
 
 def pipeline_model(data: dict, **spec):
     """A Pipeline and an Environment as the pods get them, for calling one step directly."""
-    from maestro.spec.environment import Environment
-    from maestro.spec.pipeline import Pipeline
+    from maestro.language.environment import Environment
+    from maestro.language.pipeline import Pipeline
 
     pipeline = Pipeline.model_validate({
         "apiVersion": "maestro/v1", "kind": "Pipeline", "metadata": {"name": "unit", "team": "t"},

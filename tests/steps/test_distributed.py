@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from maestro.spec.pipeline import PipelineSpec
+from maestro.language.pipeline import PipelineSpec
 from maestro.steps.context import StepError
 from maestro.steps.distributed import World, WorkerFailed, describe, fit_distributed, plan_world, worker_count
 from maestro.steps.learning import fit, predict, split_validation
@@ -141,7 +141,7 @@ def test_one_worker_per_visible_gpu_the_spec_asks_for():
 
 def test_train_step_with_two_cpu_workers_logs_the_world_size_and_writes_once(tmp_path, monkeypatch):
     from maestro.steps import features, ingest
-    from maestro.steps.command import step_command
+    from maestro.commands.step import step_command
     from maestro.steps.context import spec_text
 
     ctx = step_context(tmp_path, {"source": "sample", "tickers": ["AAPL"], "start": "2010-01-04", "end": "2011-12-30"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from maestro.spec.pipeline import Gate
+from maestro.language.pipeline import Gate
 from maestro.steps.gate import decide
 
 

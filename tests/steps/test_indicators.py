@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from maestro.spec.pipeline import PipelineSpec
+from maestro.language.pipeline import PipelineSpec
 from maestro.steps import indicators as ind
 from maestro.steps.features import build_table
 

@@ -12,7 +12,7 @@ import torch
 import yaml
 from click.testing import CliRunner
 
-from maestro.steps.command import step_command
+from maestro.commands.step import step_command
 from maestro.steps.export import load_torchscript
 from maestro.steps.serving import lay_out
 

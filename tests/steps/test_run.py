@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from maestro.steps.command import step_command
+from maestro.commands.step import step_command
 
 from .conftest import REPO, make_project, read_summary, run_cli
 
@@ -155,7 +155,7 @@ def test_help_never_imports_torch_or_pandas(args):
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in ('torch', 'pandas', 'numpy') if m in sys.modules))")
     if importlib.util.find_spec("maestro.cli") is None:
-        code = code.replace("from maestro.cli import main", "from maestro.steps.run_command import run_command as main")
+        code = code.replace("from maestro.cli import main", "from maestro.commands.run import run_command as main")
     done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
 

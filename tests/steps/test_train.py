@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from maestro.spec.pipeline import PipelineSpec
+from maestro.language.pipeline import PipelineSpec
 from maestro.steps.export import load_torchscript, save_torchscript
 from maestro.steps.features import build_table
 from maestro.steps.learning import fit, make_samples, predict, split_validation

@@ -6,10 +6,10 @@ import shutil
 
 import pytest
 
-from maestro.codeowners import codeowners
+from maestro.targets.codeowners import codeowners
 from maestro.lower import lower
 from maestro.project import load_project
-from maestro.spec.teams import owns
+from maestro.language.teams import owns
 
 from .conftest import REPO, example_plan
 

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from maestro.validation import Document, Result, load_documents, validate_documents
-from maestro.validation.command import validate_command
+from maestro.commands.validate import validate_command
 from maestro.validation.locations import BUNDLE_DIR
 
 REPO = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ def schema_command(kind: str) -> int:
     Example:
       maestro schema pipeline > docs/schemas/pipeline.schema.json
     """
-    from ..spec.jsonschema import schema_text
+    from ..language.jsonschema import schema_text
 
     click.echo(schema_text(kind), nl=False)
     return 0

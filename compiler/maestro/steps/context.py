@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from ..spec.environment import Environment
-from ..spec.pipeline import Pipeline
-from .registry import READS
+from ..language.environment import Environment
+from ..language.pipeline import Pipeline
+from ..contract import READS
 
 MANIFEST = "manifest.json"
 

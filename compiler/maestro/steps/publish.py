@@ -5,7 +5,7 @@ In: `train/` (model.pt, model.json), `evaluate/metrics.json`, `gate/` and the sp
 `storageUri`; see `serving`), `publish/model_card.md` (the gate's card, copied: see `card`)
 and `publish/publish.json`. Runs only after a passing gate. With `write_back` (the pods' `--write-back`),
 it then proposes the run as the pipeline's next serving version in this environment only, in the
-GitOps repository (`maestro.writeback`: a pull-request branch, or a direct push in a development
+GitOps repository (`maestro.steps.writeback`: a pull-request branch, or a direct push in a development
 environment with `gitops.promotion: direct`).
 """
 
@@ -55,7 +55,7 @@ def publish_record(ctx: StepContext, served: str, model_file: str, evaluation: d
 
 def propose_version(record: dict, ctx: StepContext) -> dict:
     """Push the run as the next version of this environment's serving (candidate when it serves a default)."""
-    from ..writeback import WriteBack, write_back
+    from .writeback import WriteBack, write_back
 
     gitops = ctx.environment.spec.gitops
     figures = {k: record["metrics"].get(k) for k in ("accuracy", "sharpe", "p_value")}

@@ -1,8 +1,6 @@
-"""The built-in steps: their order, which upstream folders each reads, and where the code lives.
+"""Where the code of each built-in step lives (`maestro.contract` has their order and inputs).
 
-A flat table shared by the local executor, the `maestro step` command and (when it wants it) the
-Argo emitter, so that the cluster and `maestro run` agree on which artifacts each step receives.
-Imports nothing heavy.
+Used by the local executor and the `maestro step` command. Imports nothing heavy.
 """
 
 from __future__ import annotations
@@ -10,24 +8,9 @@ from __future__ import annotations
 import importlib
 from typing import Callable
 
-# The DAG of SPEC-v1: each built-in step runs after the one before it.
-ORDER = ("ingest", "validate", "features", "train", "evaluate", "gate", "publish")
+from ..contract import BUILTIN_STEPS
 
-# The upstream folders a step reads (Argo mounts each at /maestro/work/<upstream>).
-READS: dict[str, tuple[str, ...]] = {
-    "ingest": (),
-    "validate": ("ingest",),
-    "features": ("ingest",),
-    "train": ("features",),
-    "evaluate": ("features", "train"),
-    "gate": ("train", "evaluate"),     # train: the model card describes the served model
-    "publish": ("train", "evaluate", "gate"),
-}
-
-# The step that must finish before each one (the chain of ORDER).
-AFTER: dict[str, tuple[str, ...]] = {name: ORDER[i - 1:i] for i, name in enumerate(ORDER)}
-
-_MODULES = {name: f"maestro.steps.{name}" for name in ORDER}
+_MODULES = {name: f"maestro.steps.{name}" for name in BUILTIN_STEPS}
 _MODULES["validate"] = "maestro.steps.quality"
 
 

@@ -10,8 +10,8 @@ from typing import Iterable
 
 from .. import names
 from ..ir import EnvironmentPlan, PipelinePlan, SchedulePlan, StepPlan
-from ..lower import WORKDIR
-from . import Output, object_path
+from ..contract import WORKDIR
+from .output import Output, object_path
 from .argo_steps import step_template
 
 API_VERSION = "argoproj.io/v1alpha1"

@@ -13,7 +13,8 @@ import json
 
 from .. import names
 from ..ir import EnvironmentPlan, PipelinePlan, StepPlan
-from ..lower import TRAINING_STEPS, WORKDIR
+from ..contract import WORKDIR
+from ..lower import TRAINING_STEPS
 
 CONTAINER_SECURITY = {
     "allowPrivilegeEscalation": False,

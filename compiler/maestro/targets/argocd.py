@@ -19,9 +19,9 @@ from typing import Iterable
 from .. import names
 from ..errors import Diagnostic, raise_if_any
 from ..ir import EnvironmentPlan
-from ..spec.environment import Environment
-from . import Output, object_path
-from .k8s import metadata, namespaces, resource
+from ..language.environment import Environment
+from .output import Output, object_path
+from .objects import metadata, namespaces, resource
 
 API = "argoproj.io/v1alpha1"
 IN_CLUSTER = "https://kubernetes.default.svc"

@@ -13,8 +13,8 @@ from typing import Iterable
 
 from .. import names
 from ..ir import EnvironmentPlan, PipelinePlan, ServedModel
-from . import Output
-from .k8s import NamespacePlan, metadata, namespaces, outputs, resource
+from .output import Output
+from .objects import NamespacePlan, metadata, namespaces, outputs, resource
 
 API = "monitoring.coreos.com/v1"
 RULE_NAME = "maestro-alerts"

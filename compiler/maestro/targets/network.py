@@ -12,8 +12,8 @@ rule and why.
 
 from __future__ import annotations
 
-from ..spec.environment import Network
-from .k8s import NamespacePlan, metadata, resource
+from ..language.environment import Network
+from .objects import NamespacePlan, metadata, resource
 
 API = "networking.k8s.io/v1"
 INGEST = {"maestro.dev/step": "ingest"}

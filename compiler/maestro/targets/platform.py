@@ -12,9 +12,9 @@ from typing import Iterable
 
 from .. import names
 from ..ir import EnvironmentPlan, TeamPlan
-from ..spec.environment import Environment
-from . import Output
-from .k8s import NamespacePlan, metadata, namespaces, outputs, resource
+from ..language.environment import Environment
+from .output import Output
+from .objects import NamespacePlan, metadata, namespaces, outputs, resource
 from .network import network_policies
 from .storage import artifact_repositories, external_secrets
 

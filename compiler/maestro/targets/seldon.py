@@ -13,9 +13,9 @@ from typing import Iterable
 
 from .. import names
 from ..ir import EnvironmentPlan, ExperimentPlan, PipelinePlan, ServedModel
-from ..spec.environment import Environment
-from . import Output
-from .k8s import NamespacePlan, metadata, namespaces, outputs, resource
+from ..language.environment import Environment
+from .output import Output
+from .objects import NamespacePlan, metadata, namespaces, outputs, resource
 from .seldon_rules import check_plan
 
 API = "mlops.seldon.io/v1alpha1"

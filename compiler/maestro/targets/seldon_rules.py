@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 
 from ..errors import Diagnostic, raise_if_any
 from ..ir import EnvironmentPlan, ExperimentPlan, PipelinePlan
-from .k8s import pipeline_file
+from .objects import pipeline_file
 
 SELDON_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 NAME_HINT = "use lower-case letters, digits and '-'; Seldon refuses dots"

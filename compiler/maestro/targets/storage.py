@@ -16,8 +16,8 @@ import json
 import yaml
 
 from .. import names
-from ..spec.environment import Artifacts
-from .k8s import NamespacePlan, metadata, resource
+from ..language.environment import Artifacts
+from .objects import NamespacePlan, metadata, resource
 
 ESO_API = "external-secrets.io/v1"
 RCLONE_REMOTE = "s3"          # must equal the scheme of Model.spec.storageUri (s3://...)

@@ -43,7 +43,7 @@ def load_documents(paths: Sequence[str], stdin: TextIO | None = None, *,
     Documents that cannot be read or parsed come back as error `Result`s. Files whose
     path matches one of the regular expressions `ignore_filename_patterns` are skipped.
     """
-    from .sources import load_documents as load
+    from ..loading.documents import load_documents as load
 
     return load(paths, stdin, ignore_filename_patterns)
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import click
 
-from .locations import ENV_VAR
-from .templates import FIELDS
+from ..validation.locations import ENV_VAR
+from ..validation.templates import FIELDS
 
 DEFAULT_KUBERNETES_VERSION = "1.37.0"
 FORMATS = ("text", "json", "junit", "tap")
@@ -73,10 +73,10 @@ def validate_command(ctx: click.Context, paths: tuple[str, ...], schema_location
                      reject: tuple[str, ...], output: str, summary: bool, verbose: bool,
                      ignore_patterns: tuple[str, ...], cache_dir: str | None) -> None:
     from ..errors import UsageError
-    from .engine import make_settings, validate_documents
-    from .locations import schema_locations_from_env
-    from .render import render
-    from .sources import load_documents
+    from ..validation.engine import make_settings, validate_documents
+    from ..validation.locations import schema_locations_from_env
+    from ..validation.report import render
+    from ..loading.documents import load_documents
 
     if not paths:
         raise click.UsageError("give at least one PATH, or - to read stdin")

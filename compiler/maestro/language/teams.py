@@ -15,13 +15,13 @@ from typing import Literal, Optional
 from pydantic import Field
 
 from ..errors import did_you_mean
-from .pipeline import Pipeline, Strict
+from .pipeline import Pipeline, SpecSection
 from .types import Name, OwnedPath, Owner
 
 TEAMS_FILE = "teams.yaml"
 
 
-class Team(Strict):
+class Team(SpecSection):
     owners: list[Owner] = Field(
         min_length=1, description="GitHub owners (@org/team, @user or an e-mail address) whose review a change "
                                   "to the team's files needs (CODEOWNERS).")
@@ -30,14 +30,14 @@ class Team(Strict):
                                   "(CODEOWNERS patterns, e.g. pipelines/aapl-*.yaml); its pipelines must be among them.")
 
 
-class TeamsSpec(Strict):
+class TeamsSpec(SpecSection):
     owners: list[Owner] = Field(
         min_length=1, description="The platform: owners of teams.yaml, environments/, the Argo CD folders and "
                                   "every file no team owns.")
     teams: dict[Name, Team] = Field(description="The tenants, by name (a pipeline's metadata.team).")
 
 
-class Teams(Strict):
+class Teams(SpecSection):
     apiVersion: Literal["maestro/v1"] = Field(description="Always maestro/v1.")
     kind: Literal["Teams"] = Field(description="Always Teams.")
     spec: TeamsSpec = Field(description="The platform's owners and the teams.")

@@ -9,7 +9,7 @@ import pytest
 
 from maestro.errors import MaestroError
 from maestro.project import load_project
-from maestro.spec.policy import check_gate_floor, check_policy
+from maestro.language.policy import check_gate_floor, check_policy
 from tests.support import copy_examples
 
 GATE = "    gate: {min_accuracy: 0.53, min_sharpe: 0.2, beat_baselines: true, max_p_value: 0.05}\n"

@@ -29,10 +29,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .errors import UsageError
+from ..contract import PASSWORD_VARIABLE, USERNAME_VARIABLE
+from ..errors import UsageError
 
-USERNAME_VARIABLE = "MAESTRO_GIT_USERNAME"
-PASSWORD_VARIABLE = "MAESTRO_GIT_PASSWORD"
 AUTHOR = ("maestro", "maestro@users.noreply.local")
 ASKPASS = f"""#!/bin/sh
 case "$1" in
@@ -127,8 +126,8 @@ def project_root(work: Path, gitops_path: str) -> Path:
 def propose(root: Path, request: WriteBack, work: Path | None = None) -> Proposal:
     """Add the run as the next version of `request.environment`'s serving (the candidate when that
     environment serves a default, else the default), recompile, and write the files that change."""
-    from .incremental import compile_tree
-    from .promote import Promotion, effective_serving, next_version, promote_text, read_real, refuse_symlinks, replace_file
+    from ..incremental import compile_tree
+    from ..promote import Promotion, effective_serving, next_version, promote_text, read_real, refuse_symlinks, replace_file
 
     work = work or root
     if os.path.lexists(work / ".maestro") or os.path.lexists(root / ".maestro"):

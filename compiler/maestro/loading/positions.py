@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from .errors import Diagnostic, MaestroError
+from ..errors import Diagnostic, MaestroError
 from .yaml12 import compose_all
 
 MAX_FILE_BYTES = 256 * 1024  # a real spec is a few KiB; the parser reads ~100 KiB/s, so this bounds the wait

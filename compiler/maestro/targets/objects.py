@@ -12,7 +12,7 @@ from typing import Iterable
 
 from .. import names
 from ..ir import EnvironmentPlan, PipelinePlan, TeamPlan
-from . import Output, object_path
+from .output import Output, object_path
 
 
 @dataclass(frozen=True)

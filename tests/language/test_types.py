@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from maestro.spec.types import Cron, Duration, LabelKey, LabelValue, Labels, Name, Quantity, Ticker, Timezone
+from maestro.language.types import Cron, Duration, LabelKey, LabelValue, Labels, Name, Quantity, Ticker, Timezone
 
 TYPES = {"name": Name, "quantity": Quantity, "duration": Duration, "ticker": Ticker, "cron": Cron,
          "timezone": Timezone, "label-key": LabelKey, "label-value": LabelValue}

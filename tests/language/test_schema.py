@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from maestro.source import load_file
+from maestro.loading.positions import load_file
 
 from .conftest import BASE, REPO
 

@@ -6,11 +6,11 @@ from typing import Annotated, Any, Literal, Optional
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
-from .pipeline import Strict
+from .pipeline import SpecSection
 from .types import Fraction, Labels, Name, PositiveInt, Quantity, Selector, check_key_template
 
 
-class GitOps(Strict):
+class GitOps(SpecSection):
     repo_url: str = Field(min_length=1, description="Git repository Argo CD syncs from.")
     revision: str = Field("main", description="Branch, tag or commit Argo CD syncs.")
     path: str = Field("gitops", description="Folder of the compiled output in that repository.")
@@ -20,14 +20,14 @@ class GitOps(Strict):
         "gitops-credentials", description="Secret with `username` and `password` (a token) used by `publish` to push.")
 
 
-class ArgoCD(Strict):
+class ArgoCD(SpecSection):
     namespace: Name = Field("argocd", description="Namespace Argo CD runs in.")
     auto_sync: bool = Field(True, description="Sync automatically when the repository changes.")
     prune: bool = Field(True, description="Delete objects that are no longer generated (with auto_sync).")
     self_heal: bool = Field(True, description="Undo changes made in the cluster by hand (with auto_sync).")
 
 
-class ExternalSecretRef(Strict):
+class ExternalSecretRef(SpecSection):
     store: Name = Field(description="Name of the (Cluster)SecretStore.")
     key: Annotated[str, AfterValidator(check_key_template)] = Field(
         min_length=1, description="Key of the secret in the external store; {team} and {env} are replaced "
@@ -36,7 +36,7 @@ class ExternalSecretRef(Strict):
         "ClusterSecretStore", description="Kind of the store: ClusterSecretStore or SecretStore.")
 
 
-class Artifacts(Strict):
+class Artifacts(SpecSection):
     bucket: str = Field(min_length=3, max_length=63, description="S3 bucket of the artifact repository.")
     endpoint: str = Field(min_length=1, description="S3 endpoint, host[:port].")
     region: str = Field("us-east-1", description="S3 region.")
@@ -46,7 +46,7 @@ class Artifacts(Strict):
         None, description="Fill credentials_secret from External Secrets.")
 
 
-class Toleration(Strict):
+class Toleration(SpecSection):
     key: Optional[str] = Field(None, description="Taint key.")
     operator: Literal["Exists", "Equal"] = Field("Equal", description="Exists or Equal.")
     value: Optional[str] = Field(None, description="Taint value (operator Equal).")
@@ -55,7 +55,7 @@ class Toleration(Strict):
     tolerationSeconds: Optional[int] = Field(None, description="How long a NoExecute taint is tolerated.")
 
 
-class Gpu(Strict):
+class Gpu(SpecSection):
     resource: str = Field("nvidia.com/gpu", description="Extended resource name of a GPU.")
     node_selector: Selector = Field(default_factory=dict, description="Node labels a GPU pod must match.")
     tolerations: list[Toleration] = Field(default_factory=list, description="Taints a GPU pod tolerates.")
@@ -64,14 +64,14 @@ class Gpu(Strict):
         1, description="Trainings of one team that may run at once here (an Argo semaphore).")
 
 
-class Quota(Strict):
+class Quota(SpecSection):
     gpus: int = Field(0, ge=0, description="GPUs a team's namespace may request in total.")
     cpu: Quantity = Field("16", description="CPU a team's namespace may request in total (Kubernetes quantity).")
     memory: Quantity = Field(
         "64Gi", description="Memory a team's namespace may request in total (Kubernetes quantity).")
 
 
-class Network(Strict):
+class Network(SpecSection):
     egress: list[str] = Field(
         default_factory=list,
         description="Egress CIDRs of workflow pods and Seldon's server pods (API server, artifact store); "
@@ -86,7 +86,7 @@ class Network(Strict):
                     "from outside it.")
 
 
-class GateFloor(Strict):
+class GateFloor(SpecSection):
     min_accuracy: Optional[Fraction] = Field(
         None, description="Lowest evaluation.gate.min_accuracy a pipeline may set; unset for no floor.")
     min_sharpe: Optional[float] = Field(
@@ -97,14 +97,14 @@ class GateFloor(Strict):
         False, description="true: pipelines may not set evaluation.gate.beat_baselines to false.")
 
 
-class MultipleTesting(Strict):
+class MultipleTesting(SpecSection):
     method: Literal["holm"] = Field(
         "holm", description="holm: Holm's step-down correction of the p-value over the pipeline's recent trials.")
     window_days: PositiveInt = Field(
         30, description="Trials (distinct runs) of a pipeline whose data ends within this many days count.")
 
 
-class Policy(Strict):
+class Policy(SpecSection):
     require_image_digest: bool = Field(False, description="Every image must be pinned by digest (@sha256:...).")
     allowed_registries: list[str] = Field(
         default_factory=list, description="Image prefixes accepted, e.g. ghcr.io/acme; empty accepts any.")
@@ -120,7 +120,7 @@ class Policy(Strict):
                           "null: no correction.")
 
 
-class EnvironmentSpec(Strict):
+class EnvironmentSpec(SpecSection):
     cluster: str = Field("https://kubernetes.default.svc", description="Argo CD destination server.")
     namespace: str = Field("{team}-{env}", description="Pattern with {team} and {env}, or a fixed name.")
     image: str = Field(min_length=1, description="The image that runs the built-in steps.")
@@ -146,12 +146,12 @@ class EnvironmentSpec(Strict):
         return artifacts
 
 
-class EnvironmentMetadata(Strict):
+class EnvironmentMetadata(SpecSection):
     name: Name = Field(description="Environment name; equals the file stem.")
     labels: Labels = Field(default_factory=dict, description="Kubernetes labels describing the environment.")
 
 
-class Environment(Strict):
+class Environment(SpecSection):
     apiVersion: Literal["maestro/v1"] = Field(description="Always maestro/v1.")
     kind: Literal["Environment"] = Field(description="Always Environment.")
     metadata: EnvironmentMetadata = Field(description="Name and labels.")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from maestro.spec.types import env_name_problem, image_problem
+from maestro.language.types import env_name_problem, image_problem
 
 DIGEST = "sha256:" + "4be1a7c9d2e03f5a6b8c7d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c"
 

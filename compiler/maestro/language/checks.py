@@ -10,7 +10,8 @@ import re
 from typing import Callable, Iterator, NamedTuple
 
 from ..errors import did_you_mean, one_of
-from .pipeline import BUILTIN_STEPS, Pipeline
+from ..contract import BUILTIN_STEPS
+from .pipeline import Pipeline
 from .types import env_name_problem, image_problem
 
 # A variable looks like a credential when its name, in any case, contains one of CREDENTIAL_WORDS

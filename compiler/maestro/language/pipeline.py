@@ -13,10 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .types import Cron, Duration, Fraction, Labels, Name, PositiveInt, Quantity, RunId, Ticker, Timezone
 
-BUILTIN_STEPS = ("ingest", "validate", "features", "train", "evaluate", "gate", "publish")
 
 
-class Strict(BaseModel):
+class SpecSection(BaseModel):
+    """A mapping of a spec: unknown keys are refused, values are frozen, an explicit null means the default."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     @model_validator(mode="before")
@@ -30,7 +31,7 @@ class Strict(BaseModel):
                 or type(None) in typing.get_args(cls.model_fields[k].annotation)}
 
 
-class Metadata(Strict):
+class Metadata(SpecSection):
     name: Name = Field(description="Unique across pipelines/; equals the file stem.")
     team: Name = Field(description="The tenant: selects namespace, quota and Argo CD project.")
     description: str = Field("", description="One line shown in Argo's UI and the model card.")
@@ -38,7 +39,7 @@ class Metadata(Strict):
         default_factory=dict, description="Kubernetes labels copied onto every generated object.")
 
 
-class Data(Strict):
+class Data(SpecSection):
     source: Literal["yfinance", "csv", "sample"] = Field(
         "yfinance", description="Where bars come from; `sample` is bundled offline history.")
     tickers: list[Ticker] = Field(min_length=1, max_length=50, description="1..50 symbols as Yahoo spells them.")
@@ -49,7 +50,7 @@ class Data(Strict):
         None, description="CSV file (Date, Open, High, Low, Close, Volume[, Ticker]); source: csv only.")
 
 
-class Quality(Strict):
+class Quality(SpecSection):
     min_rows: PositiveInt = Field(250, description="Fewest bars accepted per ticker.")
     max_missing_fraction: Fraction = Field(0.01, description="Largest share of missing values accepted.")
     max_abs_return: Annotated[float, Field(gt=0)] = Field(
@@ -58,47 +59,47 @@ class Quality(Strict):
         5, description="Most consecutive bars with an unchanged close and no volume.")
 
 
-class Returns(Strict):
+class Returns(SpecSection):
     kind: Literal["returns"] = Field(description="k-bar returns c[t] / c[t-k] - 1.")
     periods: list[PositiveInt] = Field(
         default_factory=lambda: [1], min_length=1, description="The k of each return.")
 
 
-class Sma(Strict):
+class Sma(SpecSection):
     kind: Literal["sma"] = Field(description="Close relative to its simple moving average.")
     windows: list[Annotated[int, Field(ge=2)]] = Field(
         min_length=1, description="Window of each average, in bars.")
 
 
-class Rsi(Strict):
+class Rsi(SpecSection):
     kind: Literal["rsi"] = Field(description="Wilder's RSI, scaled to 0..1.")
     window: Annotated[int, Field(ge=2)] = Field(14, description="Window in bars.")
 
 
-class Macd(Strict):
+class Macd(SpecSection):
     kind: Literal["macd"] = Field(description="MACD line, signal and histogram, divided by the close.")
     fast: PositiveInt = Field(12, description="Fast EMA span in bars; below slow.")
     slow: PositiveInt = Field(26, description="Slow EMA span in bars.")
     signal: PositiveInt = Field(9, description="Signal EMA span in bars.")
 
 
-class Bollinger(Strict):
+class Bollinger(SpecSection):
     kind: Literal["bollinger"] = Field(description="Bollinger %B and bandwidth.")
     window: Annotated[int, Field(ge=2)] = Field(20, description="Window in bars.")
     k: Annotated[float, Field(gt=0)] = Field(2.0, description="Band width in standard deviations.")
 
 
-class Atr(Strict):
+class Atr(SpecSection):
     kind: Literal["atr"] = Field(description="Wilder's average true range divided by the close.")
     window: PositiveInt = Field(14, description="Window in bars.")
 
 
-class Volatility(Strict):
+class Volatility(SpecSection):
     kind: Literal["volatility"] = Field(description="Standard deviation of one-bar log returns.")
     window: Annotated[int, Field(ge=2)] = Field(20, description="Window in bars.")
 
 
-class VolumeZscore(Strict):
+class VolumeZscore(SpecSection):
     kind: Literal["volume_zscore"] = Field(description="Z-score of volume.")
     window: Annotated[int, Field(ge=2)] = Field(20, description="Window in bars.")
 
@@ -108,13 +109,13 @@ Feature = Annotated[
 ]
 
 
-class Target(Strict):
+class Target(SpecSection):
     kind: Literal["direction", "return"] = Field(
         "direction", description="direction: up/down classification; return: regression of the forward return.")
     horizon: PositiveInt = Field(1, description="Bars ahead.")
 
 
-class ModelSpec(Strict):
+class ModelSpec(SpecSection):
     kind: Literal["lstm", "gru", "transformer", "mlp"] = Field(
         "lstm", description="Network: lstm, gru, transformer or mlp (the window flattened).")
     sequence_length: PositiveInt = Field(30, description="Feature rows the model sees per prediction.")
@@ -124,7 +125,7 @@ class ModelSpec(Strict):
     heads: PositiveInt = Field(4, description="Attention heads; transformer only; must divide hidden_size.")
 
 
-class Resources(Strict):
+class Resources(SpecSection):
     gpus: Annotated[int, Field(ge=0)] = Field(0, description="GPUs for the train step; 0 trains on CPU.")
     cpu: Quantity = Field("2", description="CPU request and limit of the train step (Kubernetes quantity).")
     memory: Quantity = Field(
@@ -133,7 +134,7 @@ class Resources(Strict):
         "1Gi", description="Size of the memory-backed /dev/shm (PyTorch data loaders).")
 
 
-class Training(Strict):
+class Training(SpecSection):
     epochs: PositiveInt = Field(20, description="Most passes over the training data.")
     batch_size: PositiveInt = Field(128, description="Samples per optimizer step.")
     learning_rate: Annotated[float, Field(gt=0)] = Field(0.001, description="Adam learning rate.")
@@ -146,7 +147,7 @@ class Training(Strict):
     timeout: Duration = Field("2h", description="Longest the train step may run.")
 
 
-class Gate(Strict):
+class Gate(SpecSection):
     min_accuracy: Fraction = Field(0.5, description="Lowest walk-forward hit rate accepted.")
     min_sharpe: float = Field(
         0.0, description="Lowest annualized Sharpe ratio of the long/flat simulation accepted.")
@@ -158,7 +159,7 @@ class Gate(Strict):
                           "1e-12) are expected here; without it such a run is refused as a suspected leak.")
 
 
-class Evaluation(Strict):
+class Evaluation(SpecSection):
     folds: PositiveInt = Field(5, description="Walk-forward folds.")
     test_size: PositiveInt = Field(60, description="Bars per test block.")
     gap: Annotated[int, Field(ge=0)] = Field(
@@ -168,13 +169,13 @@ class Evaluation(Strict):
     gate: Optional[Gate] = Field(default_factory=Gate, description="Promotion gate; null disables it.")
 
 
-class StepResources(Strict):
+class StepResources(SpecSection):
     cpu: Quantity = Field("1", description="CPU request and limit (Kubernetes quantity).")
     memory: Quantity = Field("1Gi", description="Memory request and limit (Kubernetes quantity).")
     gpus: Annotated[int, Field(ge=0)] = Field(0, description="GPUs for this step.")
 
 
-class CustomStep(Strict):
+class CustomStep(SpecSection):
     name: Name = Field(description="Step name; unique, and not a built-in step's name.")
     after: list[str] = Field(default_factory=list, description="Steps that must finish first.")
     image: str = Field(min_length=1, description="Container image.")
@@ -190,18 +191,18 @@ class CustomStep(Strict):
     timeout: Duration = Field("1h", description="Longest the step may run.")
 
 
-class Schedule(Strict):
+class Schedule(SpecSection):
     cron: Cron = Field(
         description="Five-field cron expression (minute hour day-of-month month day-of-week) or a macro such as @daily.")
     timezone: Timezone = Field("UTC", description="IANA time zone the cron expression is read in.")
 
 
-class Version(Strict):
+class Version(SpecSection):
     name: Name = Field(description="Version name, e.g. v3.")
     run: RunId = Field(description="The training run (Argo Workflow name) whose published model this is.")
 
 
-class Experiment(Strict):
+class Experiment(SpecSection):
     mode: Literal["ab", "shadow"] = Field(
         "ab", description="ab: split traffic; shadow: mirror traffic, discard the candidate's answers.")
     candidate: Name = Field(description="The version tested against the default; one of serving.versions.")
@@ -209,7 +210,7 @@ class Experiment(Strict):
         10, description="Percent of traffic (ab) or of mirrored requests (shadow), 1-99.")
 
 
-class Serving(Strict):
+class Serving(SpecSection):
     runtime: Literal["triton", "mlserver"] = Field("triton", description="triton (TorchScript) or mlserver.")
     replicas: PositiveInt = Field(1, description="Replicas of each served model.")
     memory: Quantity = Field("1Gi", description="Memory of each served model (Kubernetes quantity).")
@@ -221,12 +222,12 @@ class Serving(Strict):
         None, description="Optional: test a candidate version against the default.")
 
 
-class Monitoring(Strict):
+class Monitoring(SpecSection):
     max_hours_since_success: PositiveInt = Field(
         48, description="Alert when no training run succeeded for this many hours.")
 
 
-class PipelineSpec(Strict):
+class PipelineSpec(SpecSection):
     data: Data = Field(description="Where the bars come from.")
     quality: Quality = Field(
         default_factory=Quality, description="Checks on raw data; a failure stops the run with a report.")
@@ -246,7 +247,7 @@ class PipelineSpec(Strict):
         default_factory=dict, description="Per-environment patches, deep-merged over spec.")
 
 
-class Pipeline(Strict):
+class Pipeline(SpecSection):
     apiVersion: Literal["maestro/v1"] = Field(description="Always maestro/v1.")
     kind: Literal["Pipeline"] = Field(description="Always Pipeline.")
     metadata: Metadata = Field(description="Name, team, description and labels.")

@@ -2,7 +2,7 @@
 
 Each `cases/<case>/` is laid over `cases/_base/` (the example environments) in a temporary project;
 `maestro compile` must exit 1 and print exactly `cases/<case>.expected` on stderr.
-Regenerate the expected files only on purpose: MAESTRO_REGEN_GOLDEN=1 pytest tests/spec/test_cases.py
+Regenerate the expected files only on purpose: MAESTRO_REGEN_GOLDEN=1 pytest tests/language/test_cases.py
 """
 
 from __future__ import annotations

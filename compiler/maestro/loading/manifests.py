@@ -18,13 +18,13 @@ from typing import Any, Iterator
 
 import yaml
 
-from .model import ERROR, Document, Finding, Result, json_path
+from ..validation.model import ERROR, Document, Finding, Result, json_path
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DROPPED_TAGS = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value"}
 _SEPARATOR = re.compile(r"^---(?:[ \t]|$)")
 _MERGE = "tag:yaml.org,2002:merge"
-# The spec loader's defences (maestro.source), sized for manifests. Aliases may add at most
+# The spec loader's defences (maestro.loading.positions), sized for manifests. Aliases may add at most
 # ALIAS_NODES nodes to a whole file beyond what its text could hold written out (at most two nodes
 # per character, e.g. `{a,b}`), so eight "billion laughs" documents cost what one small file does.
 ALIAS_NODES = 100_000

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from maestro.spec.environment import Environment
-from maestro.spec.pipeline import Pipeline
-from maestro.spec.teams import Teams
+from maestro.language.environment import Environment
+from maestro.language.pipeline import Pipeline
+from maestro.language.teams import Teams
 
 from .conftest import REPO
 
@@ -59,7 +59,7 @@ def test_the_policy_example_is_what_maestro_prints(example: Path, maestro) -> No
 
 
 def test_the_documented_loader_limits_are_the_real_ones() -> None:
-    from maestro.source import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES
+    from maestro.loading.positions import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES
 
     assert f"a file over {MAX_FILE_BYTES // 1024} KiB" in DOC
     assert f"more than {MAX_NODES:,} nodes" in DOC

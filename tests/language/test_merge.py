@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 
 from maestro.project import effective_document
-from maestro.source import load_bytes
-from maestro.spec.diagnose import validate_model
-from maestro.spec.pipeline import Pipeline
+from maestro.loading.positions import load_bytes
+from maestro.language.diagnose import validate_model
+from maestro.language.pipeline import Pipeline
 
 BASE_SPEC = {"data": "{source: sample, tickers: [AAPL], start: 2005-01-01}", "features": "[{kind: returns}]"}
 OVERRIDE_LINE = 6

@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 from typing import Iterator, Sequence, TextIO
 
-from .model import Document, Result
-from .patches import as_patched_objects
-from .yamlload import MAX_FILE_BYTES, error_result, parse_json, parse_yaml
+from ..validation.model import Document, Result
+from ..validation.patches import as_patched_objects
+from .manifests import MAX_FILE_BYTES, error_result, parse_json, parse_yaml
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"

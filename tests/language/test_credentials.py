@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from maestro.spec.checks import looks_like_credential
+from maestro.language.checks import looks_like_credential
 
 CREDENTIALS = ["Password1", "DBPASSWORD", "HFTOKEN", "GH_PAT", "GIT_ASKPASS", "DB_PASSWORD", "db_passwd",
                "HF_TOKEN", "CLIENT_SECRET", "OPENAI_API_KEY", "OPENAIAPIKEY", "AWS_ACCESS_KEY_ID",

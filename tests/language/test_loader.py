@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from maestro.errors import MaestroError
-from maestro.source import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, load_bytes
+from maestro.loading.positions import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, load_bytes
 
 
 def refusal(raw: bytes) -> str:

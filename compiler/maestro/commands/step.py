@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from .registry import ORDER
+from ..contract import BUILTIN_STEPS
 
 
 def _date(ctx, param, value: str):
@@ -52,7 +52,7 @@ Example:
 
 
 @click.command("step", help=STEP_HELP)
-@click.argument("name", type=click.Choice(ORDER))
+@click.argument("name", type=click.Choice(BUILTIN_STEPS))
 @click.option("--spec", "spec_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="spec.json: the effective pipeline and its environment.")
 @click.option("--workdir", required=True, type=click.Path(file_okay=False, path_type=Path),
@@ -68,8 +68,8 @@ def step_command(name, spec_path, workdir, run_id, start, end, write_back, debug
     if name != "publish" and write_back:
         raise click.UsageError("--write-back applies to the publish step only")
     options = {**({"write_back": True} if write_back else {}), **_train_options(name)}
-    from .context import StepContext, StepError, load_spec
-    from .registry import step_function
+    from ..steps.context import StepContext, StepError, load_spec
+    from ..steps.registry import step_function
 
     try:
         pipeline, environment = load_spec(spec_path)

@@ -12,7 +12,7 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Diagnostic, did_you_mean, one_of
-from ..source import Located, NodePath, Position
+from ..loading.positions import Located, NodePath, Position
 
 
 def validate_model(doc: Located, model: type[BaseModel], root: NodePath = ()) -> tuple[Any, list[Diagnostic]]:

@@ -1,0 +1,33 @@
+"""The pod contract: what the compiled workflows and the step runtime must agree on, written once.
+
+A leaf module (it imports nothing of maestro), read by the lowering and the emitters on one side and
+by the pod-side code (`maestro step`, `maestro run`, the write-back) on the other, so the cluster and
+the laptop cannot drift apart: where the spec and the work directory are mounted, the names of the
+git credential variables, and the built-in steps of SPEC-v1 with their order and their inputs.
+"""
+
+from __future__ import annotations
+
+SPEC_PATH = "/maestro/spec/spec.json"   # the effective spec of one pipeline in one environment
+WORKDIR = "/maestro/work"               # each step writes WORKDIR/<step>; its inputs are mounted beside
+
+# The write-back's git credentials, handed only to the publish step (through GIT_ASKPASS, never argv).
+USERNAME_VARIABLE = "MAESTRO_GIT_USERNAME"
+PASSWORD_VARIABLE = "MAESTRO_GIT_PASSWORD"
+
+# The built-in steps of SPEC-v1, in order: each runs after the one before it.
+BUILTIN_STEPS = ("ingest", "validate", "features", "train", "evaluate", "gate", "publish")
+
+# The upstream folders a step reads (Argo mounts each at WORKDIR/<upstream>).
+READS: dict[str, tuple[str, ...]] = {
+    "ingest": (),
+    "validate": ("ingest",),
+    "features": ("ingest",),
+    "train": ("features",),
+    "evaluate": ("features", "train"),
+    "gate": ("train", "evaluate"),     # train: the model card describes the served model
+    "publish": ("train", "evaluate", "gate"),
+}
+
+# The step that must finish before each one (the chain of BUILTIN_STEPS).
+AFTER: dict[str, tuple[str, ...]] = {name: BUILTIN_STEPS[i - 1:i] for i, name in enumerate(BUILTIN_STEPS)}

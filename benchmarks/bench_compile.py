@@ -10,7 +10,6 @@ an incremental compile after editing one pipeline against a full compile after t
 
 from __future__ import annotations
 
-import gc
 import itertools
 import re
 from pathlib import Path
@@ -66,16 +65,11 @@ def _summary(samples: list, per: int, floor: float) -> dict:
 
 def floor_seconds(root: Path, times: int) -> float:
     """libyaml serializing the documents this compile emits (bodies built here, outside the timing)."""
-    from maestro.compile import build_tree
+    from maestro.compile import compile_project, paused_gc
 
-    bodies = [o.body for o in build_tree(root).outputs]
-    enabled = gc.isenabled()
-    gc.disable()   # the compile runs with the collector off too; a fair floor does the same
-    try:
+    bodies = [o.body for o in compile_project(root, validate=False).tree.outputs]
+    with paused_gc():   # the compile runs with the collector off too; a fair floor does the same
         return timed(lambda: [yaml.dump(b, Dumper=yaml.CSafeDumper) for b in bodies], times)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def incremental_pair(root: Path, times: int) -> tuple[float, float]:

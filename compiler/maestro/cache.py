@@ -3,7 +3,8 @@
 In: keys (SHA-256 over everything a result depends on) and results. Out: the result stored for a key,
 or None. A record is JSON plus raw bytes, never a pickle, so a planted cache file cannot run code;
 a record that cannot be read is a miss. Writes go to a temporary file renamed into place, and are
-best effort: a cache that cannot be written costs speed, never a compile.
+best effort: a cache that cannot be written costs speed, never a compile. `incremental` keys and
+reads these records for the compile; whether a compile uses them at all is its caller's choice.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from typing import Iterable, Sequence
 STATE_DIR = ".maestro"
 CACHE_DIR = "cache"
 INDEX = "index.json"
-DISABLE_VARIABLE = "MAESTRO_NO_CACHE"   # set to 1: compile everything, read and write no cache
 PACKAGE = Path(__file__).resolve().parent
 LIBRARIES = ("yaml", "_yaml", "pydantic", "pydantic_core", "ruamel.yaml", "jsonschema", "referencing")
 MAX_SCHEMA_FILES = 20_000
@@ -101,10 +101,6 @@ def object_digest(code: str, body: dict, sources: Sequence[str]) -> str:
     """Identifies what `render` makes of an object. `repr` of plain data tells 1 from "1", True and 1.0
     (JSON would not, in keys); two orders of the same keys only cost a miss."""
     return digest(code, repr(body), repr(tuple(sources)))
-
-
-def enabled() -> bool:
-    return os.environ.get(DISABLE_VARIABLE, "") in ("", "0")
 
 
 @dataclass(frozen=True)

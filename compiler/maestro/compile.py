@@ -1,48 +1,198 @@
-"""The compile façade: specs on disk to the whole gitops tree in memory.
+"""Compile, the one entry point: the specs on disk to the whole gitops tree in memory, validated.
 
-In: the project root and an optional list of environments. Out: a `Tree` mapping gitops-relative
-paths to rendered bytes, and the scope of paths this compile owns (for prune and check).
-load -> validate -> merge -> lower -> emit -> render; nothing here touches the gitops folder.
+In: the project root, the environments to compile (none: all, with the files of the whole tree),
+whether and against which schema locations to validate the output, and a reuse hook or None. Out: a
+`Compiled` (the `Tree`, warning lines, what was compiled), or one `MaestroError` naming every problem
+of the specs or of the output. Environment variables are the caller's to read: everything comes in as
+a value. Nothing here touches gitops/; `gitops` writes or checks the tree, `diff` compares it.
+
+load -> lower -> emit -> render -> validate output, by team namespace of one environment,
+`gitops/<env>/<namespace>/`: its objects come from that environment and the pipelines whose team
+lives there, and the controllers' rules resolve references within it. Objects outside namespace
+folders (Argo CD's, the bootstrap Applications, the README) depend on the environments and on which
+pipeline is in which team only, so they are emitted on every compile from a plan of the teams without
+their pipelines. That is what lets a reuse hook (`incremental.NamespaceCache`) supply the namespaces
+whose inputs did not change, and the team of each unchanged pipeline, while the rest is built exactly
+as without it: the same bytes either way (tests/robustness/test_cache.py).
 """
 
 from __future__ import annotations
 
 import gc
+import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, NamedTuple, Protocol, Sequence
 
-from .targets.codeowners import codeowners
+from . import names
+from .cache import Unit, digest
 from .errors import Diagnostic, MaestroError
-from .ir import Plan
-from .lower import lower
-from .project import load_project
+from .ir import EnvironmentPlan, Plan
+from .lower import lower, team_plans
+from .project import Project, load_project, spec_files, teams_file
 from .render import header, render
-from .targets.argocd_health import GITOPS_PATH as HEALTH_PATCH_PATH, seldon_health_patch
 from .targets import Output, emit_all
+from .targets.argocd_health import GITOPS_PATH as HEALTH_PATCH_PATH, seldon_health_patch
+from .targets.codeowners import codeowners
 from .targets.readme import readme
+from .tree import Tree, scope_of
+
+UnitId = tuple[str, str]   # (environment, namespace)
 
 
 @dataclass(frozen=True)
-class Tree:
-    files: dict[str, bytes]
-    outputs: tuple[Output, ...]
-    scope: tuple[str, ...]        # path prefixes this compile owns; "" means all of gitops/
-    plan: Plan
+class Compiled:
+    tree: Tree
+    warnings: tuple[str, ...]   # lines for the user, e.g. kinds no schema checked
+    pipelines: int
+    environments: int
 
 
-def build_tree(root: Path, envs: Sequence[str] = ()) -> Tree:
+class Member(NamedTuple):
+    """A pipeline in one environment: what grouping it into its team's namespace reads of it."""
+
+    name: str
+    team: str
+    env: str
+    namespace: str
+    sources: tuple[str, ...]
+    file: str
+
+
+class ReuseSession(Protocol):
+    """What one compile may take from earlier ones, and what it leaves for the next."""
+
+    def placed(self) -> dict[str, tuple[str, str]]:
+        """(name, team) of each pipeline file known unchanged: it need not be loaded to be placed."""
+
+    def reused(self, members: Sequence[Member]) -> dict[UnitId, Unit]:
+        """The namespaces none of whose inputs changed, as they were compiled and validated."""
+
+    def rendered(self, rebuilt: set[UnitId]) -> Callable[[Output], bytes | None]:
+        """The bytes rendered earlier for an unchanged object of a rebuilt namespace, else None."""
+
+    def keep(self, members: Sequence[Member], outputs: Sequence[Output], files: dict[str, bytes],
+             skipped: dict[str, str], rebuilt: set[UnitId]) -> None:
+        """Record the rebuilt namespaces (`outputs` are theirs) once they compiled and validated."""
+
+
+class Reuse(Protocol):
+    def begin(self, base: Project, selected: Sequence[str], whole: bool, validate: bool,
+              locations: Sequence[str]) -> ReuseSession: ...
+
+
+class _NoReuse:
+    """Every namespace built, nothing recorded."""
+
+    def placed(self) -> dict[str, tuple[str, str]]:
+        return {}
+
+    def reused(self, members: Sequence[Member]) -> dict[UnitId, Unit]:
+        return {}
+
+    def rendered(self, rebuilt: set[UnitId]) -> Callable[[Output], bytes | None]:
+        return lambda output: None
+
+    def keep(self, *recorded: object) -> None:
+        return None
+
+
+def compile_project(root: Path, envs: Sequence[str] = (), *, validate: bool = True,
+                    schema_locations: Sequence[str] = (), cache: Reuse | None = None) -> Compiled:
+    """`schema_locations` are searched before the schemas shipped with Maestro; `cache` offers earlier
+    compiles' work (None: build everything, record nothing)."""
     with paused_gc():
-        plan = lower(load_project(root, envs))
-        outputs = tuple(o for env in plan.environments for o in emit_all(env))
-        files = render_outputs(outputs)
-        if not envs:
-            files.update(tree_files(plan, outputs))
-        return Tree(dict(sorted(files.items())), outputs, scope_of(envs), plan)
+        return _Compile(root, tuple(envs), validate, tuple(schema_locations), cache).run()
 
 
-def render_outputs(outputs: Iterable[Output], rendered: Callable[[Output], bytes | None] = lambda o: None) -> dict[str, bytes]:
+def inputs_digest(root: Path) -> str:
+    """Every spec file's name and bytes: whether the specs changed since a compile read them."""
+    files = [*spec_files(root, "environments"), *spec_files(root, "pipelines"), *teams_file(root)]
+    return digest(*(f"{p.relative_to(root).as_posix()}\0".encode() + p.read_bytes() for p in files))
+
+
+class _Compile:
+    """One compile: which namespaces to build, and the building."""
+
+    def __init__(self, root: Path, envs: tuple[str, ...], validate: bool, locations: tuple[str, ...],
+                 cache: Reuse | None):
+        self.root, self.envs, self.validate, self.locations = root, envs, validate, locations
+        self.base = self._load(set())      # the environments alone
+        self.selected = sorted(envs or self.base.environments)
+        self.reuse = cache.begin(self.base, self.selected, not envs, validate, locations) if cache else _NoReuse()
+
+    def run(self) -> Compiled:
+        project, members = self._survey()
+        reused = self.reuse.reused(members)
+        rebuilt = {(m.env, m.namespace) for m in members} - set(reused)
+        needed = {m.file for m in members if (m.env, m.namespace) in rebuilt} - set(_files_of(project))
+        project = _merge(project, self._load(needed)) if needed else project
+        fresh, env_level, plans = self._emit(project, members, rebuilt)
+        files = render_outputs(env_level + fresh, self.reuse.rendered(rebuilt))
+        skipped = validate_outputs(env_level + fresh, self.locations) if self.validate else {}
+        tree = self._tree(files, plans, reused, env_level + fresh)
+        self.reuse.keep(members, fresh, files, skipped, rebuilt)
+        warnings = unchecked_warning(_all_skipped(skipped, reused)) if self.validate else ()
+        return Compiled(tree, warnings, len({m.name for m in members}), len(self.selected))
+
+    def _survey(self) -> tuple[Project, list[Member]]:
+        """Load the pipelines the reuse hook cannot place, and place every pipeline in its namespaces."""
+        placed = self.reuse.placed()
+        misses = {p.relative_to(self.root).as_posix() for p in spec_files(self.root, "pipelines")} - set(placed)
+        loaded = self._load(misses if placed else None) if misses else self.base
+        return loaded, self._members({**placed, **_teams_of(loaded)})
+
+    def _load(self, pipelines: set[str] | None) -> Project:
+        """The environments and `pipelines` (files; None: all). A partial load that fails is redone in
+        full, so that the error names every problem of the run, as a full compile does."""
+        try:
+            return load_project(self.root, self.envs, only_pipelines=pipelines)
+        except MaestroError:
+            if pipelines is not None:
+                load_project(self.root, self.envs)   # raises with every diagnostic of the run
+            raise
+
+    def _members(self, teams: dict[str, tuple[str, str]]) -> list[Member]:
+        members = []
+        for env_name in self.selected:
+            env, env_file = self.base.environments[env_name], self.base.files[f"environment/{env_name}"]
+            for path, (name, team) in sorted(teams.items(), key=lambda item: item[1][0]):
+                namespace = names.namespace(env.spec.namespace, team, env_name)
+                members.append(Member(name, team, env_name, namespace, tuple(sorted({path, env_file})), path))
+        return members
+
+    def _emit(self, project: Project, members: list[Member], rebuilt: set[UnitId]) -> tuple[list, list, list]:
+        """Objects of the namespaces to build, objects outside namespaces, and the teams-only plans."""
+        sub_plan = {e.name: e for e in lower(project).environments} if project.effective else {}
+        fresh, env_level, plans = [], [], []
+        for env_name in self.selected:
+            plan = self._teams_only(env_name, [m for m in members if m.env == env_name])
+            spaces = {t.namespace for t in plan.teams}
+            env_level += [o for o in emit_all(plan) if _unit_of(o.path, env_name, spaces) is None]
+            if env_name in sub_plan:
+                fresh += [o for o in emit_all(sub_plan[env_name]) if _unit_of(o.path, env_name, spaces) in rebuilt]
+            plans.append(plan)
+        return fresh, env_level, plans
+
+    def _teams_only(self, env_name: str, members: list[Member]) -> EnvironmentPlan:
+        source = self.base.files[f"environment/{env_name}"]
+        return EnvironmentPlan(env_name, self.base.environments[env_name], source, team_plans(members), ())
+
+    def _tree(self, files: dict[str, bytes], plans: list[EnvironmentPlan], reused: dict[UnitId, Unit],
+              outputs: list[Output]) -> Tree:
+        everything = dict(files)
+        for unit in reused.values():
+            everything.update(unit.files)
+        if not self.envs:
+            stubs = [Output(path, {"kind": kind}, ()) for unit in reused.values() for path, kind in unit.kinds.items()
+                     if path not in files]   # the README counts the kinds of reused objects too
+            everything.update(tree_files(Plan(tuple(plans), self.base.teams), outputs + stubs))
+        namespaces = frozenset((plan.name, team.namespace) for plan in plans for team in plan.teams)
+        return Tree(dict(sorted(everything.items())), tuple(outputs), scope_of(self.envs), namespaces)
+
+
+def render_outputs(outputs: Iterable[Output], rendered: Callable[[Output], bytes | None]) -> dict[str, bytes]:
     """Each output's bytes; `rendered` may know them already (a cache), or answers None."""
     files: dict[str, bytes] = {}
     for output in outputs:
@@ -62,25 +212,87 @@ def tree_files(plan: Plan, outputs: Sequence[Output]) -> dict[str, bytes]:
     }
 
 
+# --- validate output: every object against its JSON Schema and the controllers' rules, fail closed ---
+
+def validate_outputs(outputs: Iterable[Output], locations: Sequence[str]) -> dict[str, str]:
+    """Validate `outputs` together; raise on any failure. Out: the kind of each unchecked (skipped) path.
+    The schemas shipped with Maestro cover every kind it emits and are searched after `locations`."""
+    from .validation import Document, validate_documents
+
+    documents = [Document(f"gitops/{o.path}", 0, 1, o.body) for o in outputs]
+    results = validate_documents(documents, schema_locations=locations)
+    failures = [r for r in results if r.status in ("invalid", "error")]
+    if failures:
+        raise MaestroError(_invalid(r, f) for r in failures for f in (r.errors or [None]))
+    return {r.source.removeprefix("gitops/"): r.kind for r in results if r.status == "skipped"}
+
+
+def unchecked_warning(skipped: dict[str, str]) -> tuple[str, ...]:
+    """A line naming the kinds no schema checked; none are, now that a missing schema is an error."""
+    unchecked = sorted(set(skipped.values()))
+    return (f"warning: unchecked kinds: {', '.join(unchecked)}",) if unchecked else ()
+
+
+def _invalid(result, finding) -> Diagnostic:
+    path = finding.path if finding else ""
+    message = finding.message if finding else result.status
+    return Diagnostic(result.source, 0, 0, path, f"{result.kind} {result.name}: {message}",
+                      "the compiler produced an invalid manifest; please report it")
+
+
+# --- the collector ---------------------------------------------------------------------------------
+
+_pauses = 0
+_pauses_lock = threading.Lock()
+_resume = False
+
+
 @contextmanager
 def paused_gc() -> Iterator[None]:
     """A compile allocates millions of small objects and frees almost none before it ends; the cyclic
     collector's full passes over that growing heap took 40% of a 1,000-pipeline compile. Reference
-    counting still frees everything acyclic, and the collector, enabled again, takes the rest later."""
-    enabled = gc.isenabled()
-    gc.disable()
+    counting still frees everything acyclic, and the collector takes the rest once it runs again:
+    when the last overlapping pause ends (compiles in two threads), as it was before the first."""
+    global _pauses, _resume
+    with _pauses_lock:
+        if _pauses == 0:
+            _resume = gc.isenabled()
+            gc.disable()
+        _pauses += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _pauses_lock:
+            _pauses -= 1
+            if _pauses == 0 and _resume:
+                gc.enable()
 
 
-def scope_of(envs: Sequence[str]) -> tuple[str, ...]:
-    if not envs:
-        return ("",)
-    return tuple(sorted(p for env in envs for p in (f"{env}/", f"bootstrap/{env}.yaml")))
+# --- helpers ---------------------------------------------------------------------------------------
+
+def _unit_of(path: str, env_name: str, namespaces: set[str]) -> UnitId | None:
+    parts = path.split("/")
+    if len(parts) > 2 and parts[0] == env_name and parts[1] in namespaces:
+        return env_name, parts[1]
+    return None
 
 
-def in_scope(path: str, scope: Sequence[str]) -> bool:
-    return any(path == s or path.startswith(s) for s in scope)
+def _teams_of(project: Project) -> dict[str, tuple[str, str]]:
+    """File -> (name, team) of every pipeline a load validated."""
+    return {project.files[f"pipeline/{name}"]: (name, p.metadata.team) for name, p in project.pipelines.items()}
+
+
+def _files_of(project: Project) -> list[str]:
+    return [project.files[f"pipeline/{name}"] for name in project.pipelines]
+
+
+def _merge(first: Project, second: Project) -> Project:
+    return replace(first, pipelines={**first.pipelines, **second.pipelines},
+                   effective={**first.effective, **second.effective}, files={**first.files, **second.files})
+
+
+def _all_skipped(fresh: dict[str, str], reused: dict[UnitId, Unit]) -> dict[str, str]:
+    every = dict(fresh)
+    for unit in reused.values():
+        every.update(unit.skipped)
+    return every

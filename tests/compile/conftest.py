@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from maestro.validation.locations import BUNDLE_DIR
 from tests.support import copy_examples
 
 MAESTRO = [sys.executable, "-m", "maestro"]
@@ -31,3 +34,15 @@ def tree_digest(folder: Path) -> dict[str, str]:
     """Every file under `folder` (hidden ones too) with its content hash."""
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def refusing_model_schemas(folder: Path) -> Path:
+    """A schema location holding Seldon's Model schema alone, changed to accept gs:// storage URIs only,
+    so every example Model (s3://) is invalid. Given first, it overrides the shipped bundle for the
+    Model and for nothing else."""
+    model = folder / "crds/mlops.seldon.io/model_v1alpha1.json"
+    model.parent.mkdir(parents=True)
+    schema = json.loads(gzip.decompress((BUNDLE_DIR / "crds/mlops.seldon.io/model_v1alpha1.json.gz").read_bytes()))
+    schema["properties"]["spec"]["properties"]["storageUri"]["pattern"] = "^gs://"
+    model.write_text(json.dumps(schema))
+    return folder

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from maestro.compile import build_tree
+from maestro.compile import compile_project
 
 
 def _objects(project: Path) -> dict[tuple[str, str, str], dict]:
-    tree = build_tree(project)
+    tree = compile_project(project, validate=False).tree
     return {(_env(o.path), o.body["kind"], o.body["metadata"]["name"]): o.body for o in tree.outputs}
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
-from maestro.compile import build_tree
+from maestro.compile import compile_project
 
 
 def _reverse_keys(node):
@@ -22,17 +22,17 @@ def _reverse_keys(node):
 
 
 def test_compiling_twice_gives_the_same_bytes(project: Path) -> None:
-    assert build_tree(project).files == build_tree(project).files
+    assert compile_project(project, validate=False).tree.files == compile_project(project, validate=False).tree.files
 
 
 def test_key_order_of_the_specs_does_not_matter(project: Path) -> None:
-    before = build_tree(project).files
+    before = compile_project(project, validate=False).tree.files
     yaml = YAML()
     for spec in sorted((project / "pipelines").glob("*.yaml")) + sorted((project / "environments").glob("*.yaml")):
         data = yaml.load(spec.read_text())
         with spec.open("w") as handle:
             yaml.dump(_reverse_keys(data), handle)
-    after = build_tree(project).files
+    after = compile_project(project, validate=False).tree.files
     assert after.keys() == before.keys()
     changed = [path for path in before if before[path] != after[path]]
     assert changed == []
@@ -43,7 +43,7 @@ def test_output_has_no_timestamps_users_or_versions(project: Path) -> None:
 
     from maestro import __name__ as package
 
-    files = build_tree(project).files
+    files = compile_project(project, validate=False).tree.files
     text = b"".join(files.values()).decode()
     assert getpass.getuser() not in text.replace("runAsUser", "")
     assert "2026-" not in text and package + " 0." not in text

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import maestro
+from .conftest import maestro, refusing_model_schemas
 
 
 def _git(root: Path, *args: str) -> None:
@@ -54,3 +54,12 @@ def test_exit_code_flag(repo: Path) -> None:
 def test_unknown_ref_is_a_usage_error(repo: Path) -> None:
     result = maestro(repo, "diff", "--against", "no-such-ref")
     assert result.returncode == 2 and "no-such-ref" in result.stderr
+
+
+def test_a_tree_compile_refuses_is_refused_with_the_same_errors(repo: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("MAESTRO_SCHEMA_LOCATION", str(refusing_model_schemas(tmp_path / "schemas")))
+    refused = maestro(repo, "diff", "--against", "HEAD")
+    compiled = maestro(repo, "compile", "--check")
+    assert refused.returncode == compiled.returncode == 1
+    assert refused.stdout == "" and refused.stderr == compiled.stderr
+    assert "Model msft-momentum-v12" in refused.stderr and "storageUri" in refused.stderr

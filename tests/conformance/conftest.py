@@ -93,11 +93,11 @@ def manifests_of(root: Path) -> list[Manifest]:
 @pytest.fixture(scope="session")
 def compiled_trees(tmp_path_factory) -> dict[str, Path]:
     """tree name -> folder: the example project compiled into a temporary copy, and the edge golden tree."""
-    from maestro.compile import build_tree
+    from maestro.compile import compile_project
 
     project = copy_examples(tmp_path_factory.mktemp("conformance-examples"))
     gitops = project / "gitops"
-    for relative, data in build_tree(project).files.items():
+    for relative, data in compile_project(project, validate=False).tree.files.items():
         (gitops / relative).parent.mkdir(parents=True, exist_ok=True)
         (gitops / relative).write_bytes(data)
     edge = tmp_path_factory.mktemp("conformance-edge") / "gitops"

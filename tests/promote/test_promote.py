@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.compile.conftest import refusing_model_schemas
+
 REPO = Path(__file__).resolve().parents[2]
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
@@ -72,6 +74,19 @@ def test_a_refused_edit_leaves_the_file_byte_identical(repo: Path, args: list[st
     assert message in result.stderr
     assert spec.read_bytes() == before
     assert not [p for p in spec.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_an_edit_whose_tree_compile_would_refuse_is_refused(repo: Path, tmp_path: Path, monkeypatch) -> None:
+    """The edited tree is validated as `maestro compile` validates it: here by a Model schema that
+    refuses the s3:// storage URI of the new version."""
+    monkeypatch.setenv("MAESTRO_SCHEMA_LOCATION", str(refusing_model_schemas(tmp_path / "schemas")))
+    spec = repo / "pipelines/aapl-direction.yaml"
+    before = spec.read_bytes()
+    result = _run(repo, "promote", "aapl-direction", "--version", "v5", "--run", "aapl-direction-5e6f7a",
+                  "--as", "candidate")
+    assert result.returncode == 1
+    assert "gitops/prod/quant-research-prod/model-aapl-direction-v5.yaml" in result.stderr
+    assert "storageUri" in result.stderr and spec.read_bytes() == before
 
 
 def _experiments(root: Path, env: str) -> list[dict]:

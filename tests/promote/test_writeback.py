@@ -8,8 +8,6 @@ environments, an invalid compiled tree, and a committed symbolic link.
 
 from __future__ import annotations
 
-import gzip
-import json
 import shutil
 import subprocess
 import sys
@@ -20,9 +18,10 @@ import pytest
 import yaml
 
 from maestro.errors import MaestroError, UsageError
-from maestro.validation.locations import BUNDLE_DIR
+from maestro.promote import Promotion, promote_text
 from maestro.contract import PASSWORD_VARIABLE, USERNAME_VARIABLE
 from maestro.steps.writeback import WriteBack, write_back
+from tests.compile.conftest import refusing_model_schemas
 from tests.support import REPO, copy_examples, git, seed_bare_repository
 
 SECRET = "s3cr3t-token-value"
@@ -254,18 +253,29 @@ def test_a_revision_that_keeps_moving_fails_cleanly(origin: Path, tmp_path: Path
 def test_an_invalid_compiled_tree_is_never_pushed(origin: Path, tmp_path: Path, monkeypatch) -> None:
     """The recompile validates as `maestro compile` does: here a Model schema that refuses s3:// URIs."""
     # A location given first overrides the shipped bundle for the kinds it holds: here the Model alone.
-    schemas = tmp_path / "schemas"
-    model = schemas / "crds/mlops.seldon.io/model_v1alpha1.json"
-    model.parent.mkdir(parents=True)
-    schema = json.loads(gzip.decompress((BUNDLE_DIR / "crds/mlops.seldon.io/model_v1alpha1.json.gz").read_bytes()))
-    schema["properties"]["spec"]["properties"]["storageUri"]["pattern"] = "^gs://"
-    model.write_text(json.dumps(schema))
-    monkeypatch.setenv("MAESTRO_SCHEMA_LOCATION", str(schemas))
+    monkeypatch.setenv("MAESTRO_SCHEMA_LOCATION", str(refusing_model_schemas(tmp_path / "schemas")))
     seed = git(origin, "rev-parse", "main").strip()
     with pytest.raises(MaestroError) as invalid:
         write_back(_request(origin))
     assert "Model msft-momentum-v13" in str(invalid.value) and "storageUri" in str(invalid.value)
     assert git(origin, "rev-parse", "main").strip() == seed
+
+
+def test_the_write_back_refuses_exactly_what_maestro_compile_refuses(origin: Path, tmp_path: Path, monkeypatch) -> None:
+    """The same edit, made by hand in a checkout: `maestro compile` there names the very errors the
+    write-back raised, no more and no fewer."""
+    monkeypatch.setenv("MAESTRO_SCHEMA_LOCATION", str(refusing_model_schemas(tmp_path / "schemas")))
+    with pytest.raises(MaestroError) as invalid:
+        write_back(_request(origin))
+    clone = _checkout(origin, "main", tmp_path / "by-hand")
+    spec = clone / "pipelines/msft-momentum.yaml"
+    spec.write_text(promote_text(spec.read_text(), "pipelines/msft-momentum.yaml",
+                                 Promotion("v13", "candidate", RUN), "dev"))
+    compiled = subprocess.run([sys.executable, "-m", "maestro", "compile"], cwd=clone, capture_output=True, text=True)
+    assert compiled.returncode == 1
+    assert [line for line in compiled.stderr.splitlines() if line.startswith("gitops/")] == \
+        str(invalid.value).splitlines()
+    assert git(clone, "status", "--porcelain") == " M pipelines/msft-momentum.yaml\n"   # compile wrote nothing
 
 
 def test_a_committed_symlink_is_never_written_through(origin: Path, tmp_path: Path) -> None:

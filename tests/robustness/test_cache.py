@@ -1,5 +1,5 @@
 """The compile cache never changes the output: after every kind of edit, a compile that reuses the
-cache writes byte for byte what an uncached `build_tree` gives, and so does one whose cache records
+cache writes byte for byte what a compile without it gives, and so does one whose cache records
 are damaged. Each case edits a compiled 16-pipeline, 4-team project and compiles through the CLI."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks.generate import make_project
 from maestro.cli import run
-from maestro.compile import build_tree
+from maestro.compile import compile_project
 
 from .conftest import files_under
 
@@ -94,7 +94,7 @@ EDITS = [renumber, change_team, new_team, add_pipeline, remove_pipeline, empty_a
 def compiled(tmp_path: Path) -> Path:
     root = make_project(tmp_path / "project", 16, seed=3, teams=4)
     assert run(["compile", "--root", str(root)]) == 0
-    assert files_under(root / "gitops") == build_tree(root).files
+    assert files_under(root / "gitops") == compile_project(root, validate=False).tree.files
     return root
 
 
@@ -102,7 +102,7 @@ def compiled(tmp_path: Path) -> Path:
 def test_a_cached_compile_writes_what_an_uncached_one_does(compiled: Path, change) -> None:
     change(compiled)
     assert run(["compile", "--root", str(compiled)]) == 0
-    assert files_under(compiled / "gitops") == build_tree(compiled).files
+    assert files_under(compiled / "gitops") == compile_project(compiled, validate=False).tree.files
 
 
 def test_a_compile_of_one_environment_then_of_all(compiled: Path) -> None:
@@ -110,7 +110,7 @@ def test_a_compile_of_one_environment_then_of_all(compiled: Path) -> None:
     change_team(compiled)
     assert run(["compile", "--root", str(compiled), "--env", "prod"]) == 0
     assert run(["compile", "--root", str(compiled)]) == 0
-    assert files_under(compiled / "gitops") == build_tree(compiled).files
+    assert files_under(compiled / "gitops") == compile_project(compiled, validate=False).tree.files
 
 
 def test_an_unchanged_project_reuses_every_namespace(compiled: Path, capsys) -> None:
@@ -134,7 +134,7 @@ def test_without_the_cache_nothing_is_read_or_written(compiled: Path, monkeypatc
     damage_records(compiled)
     listing = sorted(p.name for p in (compiled / ".maestro/cache").iterdir())
     assert run(["compile", "--root", str(compiled)]) == 0
-    assert files_under(compiled / "gitops") == build_tree(compiled).files
+    assert files_under(compiled / "gitops") == compile_project(compiled, validate=False).tree.files
     assert sorted(p.name for p in (compiled / ".maestro/cache").iterdir()) == listing
 
 

@@ -1,6 +1,6 @@
 """Compile on mutated specs, through the real entry point, after a compile that filled the cache:
 never a traceback, exit 0, 1 or 2, and a refusal is located. When a mutation leaves the specs valid,
-the incremental compile writes exactly what an uncached `build_tree` gives.
+the incremental compile writes exactly what a compile without the cache gives.
 
 Unlike tests/language/test_fuzz.py (edits line by line, one fresh project each), the mutations here are
 at the byte level and at the level of meaning (another team, another number, another environment
@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from maestro.cli import run
-from maestro.compile import build_tree
+from maestro.compile import compile_project
 
 from .conftest import REPO, assert_clean_refusal, files_under
 
@@ -95,6 +95,6 @@ def test_mutated_specs_compile_or_are_refused_cleanly(mutation: tuple[str, bytes
         err = capsys.readouterr().err
         event(f"exit {code}")
         if code == 0:
-            assert files_under(root / "gitops") == build_tree(root).files
+            assert files_under(root / "gitops") == compile_project(root, validate=False).tree.files
         else:
             assert_clean_refusal(code, err)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from maestro import gitops
-from maestro.compile import build_tree
+from maestro.compile import compile_project
 
 from .conftest import MAESTRO, WATCHDOG, files_under, maestro
 
@@ -58,7 +58,7 @@ def test_two_compiles_at_once_both_succeed(generated) -> None:
         first, second = start(root), start(root)
         wait_at_the_lock(root, first, second)   # both compiled, both contend for the lock now
     assert finish(first)[0] == 0 and finish(second)[0] == 0
-    assert files_under(root / "gitops") == build_tree(root).files
+    assert files_under(root / "gitops") == compile_project(root, validate=False).tree.files
     assert not (root / ".maestro/staging").exists() and not (root / ".maestro/journal.json").exists()
 
 
@@ -89,7 +89,7 @@ def test_a_compile_of_older_specs_does_not_overwrite_a_newer_tree(generated) -> 
     try:
         spec = sorted((root / "pipelines").glob("*.yaml"))[-1]
         spec.write_text(re.sub(r"epochs: \d+", "epochs: 98", spec.read_text(), count=1))
-        new = build_tree(root).files
+        new = compile_project(root, validate=False).tree.files
         assert new != files_under(root / "gitops")   # the race is real: the two trees differ
         assert maestro(root, "compile").returncode == 0   # the newer compile writes first
         assert files_under(root / "gitops") == new

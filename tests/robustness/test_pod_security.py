@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from maestro.compile import build_tree
+from maestro.compile import compile_project
 from tests.support import REPO
 from tests.targets.schema import errors
 
@@ -22,7 +22,7 @@ from .restricted import violations
 
 @pytest.fixture(scope="module")
 def workflow_templates() -> list[dict]:
-    tree = build_tree(REPO)
+    tree = compile_project(REPO, validate=False).tree
     return [o.body for o in tree.outputs if o.body["kind"] == "WorkflowTemplate"]
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from maestro import gitops
-from maestro.compile import build_tree
+from maestro.gitops import files, state
+from maestro.compile import compile_project
 
 from .conftest import REPO, assert_clean_refusal, files_under, maestro
 
@@ -99,7 +99,7 @@ def test_a_compile_ignores_a_journal_it_did_not_write(runner) -> None:
     assert result.returncode == 0, result.stderr
     assert "ignored .maestro/journal.json: no compile on this machine wrote it" in result.stderr
     assert_outside_untouched(home, outside)
-    assert files_under(repo / "gitops") == build_tree(repo).files   # no evil/.bashrc either
+    assert files_under(repo / "gitops") == compile_project(repo, validate=False).tree.files   # no evil/.bashrc either
     assert not (repo / ".maestro/journal.json").exists() and not (repo / ".maestro/staging").exists()
 
 
@@ -110,8 +110,8 @@ def test_a_journal_path_leaving_gitops_is_refused_even_when_the_record_matches(r
     monkeypatch.delenv("XDG_STATE_HOME", raising=False)
     monkeypatch.delenv("MAESTRO_STATE_DIR", raising=False)
     journal = json.dumps({"nonce": "1" * 32, "writes": {}, "prunes": ["prod/../../../outside/victim"]}).encode()
-    gitops._replace_synced(gitops._record_path(repo), json.dumps(
-        {"root": str(repo.resolve()), "journal": gitops._sha(journal)}).encode())
+    files.replace_synced(state.record_path(repo), json.dumps(
+        {"root": str(repo.resolve()), "journal": files.sha(journal)}).encode())
     (repo / ".maestro/journal.json").write_bytes(journal)
     result = maestro(repo, "compile", "--no-validate", env=env)
     assert_one_line_refusal(result, "must stay inside gitops/")
@@ -206,7 +206,7 @@ def test_moves_and_prunes_never_follow_a_link_swapped_in_after_the_checks(runner
     (repo / "gitops/prod/risk-lab-prod").rename(outside / "risk-lab-prod")
     (repo / "gitops/prod/risk-lab-prod").symlink_to(outside / "risk-lab-prod")
     before = files_under(outside)
-    with gitops._Folder(repo / "gitops") as folder:
+    with files.Folder(repo / "gitops") as folder:
         with pytest.raises(OSError, match="symbolic link"):
             folder.replace(staged, "prod/risk-lab-prod/new.yaml")
         with pytest.raises(OSError, match="symbolic link"):

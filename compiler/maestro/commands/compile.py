@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .options import env_option, resolve_root, root_option
+
+if TYPE_CHECKING:
+    from ..incremental import NamespaceCache
 
 
 @click.command("compile")
@@ -33,18 +38,20 @@ def compile_command(root: Path | None, envs: tuple[str, ...], check: bool, no_va
       maestro compile --schema-location ~/schemas/argo-v4.2 --check
     """
     from .. import gitops
-    from ..incremental import compile_tree, inputs_digest
+    from ..compile import compile_project, inputs_digest
 
     root = resolve_root(root)
     gitops_dir = root / "gitops"
     gitops.preflight(root)   # before the cache under .maestro/ is read or written
-    options = dict(envs=envs, validate=not no_validate, schema_locations=schema_location)
-    compiled = compile_tree(root, **options)   # a refused spec stops here: nothing written, not even a lock
+    options = dict(envs=envs, validate=not no_validate, schema_locations=schema_locations(schema_location),
+                   cache=compile_cache(root))
+    inputs = inputs_digest(root)
+    compiled = compile_project(root, **options)   # a refused spec stops here: nothing written, not even a lock
     with gitops.locked(root):
-        if inputs_digest(root) != compiled.inputs:
+        if inputs_digest(root) != inputs:
             # Edited while this compile ran; another compile may have written the newer tree since:
             # never write an older tree over it.
-            compiled = compile_tree(root, **options)
+            compiled = compile_project(root, **options)
         tree = compiled.tree
         for line in compiled.warnings:
             click.echo(line, err=True)
@@ -64,8 +71,22 @@ def compile_command(root: Path | None, envs: tuple[str, ...], check: bool, no_va
                    err=True)
     unchanged = len(tree.files) - len(written)
     click.echo(f"gitops/: {len(written)} written, {len(pruned)} pruned, {unchanged} unchanged "
-               f"({len(tree.plan.environments)} environments, {compiled.pipelines} pipelines)")
+               f"({compiled.environments} environments, {compiled.pipelines} pipelines)")
     return 0
+
+
+def schema_locations(given: tuple[str, ...]) -> list[str]:
+    """The --schema-location values, else those of $MAESTRO_SCHEMA_LOCATION."""
+    from ..validation.locations import schema_locations_from_env
+
+    return list(given) or schema_locations_from_env(os.environ)
+
+
+def compile_cache(root: Path) -> NamespaceCache | None:
+    """The cache of earlier compiles (`incremental.NamespaceCache`), or None when $MAESTRO_NO_CACHE is set."""
+    from ..incremental import NO_CACHE_VARIABLE, NamespaceCache, cache_disabled
+
+    return None if cache_disabled(os.environ.get(NO_CACHE_VARIABLE)) else NamespaceCache(root)
 
 
 def _report_drift(drifts: list) -> int:

@@ -21,19 +21,28 @@ FORMATTERS = ("text", "markdown", "json")
 def diff_command(root: Path | None, envs: tuple[str, ...], against: str | None, fmt: str, exit_code: bool) -> int:
     """Show, per resource and field, what compiling the specs changes.
 
+    The compiled tree is validated as `maestro compile` validates it (schemas from
+    $MAESTRO_SCHEMA_LOCATION, then those shipped with Maestro): a tree compile refuses is refused here.
+
     \b
     Examples:
       maestro diff
       maestro diff --against origin/main --format markdown > comment.md
     """
     from .. import diff_format
-    from ..compile import build_tree, in_scope
+    from ..compile import compile_project
     from ..diff import diff_trees, tree_at_ref
     from ..gitops import generated_files, locked, preflight
+    from ..tree import in_scope
+    from .compile import compile_cache, schema_locations
 
     root = resolve_root(root)
-    preflight(root)
-    tree = build_tree(root, envs)
+    preflight(root)   # before the cache under .maestro/ is read or written
+    # Validated as `maestro compile` validates: a tree that compile would refuse is refused here too.
+    compiled = compile_project(root, envs, schema_locations=schema_locations(()), cache=compile_cache(root))
+    for line in compiled.warnings:
+        click.echo(line, err=True)
+    tree = compiled.tree
     with locked(root):   # read-only: never recovers an interrupted write, which only `compile` does
         old = tree_at_ref(root, against) if against else generated_files(root / "gitops")
     old = {p: d for p, d in old.items() if in_scope(p, tree.scope)}

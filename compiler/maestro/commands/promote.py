@@ -32,7 +32,7 @@ def promote_command(pipeline: str, version: str, run: str | None, role: str, wei
       maestro promote aapl-direction --version v5 --as default
     """
     from .. import diff_format
-    from ..compile import build_tree
+    from ..compile import compile_project
     from ..diff import diff_trees
     from ..errors import UsageError
     from ..promote import Promotion, promote_text, read_real, refuse_symlinks, replace_file
@@ -44,7 +44,7 @@ def promote_command(pipeline: str, version: str, run: str | None, role: str, wei
         raise UsageError(f"no pipeline spec at {spec.relative_to(root)}")
     change = Promotion(version, role, run, weight, mode)
     edited = promote_text(read_real(spec).decode("utf-8"), spec.relative_to(root).as_posix(), change)
-    before = build_tree(root).files
+    before = compile_project(root, validate=False).tree.files
     after = _compile_with(root, spec, edited)
     replace_file(spec, edited.encode("utf-8"))
     click.echo(diff_format.as_text(diff_trees(before, after)))
@@ -53,12 +53,20 @@ def promote_command(pipeline: str, version: str, run: str | None, role: str, wei
 
 
 def _compile_with(root: Path, spec: Path, edited: str) -> dict[str, bytes]:
-    """The compiled tree with the edited spec, built in a scratch copy of the specs."""
-    from ..compile import build_tree
+    """The compiled tree with the edited spec, built in a scratch copy of the specs and validated as
+    `maestro compile` validates it: an edit whose tree compile would refuse is refused."""
+    from ..compile import compile_project
+    from ..project import teams_file
+    from .compile import schema_locations
 
     with tempfile.TemporaryDirectory() as scratch:
         copy = Path(scratch)
         for folder in ("pipelines", "environments"):
             shutil.copytree(root / folder, copy / folder)
+        for teams in teams_file(root):   # the tenancy the specs are checked against
+            shutil.copyfile(teams, copy / teams.name)
         (copy / "pipelines" / spec.name).write_text(edited)
-        return build_tree(copy).files
+        compiled = compile_project(copy, schema_locations=schema_locations(()))
+    for line in compiled.warnings:
+        click.echo(line, err=True)
+    return compiled.tree.files

@@ -6,16 +6,12 @@ the rule and the policy field that states it, so the diagnostic can point at bot
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, NamedTuple
+from typing import Callable, Iterator
 
 from .environment import Environment
+from .policy_finding import PolicyFinding
 from .pipeline import Pipeline
-
-
-class PolicyFinding(NamedTuple):
-    path: tuple          # in the pipeline's effective document, or () for the environment itself
-    message: str
-    rule: str            # the policy field, e.g. 'max_gpus_per_step'
+from .reserved import check_reserved_secrets
 
 
 def check_gpus(env: Environment, p: Pipeline) -> Iterator[PolicyFinding]:
@@ -118,7 +114,5 @@ POLICY_CHECKS: tuple[Callable[[Environment, Pipeline], Iterator[PolicyFinding]],
 
 
 def check_policy(env: Environment, p: Pipeline) -> list[PolicyFinding]:
-    from .reserved import check_reserved_secrets   # reserved builds on PolicyFinding
-
     checks = POLICY_CHECKS + (check_reserved_secrets,)
     return [finding for check in checks for finding in check(env, p)]

@@ -13,7 +13,7 @@ from typing import Iterator
 from .. import names
 from .environment import Environment
 from .pipeline import Pipeline
-from .policy import PolicyFinding
+from .policy_finding import PolicyFinding
 
 
 def reserved_secrets(env: Environment) -> dict[str, tuple[str, str]]:

@@ -28,6 +28,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Sequence
 
 from ..contract import PASSWORD_VARIABLE, USERNAME_VARIABLE
 from ..errors import UsageError
@@ -79,6 +80,11 @@ class Pushed:
 
 
 def write_back(request: WriteBack, scratch: Path | None = None) -> Pushed:
+    """The pod-side entry: git credentials and $MAESTRO_SCHEMA_LOCATION are read here, from the process
+    environment, and passed down."""
+    from ..validation.locations import schema_locations_from_env
+
+    locations = tuple(schema_locations_from_env(os.environ))
     direct = pushes_directly(request)
     ref = request.revision if direct else f"maestro/{request.pipeline}-{request.run_id}"
     notes = () if direct or request.promotion != "direct" else (
@@ -92,7 +98,7 @@ def write_back(request: WriteBack, scratch: Path | None = None) -> Pushed:
             _git(env, None, "clone", "--quiet", "--no-tags", "--single-branch", "--branch", request.revision,
                  request.repo_url, str(work))
             cloned = _git(env, work, "rev-parse", "HEAD").strip()
-            proposal = propose(project_root(work, request.gitops_path), request, work)
+            proposal = propose(project_root(work, request.gitops_path), request, work, locations)
             message = commit_message(request, proposal.version)
             _commit(env, work, proposal.files, message)
             _refuse_foreign_changes(env, work, cloned, set(proposal.files))
@@ -123,10 +129,11 @@ def project_root(work: Path, gitops_path: str) -> Path:
     return work.joinpath(*path.parent.parts)
 
 
-def propose(root: Path, request: WriteBack, work: Path | None = None) -> Proposal:
+def propose(root: Path, request: WriteBack, work: Path | None = None, schema_locations: Sequence[str] = ()) -> Proposal:
     """Add the run as the next version of `request.environment`'s serving (the candidate when that
-    environment serves a default, else the default), recompile, and write the files that change."""
-    from ..incremental import compile_tree
+    environment serves a default, else the default), recompile, and write the files that change. The
+    recompile is `maestro compile`'s, validated against `schema_locations` and the shipped schemas."""
+    from ..compile import compile_project
     from ..promote import Promotion, effective_serving, next_version, promote_text, read_real, refuse_symlinks, replace_file
 
     work = work or root
@@ -143,9 +150,10 @@ def propose(root: Path, request: WriteBack, work: Path | None = None) -> Proposa
     served = effective_serving(text, file, request.environment)
     role = "candidate" if served and served.get("default") is not None else "default"
     edited = promote_text(text, file, Promotion(version, role, request.run_id), request.environment)
-    before = compile_tree(root, validate=False).tree.files
+    before = compile_project(root, validate=False).tree.files
     replace_file(spec, edited.encode("utf-8"))
-    compiled = compile_tree(root)       # validated as `maestro compile` validates: an invalid tree raises here
+    # Validated as `maestro compile` validates: an invalid tree raises here, and nothing is pushed.
+    compiled = compile_project(root, schema_locations=schema_locations)
     after = compiled.tree.files
     changed = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
     outside = [p for p in changed if not _belongs(p, request, before, after)]

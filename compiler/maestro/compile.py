@@ -78,6 +78,9 @@ class ReuseSession(Protocol):
 
 
 class Reuse(Protocol):
+    """A store of earlier compiles; `begin` opens it for one compile of `selected` (`whole`: of every
+    environment), keyed on what its output is validated against."""
+
     def begin(self, base: Project, selected: Sequence[str], whole: bool, validate: bool,
               locations: Sequence[str]) -> ReuseSession: ...
 

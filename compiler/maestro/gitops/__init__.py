@@ -23,13 +23,10 @@ CI runs this on untrusted pull requests, so nothing in the checkout is trusted (
 
 from __future__ import annotations
 
-from .changes import Drift, check, generated_files, plan_changes, summarize, unaccounted
+from .changes import Drift, check, generated_files, summarize, unaccounted
 from .journal import commit, pending, recover, write
-from .paths import MANUAL_FOLDER, STATE_DIR, confined, is_manual, is_readme, preflight
-from .state import locked, private_state, state_dir
+from .paths import MANUAL_FOLDER, STATE_DIR, preflight
+from .state import locked, state_dir
 
-__all__ = [
-    "Drift", "MANUAL_FOLDER", "STATE_DIR", "check", "commit", "confined", "generated_files", "is_manual", "is_readme",
-    "locked", "pending", "plan_changes", "preflight", "private_state", "recover", "state_dir", "summarize",
-    "unaccounted", "write",
-]
+__all__ = ["Drift", "MANUAL_FOLDER", "STATE_DIR", "check", "commit", "generated_files", "locked", "pending",
+           "preflight", "recover", "state_dir", "summarize", "unaccounted", "write"]

@@ -3,8 +3,11 @@
 The library API, for `maestro compile` to fail closed on what it emits:
 
     docs = load_documents(["out/"])                 # or Document(...) built in memory
-    results = validate_documents(docs, schema_locations=schema_locations_from_env())
+    results = validate_documents(docs, schema_locations=locations)
     if any(r.failed for r in results): ...
+
+The locations are the caller's: a command takes its flags, else `schema_locations_from_env(os.environ)`;
+nothing below a command reads the environment.
 
 Stages, one module each: sources/yamlload (read and parse), templates/locations/
 builtin/fetch (find schemas), formats/compiled/metadata (check one document),
@@ -15,7 +18,7 @@ This module stays light: jsonschema and the schemas load on first use.
 
 from __future__ import annotations
 
-from typing import Collection, Sequence, TextIO
+from typing import Collection, Mapping, Sequence, TextIO
 
 from .model import ERROR, INVALID, SKIPPED, VALID, Document, Finding, Result
 
@@ -74,8 +77,8 @@ def validate_documents(
     return run(documents, settings)
 
 
-def schema_locations_from_env() -> list[str]:
-    """MAESTRO_SCHEMA_LOCATION, split on commas (blank entries ignored)."""
+def schema_locations_from_env(environ: Mapping[str, str] | None = None) -> list[str]:
+    """MAESTRO_SCHEMA_LOCATION of `environ` (default: this process's), split on commas, blanks ignored."""
     from .locations import schema_locations_from_env as from_env
 
-    return from_env()
+    return from_env(environ)

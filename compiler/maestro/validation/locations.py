@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from ..errors import UsageError
 from . import builtin
@@ -133,7 +133,8 @@ def is_url(text: str) -> bool:
     return text.startswith(("http://", "https://"))
 
 
-def schema_locations_from_env(environ: dict | None = None) -> list[str]:
-    """MAESTRO_SCHEMA_LOCATION as a list: comma-separated, blanks ignored."""
+def schema_locations_from_env(environ: Mapping[str, str] | None = None) -> list[str]:
+    """MAESTRO_SCHEMA_LOCATION of `environ` (default: this process's) as a list: comma-separated, blanks
+    ignored. For commands: the library takes the locations as values."""
     value = (os.environ if environ is None else environ).get(ENV_VAR, "")
     return [part.strip() for part in value.split(",") if part.strip()]

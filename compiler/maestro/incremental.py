@@ -27,7 +27,7 @@ from .cache import Store, Unit, digest, object_digest
 from .compile import Tree, paused_gc, render_outputs, scope_of, tree_files
 from .errors import MaestroError
 from .ir import EnvironmentPlan, Plan
-from .lower import lower, team_plans
+from .lower import environment_plan, lower, ownership, team_plans
 from .output_check import resolve_locations, unchecked_warning, validate_outputs
 from .project import Project, load_project, spec_files, teams_file
 from .targets import Output, emit_all
@@ -159,7 +159,7 @@ class _Compile:
 
     def _teams_only(self, env_name: str, members: list[Member]) -> EnvironmentPlan:
         source = self.base.files[f"environment/{env_name}"]
-        return EnvironmentPlan(env_name, self.base.environments[env_name], source, team_plans(members), ())
+        return environment_plan(env_name, self.base.environments[env_name], source, team_plans(members))
 
     def _previous(self, dirty: set[UnitId]) -> Callable[[Output], bytes | None]:
         """What the last compile rendered in a namespace now rebuilt, for the objects that did not change."""
@@ -173,7 +173,7 @@ class _Compile:
         everything = dict(files)
         for unit in units.values():
             everything.update(unit.files)
-        plan = Plan(tuple(plans), self.base.teams)
+        plan = Plan(tuple(plans), ownership(self.base.teams))
         if not self.envs:
             stubs = [Output(path, {"kind": kind}, ()) for unit in units.values() for path, kind in unit.kinds.items()
                      if path not in files]

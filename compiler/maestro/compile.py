@@ -29,7 +29,7 @@ from . import names
 from .cache import Unit, digest
 from .errors import Diagnostic, MaestroError
 from .ir import EnvironmentPlan, Plan
-from .lower import lower, team_plans
+from .lower import environment_plan, lower, ownership, team_plans
 from .project import Project, load_project, spec_files, teams_file
 from .render import header, render
 from .targets import Output, emit_all
@@ -180,7 +180,7 @@ class _Compile:
 
     def _teams_only(self, env_name: str, members: list[Member]) -> EnvironmentPlan:
         source = self.base.files[f"environment/{env_name}"]
-        return EnvironmentPlan(env_name, self.base.environments[env_name], source, team_plans(members), ())
+        return environment_plan(env_name, self.base.environments[env_name], source, team_plans(members))
 
     def _tree(self, files: dict[str, bytes], plans: list[EnvironmentPlan], reused: dict[UnitId, Unit],
               outputs: list[Output]) -> Tree:
@@ -190,7 +190,7 @@ class _Compile:
         if not self.envs:
             stubs = [Output(path, {"kind": kind}, ()) for unit in reused.values() for path, kind in unit.kinds.items()
                      if path not in files]   # the README counts the kinds of reused objects too
-            everything.update(tree_files(Plan(tuple(plans), self.base.teams), outputs + stubs))
+            everything.update(tree_files(Plan(tuple(plans), ownership(self.base.teams)), outputs + stubs))
         namespaces = frozenset((plan.name, team.namespace) for plan in plans for team in plan.teams)
         return Tree(dict(sorted(everything.items())), tuple(outputs), scope_of(self.envs), namespaces)
 

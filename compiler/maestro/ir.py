@@ -1,17 +1,15 @@
 """The plan (IR): what to generate, target-neutral, with every default applied and every name resolved.
 
-In: built by `lower` from effective specs. Out: read by every module in `targets/`.
-Environment-wide settings stay on the validated `Environment` model; the plan adds what is derived.
+In: built by `lower` from effective specs. Out: read by every module in `targets/` and by the local
+executor (`maestro run`). Plain frozen dataclasses only: nothing here is a spec model, so an emitter
+never reads the spec and a change to the spec language stops at `lower`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Optional
-
-from .language.environment import Environment
-from .language.pipeline import Pipeline
-from .language.teams import Teams
 
 
 @dataclass(frozen=True)
@@ -34,6 +32,9 @@ class StepPlan:
     timeout_seconds: Optional[int] = None
     when_gate_passed: bool = False
     output_parameter: Optional[str] = None   # gate: the file holding "true"/"false"
+    semaphore: Optional[str] = None          # the training steps: ConfigMap of the team's semaphore
+    model_key: Optional[str] = None          # publish: artifact key the model folder is uploaded to
+    trials_key: Optional[str] = None         # gate with policy.multiple_testing: key of the trial registry
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class ServingPlan:
     memory: str
     models: tuple[ServedModel, ...]
     experiment: Optional[ExperimentPlan]
+    storage_secret: str   # the rclone-format Secret the model servers read the artifact store with
 
 
 @dataclass(frozen=True)
@@ -80,11 +82,12 @@ class PipelinePlan:
     description: str
     labels: dict
     sources: tuple[str, ...]
-    pipeline: Pipeline
+    data_start: dt.date               # the default history window of a run
+    data_end: Optional[dt.date]       # None: the day of the run
     steps: tuple[StepPlan, ...]
     workflow_deadline_seconds: int
     spec_configmap: str
-    spec_json: str
+    spec_json: str                    # the effective spec every built-in step reads (contract.SPEC_PATH)
     schedule: Optional[SchedulePlan]
     serving: Optional[ServingPlan]
     max_hours_since_success: int
@@ -103,15 +106,109 @@ class TeamPlan:
 
 
 @dataclass(frozen=True)
+class Toleration:
+    key: Optional[str]
+    operator: str
+    value: Optional[str]
+    effect: Optional[str]
+    seconds: Optional[int]            # how long a NoExecute taint is tolerated
+
+
+@dataclass(frozen=True)
+class GpuPlacement:
+    resource: str                     # the extended resource name of a GPU
+    node_selector: dict               # node labels a GPU pod must match; every other pod avoids them
+    tolerations: tuple[Toleration, ...]
+    priority_class: Optional[str]
+    max_concurrent_trainings: int     # per team: the size of its semaphore
+
+
+@dataclass(frozen=True)
+class QuotaPlan:
+    cpu: str
+    memory: str
+    gpus: int
+
+
+@dataclass(frozen=True)
+class NetworkPlan:
+    egress: tuple[str, ...]           # CIDRs of the API server, artifact store and the like
+    ingest_internet: bool
+    inference_from: tuple[str, ...]   # namespaces whose pods may call the served models
+    seldon_namespace: str             # where the Seldon operator runs
+
+
+@dataclass(frozen=True)
+class ExternalSecretPlan:
+    store: str
+    store_kind: str
+    key: str                          # may hold {team} and {env}, filled per namespace
+
+
+@dataclass(frozen=True)
+class ArtifactStore:
+    bucket: str
+    endpoint: str
+    region: str
+    insecure: bool
+    credentials_secret: str
+    external_secret: Optional[ExternalSecretPlan]
+
+
+@dataclass(frozen=True)
+class SyncPolicy:
+    auto_sync: bool
+    prune: bool
+    self_heal: bool
+
+
+@dataclass(frozen=True)
+class GitopsLayout:
+    repo_url: str
+    revision: str
+    path: str                         # the compiled tree's folder in the repository, without slashes around
+    cluster: str                      # the Argo CD destination server
+    argocd_namespace: str
+    sync: SyncPolicy
+
+
+@dataclass(frozen=True)
+class EnvironmentSettings:
+    """What the targets need of one environment, beyond its pipelines and teams."""
+
+    gitops: GitopsLayout
+    gpu: GpuPlacement
+    quota: QuotaPlan
+    network: NetworkPlan
+    artifacts: ArtifactStore
+
+
+@dataclass(frozen=True)
 class EnvironmentPlan:
     name: str
-    environment: Environment
+    settings: EnvironmentSettings
     source: str
     teams: tuple[TeamPlan, ...]
     pipelines: tuple[PipelinePlan, ...]
 
 
 @dataclass(frozen=True)
+class TeamOwnership:
+    team: str
+    owners: tuple[str, ...]           # whose review a change to the team's files needs
+    paths: tuple[str, ...]            # the team's files, CODEOWNERS patterns from the repository root
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """teams.yaml: who reviews what, for CODEOWNERS."""
+
+    source: str                       # the teams file, relative to the project root
+    platform: tuple[str, ...]         # owners of everything no team owns
+    teams: tuple[TeamOwnership, ...]  # sorted by team name
+
+
+@dataclass(frozen=True)
 class Plan:
     environments: tuple[EnvironmentPlan, ...] = field(default_factory=tuple)
-    teams: Optional[Teams] = None     # teams.yaml: owners and paths, for CODEOWNERS
+    ownership: Optional[Ownership] = None     # None: no teams.yaml, every team accepted

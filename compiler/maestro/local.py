@@ -1,10 +1,12 @@
-"""The local executor behind `maestro run`: the pipeline's DAG in-process, with the pod's step code.
+"""The local executor behind `maestro run`: the lowered pipeline plan in-process, with the pod's step code.
 
-In: one effective pipeline in one environment, an output dir and whether to use the cache.
-Out: `<output>/spec.json` (what the pods get), `<output>/work/<step>/` (what the pods write),
-`<output>/summary.json`, and a `RunOutcome`. A step is reused when its spec section, the content of
-its inputs and the step code are unchanged since it last ran there and its outputs are intact.
-Custom container steps are listed as skipped: they run only in the cluster.
+In: one `PipelinePlan` (the plan the emitters lower, of one pipeline in one environment), an output
+dir and whether to use the cache. Out: `<output>/spec.json` (the plan's spec.json, what the pods get),
+`<output>/work/<step>/` (what the pods write), `<output>/summary.json`, and a `RunOutcome`. The steps
+run in the plan's dependency order and read the spec from spec.json, as the pods do. A step is reused
+when its spec section, the content of its inputs and the step code are unchanged since it last ran
+there and its outputs are intact. Custom container steps are listed as skipped: they run only in the
+cluster.
 """
 
 from __future__ import annotations
@@ -16,11 +18,10 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
-from .steps.context import (MANIFEST, StepContext, StepError, file_hashes, input_hashes, read_json, sha256_json,
-                            spec_document, spec_hash, spec_text)
-from .contract import BUILTIN_STEPS, READS
+from .ir import PipelinePlan, StepPlan
+from .steps.context import MANIFEST, StepContext, StepError, file_hashes, parse_spec, read_json, sha256_json, spec_hash
 from .steps.registry import step_function
 
 CACHE_FILE = "cache.json"
@@ -48,53 +49,54 @@ class RunOutcome:
         return self.error is not None
 
 
-# ---- the plan -----------------------------------------------------------------------------
+# ---- the order ----------------------------------------------------------------------------
 
-def plan(pipeline) -> list[tuple[str, Optional[object]]]:
-    """Built-in steps in DAG order, each custom step placed right after its last dependency."""
-    order: list[tuple[str, Optional[object]]] = [(name, None) for name in BUILTIN_STEPS]
-    pending = list(pipeline.spec.steps)
+def run_order(steps: Sequence[StepPlan]) -> list[StepPlan]:
+    """The plan's steps in an order that runs every step after its dependencies: each is placed
+    right after its last dependency (the built-in chain stays in order, a custom step follows the
+    step it waits for)."""
+    order: list[StepPlan] = []
+    pending = list(steps)
     while pending:
         placed = [s for s in pending if _place(order, s)]
         if not placed:   # an unknown name or a cycle: the compiler reports it; list them at the end
-            order += [(s.name, s) for s in pending]
-            break
+            return order + pending
         pending = [s for s in pending if s not in placed]
     return order
 
 
-def _place(order: list, step) -> bool:
-    names = [name for name, _ in order]
-    needs = set(step.after) | set(step.inputs)
-    if not needs <= set(names):
+def _place(order: list[StepPlan], step: StepPlan) -> bool:
+    names = [s.name for s in order]
+    if not set(step.depends) <= set(names):
         return False
-    at = max((names.index(n) for n in needs), default=len(names) - 1)
-    order.insert(at + 1, (step.name, step))
+    at = max((names.index(n) for n in step.depends), default=len(names) - 1)
+    order.insert(at + 1, step)
     return True
 
 
-def run_id_for(pipeline, environment) -> str:
-    digest = sha256_json(spec_document(pipeline, environment))[:6]
-    return f"{pipeline.metadata.name}-{digest}"
+def run_id_for(plan: PipelinePlan) -> str:
+    digest = sha256_json(json.loads(plan.spec_json))[:6]
+    return f"{plan.name}-{digest}"
 
 
 # ---- running -------------------------------------------------------------------------------
 
-def execute(pipeline, environment, output: Path, root: Path, use_cache: bool = True,
+def execute(plan: PipelinePlan, output: Path, root: Path, use_cache: bool = True,
             echo: Callable[..., None] = print, debug: bool = False) -> RunOutcome:
     """Run the plan; `echo(text, end=...)` shows progress: a step's name as it starts, then its result."""
     output.mkdir(parents=True, exist_ok=True)
-    (output / "spec.json").write_text(spec_text(pipeline, environment), encoding="utf-8")
-    ctx = StepContext(pipeline, environment, output / "work", run_id_for(pipeline, environment), root=root)
+    (output / "spec.json").write_text(plan.spec_json, encoding="utf-8")
+    pipeline, environment = parse_spec(plan.spec_json)
+    ctx = StepContext(pipeline, environment, output / "work", run_id_for(plan), root=root)
     outcome = RunOutcome(ctx.run_id, output)
     cache = _load_cache(output) if use_cache else {}
-    for name, custom in plan(pipeline):
-        result = _skip_reason(name, custom, ctx, outcome)
-        echo(f"  {name:<12} ", end="")
-        if name == "gate" and result is None:
+    for step in run_order(plan.steps):
+        result = _skip_reason(step, ctx, outcome)
+        echo(f"  {step.name:<12} ", end="")
+        if step.name == "gate" and result is None:
             _bring_trials(output, ctx.workdir)
-        result = result or _run_step(name, ctx, cache, use_cache, debug, outcome)
-        if name == "gate" and result.status == "ran":
+        result = result or _run_step(step, ctx, cache, use_cache, debug, outcome)
+        if step.name == "gate" and result.status == "ran":
             shutil.copyfile(ctx.workdir / "gate" / TRIALS, output / TRIALS)
         outcome.results.append(result)
         echo(_line(result))
@@ -102,19 +104,21 @@ def execute(pipeline, environment, output: Path, root: Path, use_cache: bool = T
     return outcome
 
 
-def _skip_reason(name: str, custom, ctx: StepContext, outcome: RunOutcome) -> Optional[StepResult]:
+def _skip_reason(step: StepPlan, ctx: StepContext, outcome: RunOutcome) -> Optional[StepResult]:
     if outcome.failed:
-        return StepResult(name, "not-run", detail="an earlier step failed")
-    if custom is not None:
-        return StepResult(name, "skipped", detail=f"custom container step ({custom.image}); runs only in the cluster")
-    if name == "publish" and read_json(ctx.workdir / "gate" / "gate.json")["passed"] is not True:
-        return StepResult(name, "skipped", detail="the gate refused the model")
+        return StepResult(step.name, "not-run", detail="an earlier step failed")
+    if not step.builtin:
+        detail = f"custom container step ({step.image}); runs only in the cluster"
+        return StepResult(step.name, "skipped", detail=detail)
+    if step.when_gate_passed and read_json(ctx.workdir / "gate" / "gate.json")["passed"] is not True:
+        return StepResult(step.name, "skipped", detail="the gate refused the model")
     return None
 
 
-def _run_step(name: str, ctx: StepContext, cache: dict, use_cache: bool, debug: bool, outcome: RunOutcome) -> StepResult:
-    started = time.perf_counter()
-    key = cache_key(name, ctx)
+def _run_step(step: StepPlan, ctx: StepContext, cache: dict, use_cache: bool, debug: bool,
+              outcome: RunOutcome) -> StepResult:
+    name, started = step.name, time.perf_counter()
+    key = cache_key(step, ctx)
     if use_cache and cache.get(name) == key and outputs_intact(ctx.workdir, name):
         return StepResult(name, "cached", time.perf_counter() - started, "inputs unchanged")
     cache.pop(name, None)
@@ -153,8 +157,10 @@ def _other_trials(registry: Path, run_id: str) -> Optional[str]:
     return sha256_json(others) if others else None
 
 
-def cache_key(name: str, ctx: StepContext) -> str:
-    parts = {"spec": spec_hash(ctx, name), "inputs": _inputs_or_none(ctx.workdir, name), "code": code_fingerprint(ctx.root)}
+def cache_key(step: StepPlan, ctx: StepContext) -> str:
+    name = step.name
+    parts = {"spec": spec_hash(ctx, name), "inputs": _inputs_or_none(ctx.workdir, step.inputs),
+             "code": code_fingerprint(ctx.root)}
     if name in ("gate", "publish"):
         parts["run_id"] = ctx.run_id   # the storage URI they record names the run
     registry = ctx.workdir / "trials" / TRIALS
@@ -163,10 +169,11 @@ def cache_key(name: str, ctx: StepContext) -> str:
     return sha256_json(parts)
 
 
-def _inputs_or_none(workdir: Path, name: str) -> Optional[dict]:
-    if any(not (workdir / up / MANIFEST).is_file() for up in READS[name]):
+def _inputs_or_none(workdir: Path, inputs: tuple[str, ...]) -> Optional[dict]:
+    """What the step's upstream folders hold, as its manifest records it; None while one is missing."""
+    if any(not (workdir / up / MANIFEST).is_file() for up in inputs):
         return None
-    return input_hashes(workdir, name)
+    return {path: digest for up in inputs for path, digest in file_hashes(workdir, up).items()}
 
 
 def outputs_intact(workdir: Path, name: str) -> bool:
@@ -201,12 +208,12 @@ def _line(result: StepResult) -> str:
 
 # ---- the summary ---------------------------------------------------------------------------
 
-def summarize(outcome: RunOutcome, pipeline, environment) -> dict:
+def summarize(outcome: RunOutcome, plan: PipelinePlan) -> dict:
     work = outcome.output / "work"
     summary = {
         "run_id": outcome.run_id,
-        "pipeline": pipeline.metadata.name,
-        "environment": environment.metadata.name,
+        "pipeline": plan.name,
+        "environment": plan.env,
         "status": "failed" if outcome.failed else "succeeded",
         "error": outcome.error,
         "steps": {r.name: {"status": r.status, "seconds": round(r.seconds, 2), **({"detail": r.detail} if r.detail else {})}

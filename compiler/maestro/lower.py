@@ -1,6 +1,8 @@
 """Lower: effective specs to the target-neutral plan (IR), names resolved and defaults applied.
 
-In: a loaded `Project`. Out: a `Plan`, one `EnvironmentPlan` per environment, sorted by name.
+In: a loaded `Project`. Out: a `Plan`, one `EnvironmentPlan` per environment, sorted by name, and
+teams.yaml's ownership. The only stage that reads the spec models: the emitters and the local
+executor read the plan, and spec.json (what the pods read) is built here, once.
 """
 
 from __future__ import annotations
@@ -10,9 +12,13 @@ from collections import defaultdict
 from typing import Iterable, Sequence
 
 from . import names
-from .ir import EnvironmentPlan, ExperimentPlan, PipelinePlan, Plan, SchedulePlan, ServedModel, ServingPlan, StepPlan, TeamPlan
+from .ir import (ArtifactStore, EnvironmentPlan, EnvironmentSettings, ExperimentPlan, ExternalSecretPlan, GitopsLayout,
+                 GpuPlacement, NetworkPlan, Ownership, PipelinePlan, Plan, QuotaPlan, SchedulePlan, ServedModel,
+                 ServingPlan, StepPlan, SyncPolicy, TeamOwnership, TeamPlan, Toleration)
 from .project import Effective, Project
+from .language.environment import Artifacts, Environment
 from .language.pipeline import Pipeline
+from .language.teams import TEAMS_FILE, Teams
 from .language.types import duration_seconds
 from .contract import AFTER, BUILTIN_STEPS, PASSWORD_VARIABLE, READS, SPEC_PATH, USERNAME_VARIABLE, WORKDIR
 
@@ -31,13 +37,52 @@ def lower(project: Project) -> Plan:
     for env_name in sorted(project.environments):
         if env_name in by_env or not project.effective:
             envs.append(lower_environment(project, env_name, by_env.get(env_name, [])))
-    return Plan(tuple(envs), project.teams)
+    return Plan(tuple(envs), ownership(project.teams))
 
 
 def lower_environment(project: Project, env_name: str, effectives: Iterable[Effective]) -> EnvironmentPlan:
-    env = project.environments[env_name]
     pipelines = tuple(lower_pipeline(e) for e in effectives)
-    return EnvironmentPlan(env_name, env, project.files[f"environment/{env_name}"], team_plans(pipelines), pipelines)
+    return environment_plan(env_name, project.environments[env_name], project.files[f"environment/{env_name}"],
+                            team_plans(pipelines), pipelines)
+
+
+def environment_plan(name: str, env: Environment, source: str, teams: tuple[TeamPlan, ...],
+                     pipelines: tuple[PipelinePlan, ...] = ()) -> EnvironmentPlan:
+    """The plan of one environment from its (already lowered) teams and pipelines: the incremental
+    compile passes teams without pipelines to emit what does not depend on them."""
+    return EnvironmentPlan(name, environment_settings(env), source, teams, pipelines)
+
+
+def environment_settings(env: Environment) -> EnvironmentSettings:
+    spec = env.spec
+    git, argocd, gpu, network = spec.gitops, spec.argocd, spec.gpu, spec.network
+    return EnvironmentSettings(
+        gitops=GitopsLayout(git.repo_url, git.revision, git.path.strip("/"), spec.cluster, argocd.namespace,
+                            SyncPolicy(argocd.auto_sync, argocd.prune, argocd.self_heal)),
+        gpu=GpuPlacement(gpu.resource, dict(gpu.node_selector),
+                         tuple(Toleration(t.key, t.operator, t.value, t.effect, t.tolerationSeconds)
+                               for t in gpu.tolerations),
+                         gpu.priority_class, gpu.max_concurrent_trainings),
+        quota=QuotaPlan(spec.quota.cpu, spec.quota.memory, spec.quota.gpus),
+        network=NetworkPlan(tuple(network.egress), network.ingest_internet, tuple(network.inference_from),
+                            network.seldon_namespace),
+        artifacts=_artifact_store(spec.artifacts),
+    )
+
+
+def _artifact_store(a: Artifacts) -> ArtifactStore:
+    ref = a.external_secret
+    external = ExternalSecretPlan(ref.store, ref.store_kind, ref.key) if ref else None
+    return ArtifactStore(a.bucket, a.endpoint, a.region, a.insecure, a.credentials_secret, external)
+
+
+def ownership(teams: Teams | None) -> Ownership | None:
+    """teams.yaml as CODEOWNERS needs it; None without one."""
+    if teams is None:
+        return None
+    declared = tuple(TeamOwnership(name, tuple(team.owners), tuple(team.paths))
+                     for name, team in sorted(teams.spec.teams.items()))
+    return Ownership(TEAMS_FILE, tuple(teams.spec.owners), declared)
 
 
 def lower_pipeline(effective: Effective) -> PipelinePlan:
@@ -52,40 +97,55 @@ def lower_pipeline(effective: Effective) -> PipelinePlan:
         description=meta.description,
         labels=names.labels(env_name, meta.team, meta.name, meta.labels),
         sources=effective.sources,
-        pipeline=p,
+        data_start=p.spec.data.start,
+        data_end=p.spec.data.end,
         steps=steps,
         workflow_deadline_seconds=sum(s.timeout_seconds * (1 + s.retries) for s in steps),
         spec_configmap=names.spec_configmap(meta.name),
-        spec_json=_spec_json(effective),
+        spec_json=spec_json(p, env),
         schedule=_schedule(p, env.spec.schedules),
-        serving=_serving(p, env.spec.artifacts.bucket),
+        serving=_serving(p, env.spec.artifacts),
         max_hours_since_success=p.spec.monitoring.max_hours_since_success,
     )
 
 
 def _builtin_steps(effective: Effective) -> tuple[StepPlan, ...]:
+    return tuple(_builtin_step(effective, name, depends, inputs) for name, depends, inputs in BUILTIN_DAG)
+
+
+def _builtin_step(effective: Effective, name: str, depends: tuple[str, ...], inputs: tuple[str, ...]) -> StepPlan:
     p, env = effective.pipeline, effective.environment
     training = p.spec.training
     heavy = {"cpu": training.resources.cpu, "memory": training.resources.memory}
-    light = {"cpu": "500m", "memory": "1Gi"}
+    resources = heavy if name in ("train", "evaluate", "features") else {"cpu": "500m", "memory": "1Gi"}
     train_timeout = duration_seconds(training.timeout)
-    steps = []
-    for name, depends, inputs in BUILTIN_DAG:
-        resources = heavy if name in ("train", "evaluate", "features") else light
-        timeout = {"train": train_timeout, "evaluate": train_timeout * p.spec.evaluation.folds}.get(name, LIGHT_STEP_TIMEOUT)
-        steps.append(StepPlan(
-            name=name, builtin=True, image=env.spec.image,
-            command=("maestro", "step", name), args=_step_args(name),
-            depends=depends, inputs=inputs, **resources,
-            # evaluate trains the fold models, so it runs where train does: what is scored is what is served.
-            gpus=training.resources.gpus if name in TRAINING_STEPS else 0,
-            shared_memory=training.resources.shared_memory if name in TRAINING_STEPS and training.resources.gpus else None,
-            retries=training.retries, timeout_seconds=timeout,
-            when_gate_passed=name == "publish",
-            output_parameter="passed" if name == "gate" else None,
-            secret_env=_git_credentials(env) if name == "publish" else (),
-        ))
-    return tuple(steps)
+    timeout = {"train": train_timeout, "evaluate": train_timeout * p.spec.evaluation.folds}.get(name, LIGHT_STEP_TIMEOUT)
+    # evaluate trains the fold models, so it runs where train does: what is scored is what is served.
+    trains = name in TRAINING_STEPS
+    return StepPlan(
+        name=name, builtin=True, image=env.spec.image,
+        command=("maestro", "step", name), args=_step_args(name),
+        depends=depends, inputs=inputs, **resources,
+        gpus=training.resources.gpus if trains else 0,
+        shared_memory=training.resources.shared_memory if trains and training.resources.gpus else None,
+        retries=training.retries, timeout_seconds=timeout,
+        semaphore=names.semaphore_configmap(p.metadata.team) if trains else None,
+        **_step_role(name, p, env),
+    )
+
+
+def _step_role(name: str, p: Pipeline, env: Environment) -> dict:
+    """What one built-in step alone does: the gate decides (and keeps the trial registry when
+    policy.multiple_testing asks for the correction); publish runs only on its yes, uploads the model
+    and pushes to git."""
+    team, pipeline = p.metadata.team, p.metadata.name
+    if name == "gate":
+        keeps_trials = env.spec.policy.multiple_testing is not None
+        return {"output_parameter": "passed", "trials_key": names.trials_key(team, pipeline) if keeps_trials else None}
+    if name == "publish":
+        return {"when_gate_passed": True, "secret_env": _git_credentials(env),
+                "model_key": names.model_key(team, pipeline, "{{workflow.name}}")}
+    return {}
 
 
 def _step_args(name: str) -> tuple[str, ...]:
@@ -117,10 +177,12 @@ def _custom_steps(p: Pipeline) -> tuple[StepPlan, ...]:
     )
 
 
-def _spec_json(effective: Effective) -> str:
+def spec_json(pipeline: Pipeline, environment: Environment) -> str:
+    """spec.json, the effective spec every built-in step reads: the pipeline (its overrides already
+    applied, so without them) and its environment; exact values, sorted keys."""
     document = {
-        "pipeline": effective.pipeline.model_dump(mode="json", exclude={"spec": {"overrides"}}),
-        "environment": effective.environment.model_dump(mode="json"),
+        "pipeline": pipeline.model_dump(mode="json", exclude={"spec": {"overrides"}}),
+        "environment": environment.model_dump(mode="json"),
     }
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
@@ -133,8 +195,8 @@ def _schedule(p: Pipeline, schedules_on: bool) -> SchedulePlan | None:
     return SchedulePlan(name, schedule.cron, schedule.timezone, suspended=not schedules_on)
 
 
-def _serving(p: Pipeline, bucket: str) -> ServingPlan | None:
-    serving = p.spec.serving
+def _serving(p: Pipeline, artifacts: Artifacts) -> ServingPlan | None:
+    serving, bucket = p.spec.serving, artifacts.bucket
     if serving is None or serving.default is None:
         return None
     runs = {v.name: v.run for v in serving.versions}
@@ -145,7 +207,8 @@ def _serving(p: Pipeline, bucket: str) -> ServingPlan | None:
         for v in served
     )
     return ServingPlan(serving.runtime, RUNTIME_REQUIREMENTS[serving.runtime], serving.replicas,
-                       serving.memory, models, _experiment(p, models))
+                       serving.memory, models, _experiment(p, models),
+                       names.seldon_storage_secret(artifacts.credentials_secret))
 
 
 def _experiment(p: Pipeline, models: tuple[ServedModel, ...]) -> ExperimentPlan | None:

@@ -142,14 +142,14 @@ def test_one_worker_per_visible_gpu_the_spec_asks_for():
 def test_train_step_with_two_cpu_workers_logs_the_world_size_and_writes_once(tmp_path, monkeypatch):
     from maestro.steps import features, ingest
     from maestro.commands.step import step_command
-    from maestro.steps.context import spec_text
+    from maestro.lower import spec_json
 
     ctx = step_context(tmp_path, {"source": "sample", "tickers": ["AAPL"], "start": "2010-01-04", "end": "2011-12-30"},
                        model={"kind": "mlp", "sequence_length": 5, "hidden_size": 8, "layers": 1},
                        training={"epochs": 2, "batch_size": 64})
     ingest.run(ctx)
     features.run(ctx)
-    (tmp_path / "spec.json").write_text(spec_text(ctx.pipeline, ctx.environment))
+    (tmp_path / "spec.json").write_text(spec_json(ctx.pipeline, ctx.environment))
     train = ["train", "--spec", str(tmp_path / "spec.json"), "--workdir", str(ctx.workdir), "--run-id", "r-1"]
     monkeypatch.setenv("MAESTRO_TRAIN_CPU_WORKERS", "2")
     result = CliRunner().invoke(step_command, train)

@@ -160,15 +160,6 @@ def test_help_never_imports_torch_or_pandas(args):
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
 
 
-def test_local_spec_json_is_byte_for_byte_what_the_compiler_mounts(dev_example_run):
-    lower = pytest.importorskip("maestro.lower")
-    from maestro.project import load_project
-
-    output, _ = dev_example_run
-    effective = load_project(REPO, only_envs=["dev"]).effective[("aapl-direction", "dev")]
-    assert (output / "spec.json").read_text() == lower._spec_json(effective)
-
-
 def test_too_good_to_be_true_is_refused_as_a_suspected_leak_without_acknowledgement(tmp_path):
     """The planted rule is learned to ~87%: on market data that means a leak, so without the
     spec's acknowledged_leak the gate refuses, and the card says why."""

@@ -46,8 +46,14 @@ def example_plan():
 
 
 @pytest.fixture(scope="session")
-def plan():
-    return example_plan()
+def project():
+    """The example project as loaded: the specs the plan is lowered from."""
+    return load_project(REPO)
+
+
+@pytest.fixture(scope="session")
+def plan(project):
+    return lower(project)
 
 
 @pytest.fixture(scope="session")

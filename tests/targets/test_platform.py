@@ -154,20 +154,20 @@ def test_a_per_team_key_in_a_shared_namespace_is_refused(tmp_path) -> None:
     assert "is per team, but namespace 'ml-shared' is shared by every team" in diagnostic.message
 
 
-def test_no_step_container_gets_the_artifact_keys(plan) -> None:
+def test_no_step_container_gets_the_artifact_keys(project, plan) -> None:
     """Argo's executor reads them from the artifact repository; the containers never name them."""
     from maestro.targets import argo
 
     for envplan in plan.environments:
-        reserved = {envplan.environment.spec.artifacts.credentials_secret,
-                    envplan.environment.spec.artifacts.credentials_secret + "-rclone"}
+        spec = project.environments[envplan.name].spec
+        reserved = {spec.artifacts.credentials_secret, spec.artifacts.credentials_secret + "-rclone"}
         for output in argo.emit(envplan):
             for template in output.body.get("spec", {}).get("templates", []):
                 container = template.get("container", {})
                 named = {e["secretRef"]["name"] for e in container.get("envFrom", [])}
                 named |= {e["valueFrom"]["secretKeyRef"]["name"] for e in container.get("env", []) if "valueFrom" in e}
                 assert not named & reserved, (output.path, template["name"])
-                if named & {envplan.environment.spec.gitops.credentials_secret}:
+                if named & {spec.gitops.credentials_secret}:
                     assert template["name"] == "publish"
 
 
@@ -183,10 +183,10 @@ def test_rclone_template_renders_the_config_seldon_parses(plan) -> None:
     assert config == {"name": "s3", "type": "s3", "parameters": {
         "provider": "AWS", "env_auth": "false", "endpoint": "https://s3.us-east-1.amazonaws.com",
         "region": "us-east-1", "access_key_id": 'AK"1', "secret_access_key": "s,e:c\\r"}}
-    assert json.loads(storage.rclone_config(prod.environment.spec.artifacts, 'AK"1', "s,e:c\\r")) == config
+    assert json.loads(storage.rclone_config(prod.settings.artifacts, 'AK"1', "s,e:c\\r")) == config
 
 
 def test_rclone_remote_for_an_insecure_minio(plan) -> None:
-    dev = next(e for e in plan.environments if e.name == "dev").environment.spec.artifacts
+    dev = next(e for e in plan.environments if e.name == "dev").settings.artifacts
     assert storage.rclone_parameters(dev) == {"provider": "Other", "env_auth": "false",
                                               "endpoint": "http://minio.minio.svc:9000", "region": "us-east-1"}

@@ -62,14 +62,14 @@ def _walk(value, key):
             yield from _walk(child, key)
 
 
-def test_semaphore_holds_the_concurrency_of_the_environment(plan, all_outputs) -> None:
-    expected = {env.name: str(env.environment.spec.gpu.max_concurrent_trainings) for env in plan.environments}
+def test_semaphore_holds_the_concurrency_of_the_environment(project, all_outputs) -> None:
+    expected = {name: str(env.spec.gpu.max_concurrent_trainings) for name, env in project.environments.items()}
     semaphores = [(env, o.body) for env, o in all_outputs if o.body["metadata"]["name"].endswith("-training-semaphore")]
     assert semaphores and all(body["data"] == {names.SEMAPHORE_KEY: expected[env]} for env, body in semaphores)
 
 
-def test_artifact_repository_is_the_environment_store(plan, all_outputs) -> None:
-    prod = next(e for e in plan.environments if e.name == "prod").environment.spec.artifacts
+def test_artifact_repository_is_the_environment_store(project, all_outputs) -> None:
+    prod = project.environments["prod"].spec.artifacts
     repo = next(o.body for env, o in all_outputs
                 if env == "prod" and o.body["metadata"]["name"] == names.ARTIFACT_REPOSITORIES)
     assert repo["metadata"]["annotations"]["workflows.argoproj.io/default-artifact-repository"] == "default"

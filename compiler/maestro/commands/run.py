@@ -47,13 +47,15 @@ def run_command(pipeline, root, env_name, output_dir, no_cache, debug):
 
 def _run(pipeline, root, env_name, output_dir, no_cache, debug) -> int:
     from ..local import execute, summarize
+    from ..lower import lower_pipeline
 
     root, effective = _effective(pipeline, root, env_name)
+    plan = lower_pipeline(effective)   # the plan the emitters compile, so laptop and cluster agree
     output = output_dir or root / "runs" / f"{pipeline}-{env_name}"
     click.echo(f"maestro run {pipeline} --env {env_name} -> {output}", err=True)
-    outcome = execute(effective.pipeline, effective.environment, output, root, use_cache=not no_cache,
+    outcome = execute(plan, output, root, use_cache=not no_cache,
                       echo=lambda text, end="\n": click.echo(text + end, err=True, nl=False), debug=debug)
-    summary = summarize(outcome, effective.pipeline, effective.environment)
+    summary = summarize(outcome, plan)
     if outcome.failed:
         click.echo(f"error: {outcome.error}", err=True)
         return 1

@@ -59,19 +59,13 @@ class StepContext:
 
 
 def load_spec(path: Path) -> tuple[Pipeline, Environment]:
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return parse_spec(Path(path).read_text(encoding="utf-8"))
+
+
+def parse_spec(text: str) -> tuple[Pipeline, Environment]:
+    """spec.json (built by the compiler's lowering, `lower.spec_json`) as the models the steps read."""
+    data = json.loads(text)
     return Pipeline.model_validate(data["pipeline"]), Environment.model_validate(data["environment"])
-
-
-def spec_document(pipeline: Pipeline, environment: Environment) -> dict:
-    """The spec.json the Argo compiler mounts into every pod (overrides are already applied)."""
-    return {"pipeline": pipeline.model_dump(mode="json", exclude={"spec": {"overrides"}}),
-            "environment": environment.model_dump(mode="json")}
-
-
-def spec_text(pipeline: Pipeline, environment: Environment) -> str:
-    """spec.json as bytes on disk: exact values (no rounding), sorted keys, as the compiler writes it."""
-    return json.dumps(spec_document(pipeline, environment), indent=2, sort_keys=True) + "\n"
 
 
 # ---- deterministic files -------------------------------------------------------------------

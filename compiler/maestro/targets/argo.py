@@ -84,10 +84,10 @@ def _workflow_spec(plan: EnvironmentPlan, pipeline: PipelinePlan) -> dict:
 
 
 def _arguments(pipeline: PipelinePlan) -> list[dict]:
-    data = pipeline.pipeline.spec.data
+    start, end = pipeline.data_start, pipeline.data_end
     return [
-        {"name": "start", "value": data.start.isoformat(), "description": "First day of history (YYYY-MM-DD)."},
-        {"name": "end", "value": data.end.isoformat() if data.end else "",
+        {"name": "start", "value": start.isoformat(), "description": "First day of history (YYYY-MM-DD)."},
+        {"name": "end", "value": end.isoformat() if end else "",
          "description": "Last day of history (YYYY-MM-DD); empty means the day of the run."},
     ]
 

@@ -4,7 +4,7 @@ Argo adds), on the training steps (train, evaluate) only the GPU settings and th
 with `policy.multiple_testing` the gate's trial registry, read from and written back to the
 artifact repository.
 
-In: the environment plan, the pipeline plan and one `StepPlan`. Out: a template mapping.
+In: the environment plan (its GPU placement), the pipeline plan and one `StepPlan`. Out: a template mapping.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from __future__ import annotations
 import json
 
 from .. import names
-from ..ir import EnvironmentPlan, PipelinePlan, StepPlan
+from ..ir import EnvironmentPlan, GpuPlacement, PipelinePlan, StepPlan, Toleration
 from ..contract import WORKDIR
-from ..lower import TRAINING_STEPS
 
 CONTAINER_SECURITY = {
     "allowPrivilegeEscalation": False,
@@ -42,36 +41,36 @@ def step_template(plan: EnvironmentPlan, pipeline: PipelinePlan, step: StepPlan)
     template: dict = {
         "name": step.name,
         "metadata": {"labels": {"maestro.dev/step": step.name}},
-        "container": _container(plan, step),
+        "container": _container(plan.settings.gpu, step),
         "activeDeadlineSeconds": step.timeout_seconds,
-        "outputs": _outputs(plan, pipeline, step),
+        "outputs": _outputs(step),
         "podSpecPatch": EXECUTOR_PATCH,
     }
     inputs = [{"name": s, "path": f"{WORKDIR}/{s}"} for s in step.inputs]
-    if _keeps_trials(plan, step):
+    if step.trials_key:
         # Absent on a pipeline's first run: the gate then starts a new registry.
         inputs.append({"name": "trials", "path": f"{WORKDIR}/trials/trials.json", "optional": True,
-                       "s3": {"key": trials_key(pipeline)}})
+                       "s3": {"key": step.trials_key}})
     if inputs:
         template["inputs"] = {"artifacts": inputs}
     if step.retries:
         template["retryStrategy"] = {"limit": step.retries, "retryPolicy": "Always", "backoff": RETRY_BACKOFF}
-    template.update(_placement(plan, pipeline, step))
-    if _keeps_trials(plan, step):
+    template.update(_placement(plan.settings.gpu, step))
+    if step.trials_key:
         # The registry is read when the gate starts and replaced when it ends: one gate of a pipeline at
         # a time, or a concurrent run's trial would be dropped from the count.
         template["synchronization"] = {"mutexes": [{"name": f"maestro-trials-{pipeline.name}"}]}
     return template
 
 
-def _container(plan: EnvironmentPlan, step: StepPlan) -> dict:
+def _container(gpu: GpuPlacement, step: StepPlan) -> dict:
     container: dict = {
         "image": step.image,
         # A digest never changes, so a cached copy is right; a tag may move, so ask the registry.
         "imagePullPolicy": "IfNotPresent" if "@sha256:" in step.image else "Always",
         "command": list(step.command),
         "args": list(step.args),
-        "resources": _resources(plan, step),
+        "resources": _resources(gpu, step),
         # Every step writes only to its volumes: the work folder and the /tmp scratch emptyDir.
         "securityContext": {**CONTAINER_SECURITY, "readOnlyRootFilesystem": True},
         "volumeMounts": [{"name": "work", "mountPath": WORKDIR}, {"name": "tmp", "mountPath": "/tmp"}],
@@ -90,38 +89,28 @@ def _container(plan: EnvironmentPlan, step: StepPlan) -> dict:
     return container
 
 
-def _resources(plan: EnvironmentPlan, step: StepPlan) -> dict:
+def _resources(gpu: GpuPlacement, step: StepPlan) -> dict:
     limits = {"memory": step.memory}
     if step.gpus:
-        limits[plan.environment.spec.gpu.resource] = str(step.gpus)
+        limits[gpu.resource] = str(step.gpus)
     return {"requests": {"cpu": step.cpu, "memory": step.memory}, "limits": limits}
 
 
-def trials_key(pipeline: PipelinePlan) -> str:
-    """The one place of a pipeline's trial registry in the environment's artifact repository."""
-    return names.trials_key(pipeline.team, pipeline.name)
-
-
-def _keeps_trials(plan: EnvironmentPlan, step: StepPlan) -> bool:
-    # Only where policy.multiple_testing asks for the correction, so other environments' output is unchanged.
-    return step.name == "gate" and step.builtin and plan.environment.spec.policy.multiple_testing is not None
-
-
-def _outputs(plan: EnvironmentPlan, pipeline: PipelinePlan, step: StepPlan) -> dict:
+def _outputs(step: StepPlan) -> dict:
     out: dict = {"name": "out", "path": f"{WORKDIR}/{step.name}"}
     if not step.builtin:
         out["optional"] = True   # a custom image may write nothing there
     artifacts = [out]
-    if step.name == "publish" and step.builtin:
+    if step.model_key:
         # Uploaded unarchived, so the folder is the model's storageUri as Seldon reads it.
         artifacts.append({
-            "name": "model", "path": f"{WORKDIR}/publish/model", "archive": {"none": {}},
-            "s3": {"key": names.model_key(pipeline.team, pipeline.name, "{{workflow.name}}")},
+            "name": "model", "path": f"{WORKDIR}/{step.name}/model", "archive": {"none": {}},
+            "s3": {"key": step.model_key},
         })
-    if _keeps_trials(plan, step):
+    if step.trials_key:
         # Unarchived at the fixed key, so the next run's gate reads it back as a plain file.
-        artifacts.append({"name": "trials", "path": f"{WORKDIR}/gate/trials.json", "archive": {"none": {}},
-                          "s3": {"key": trials_key(pipeline)}})
+        artifacts.append({"name": "trials", "path": f"{WORKDIR}/{step.name}/trials.json", "archive": {"none": {}},
+                          "s3": {"key": step.trials_key}})
     outputs: dict = {"artifacts": artifacts}
     if step.output_parameter:
         outputs["parameters"] = [{"name": step.output_parameter,
@@ -136,13 +125,12 @@ def _volumes(step: StepPlan) -> list[dict]:
     return volumes
 
 
-def _placement(plan: EnvironmentPlan, pipeline: PipelinePlan, step: StepPlan) -> dict:
+def _placement(gpu: GpuPlacement, step: StepPlan) -> dict:
     """GPU steps go to GPU nodes; every other step is kept off them; trainings share the team semaphore."""
-    gpu = plan.environment.spec.gpu
     placement: dict = {"volumes": _volumes(step)}
-    if step.name in TRAINING_STEPS and step.builtin:   # evaluate trains the fold models
+    if step.semaphore:
         placement["synchronization"] = {"semaphores": [{"configMapKeyRef": {
-            "name": names.semaphore_configmap(pipeline.team), "key": names.SEMAPHORE_KEY}}]}
+            "name": step.semaphore, "key": names.SEMAPHORE_KEY}}]}
     if not step.gpus:
         if gpu.node_selector:
             placement["affinity"] = _avoid(gpu.node_selector)
@@ -150,10 +138,16 @@ def _placement(plan: EnvironmentPlan, pipeline: PipelinePlan, step: StepPlan) ->
     if gpu.node_selector:
         placement["nodeSelector"] = dict(gpu.node_selector)
     if gpu.tolerations:
-        placement["tolerations"] = [t.model_dump(exclude_none=True) for t in gpu.tolerations]
+        placement["tolerations"] = [_toleration(t) for t in gpu.tolerations]
     if gpu.priority_class:
         placement["priorityClassName"] = gpu.priority_class
     return placement
+
+
+def _toleration(t: Toleration) -> dict:
+    fields = {"key": t.key, "operator": t.operator, "value": t.value, "effect": t.effect,
+              "tolerationSeconds": t.seconds}
+    return {name: value for name, value in fields.items() if value is not None}
 
 
 def _avoid(node_selector: dict) -> dict:

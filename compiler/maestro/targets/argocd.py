@@ -18,8 +18,7 @@ from typing import Iterable
 
 from .. import names
 from ..errors import Diagnostic, raise_if_any
-from ..ir import EnvironmentPlan
-from ..language.environment import Environment
+from ..ir import EnvironmentPlan, GitopsLayout, SyncPolicy
 from .output import Output, object_path
 from .objects import metadata, namespaces, resource
 
@@ -44,11 +43,10 @@ NAMESPACED_KINDS = (
 
 def emit(plan: EnvironmentPlan) -> Iterable[Output]:
     check_folders(plan)
-    env, sources = plan.environment, (plan.source,)
-    folder = names.ARGOCD_FOLDER
+    sources, folder = (plan.source,), names.ARGOCD_FOLDER
     bodies = [app_project(plan, ns.name) for ns in namespaces(plan)] + [application_set(plan)]
     result = [Output(object_path(plan.name, folder, body), body, sources) for body in bodies]
-    return result + [Output(bootstrap_path(plan.name), bootstrap_application(plan.name, env), sources)]
+    return result + [Output(bootstrap_path(plan.name), bootstrap_application(plan.name, plan.settings.gitops), sources)]
 
 
 def check_folders(plan: EnvironmentPlan) -> None:
@@ -63,14 +61,13 @@ def bootstrap_path(env_name: str) -> str:
     return f"bootstrap/{env_name}.yaml"
 
 
-def repo_path(env: Environment, *parts: str) -> str:
+def repo_path(gitops: GitopsLayout, *parts: str) -> str:
     """A path in the gitops repository: `<gitops.path>/<parts...>`."""
-    base = env.spec.gitops.path.strip("/")
-    return posixpath.join(*(p for p in (base, *parts) if p and p != "."))
+    return posixpath.join(*(p for p in (gitops.path, *parts) if p and p != "."))
 
 
-def _meta(kind: str, name: str, env: Environment) -> dict:
-    return metadata(kind, name, names.labels(env.metadata.name), env.spec.argocd.namespace)
+def _meta(kind: str, name: str, env_name: str, gitops: GitopsLayout) -> dict:
+    return metadata(kind, name, names.labels(env_name), gitops.argocd_namespace)
 
 
 def team_project(env_name: str, namespace: str) -> str:
@@ -79,23 +76,23 @@ def team_project(env_name: str, namespace: str) -> str:
 
 
 def app_project(plan: EnvironmentPlan, namespace: str) -> dict:
-    env = plan.environment
+    gitops = plan.settings.gitops
     spec = {
         "description": f"maestro: ML pipelines and serving of namespace {namespace} in environment {plan.name}",
-        "sourceRepos": [env.spec.gitops.repo_url],
-        "destinations": [{"server": env.spec.cluster, "namespace": namespace}],
+        "sourceRepos": [gitops.repo_url],
+        "destinations": [{"server": gitops.cluster, "namespace": namespace}],
         # The one cluster-scoped object a team folder holds is its own Namespace.
         "clusterResourceWhitelist": [{"group": "", "kind": "Namespace", "name": namespace}],
         "namespaceResourceWhitelist": [{"group": g, "kind": k} for g, k in sorted(NAMESPACED_KINDS)],
     }
-    meta = _meta("AppProject", team_project(plan.name, namespace), env)
+    meta = _meta("AppProject", team_project(plan.name, namespace), plan.name, gitops)
     return resource(API, "AppProject", meta, spec=spec)
 
 
 def application_set(plan: EnvironmentPlan) -> dict:
-    env = plan.environment
+    gitops = plan.settings.gitops
     elements = [{"namespace": ns.name, "project": team_project(plan.name, ns.name),
-                 "path": repo_path(env, plan.name, ns.name)} for ns in namespaces(plan)]
+                 "path": repo_path(gitops, plan.name, ns.name)} for ns in namespaces(plan)]
     spec = {
         "goTemplate": True,
         "goTemplateOptions": ["missingkey=error"],
@@ -104,12 +101,12 @@ def application_set(plan: EnvironmentPlan) -> dict:
         "syncPolicy": {"preserveResourcesOnDeletion": True},
         "template": application_template(plan),
     }
-    return resource(API, "ApplicationSet", _meta("ApplicationSet", names.argocd_project(plan.name), env), spec=spec)
+    meta = _meta("ApplicationSet", names.argocd_project(plan.name), plan.name, gitops)
+    return resource(API, "ApplicationSet", meta, spec=spec)
 
 
 def application_template(plan: EnvironmentPlan) -> dict:
-    env = plan.environment
-    git = env.spec.gitops
+    git = plan.settings.gitops
     meta = {"name": f"maestro-{plan.name}-{{{{.namespace}}}}", "labels": names.labels(plan.name)}
     spec = {
         "project": "{{.project}}",
@@ -117,28 +114,27 @@ def application_template(plan: EnvironmentPlan) -> dict:
         # synced too; `maestro compile --check` fails on any other file maestro did not generate.
         "source": {"repoURL": git.repo_url, "targetRevision": git.revision, "path": "{{.path}}",
                    "directory": {"recurse": True}},
-        "destination": {"server": env.spec.cluster, "namespace": "{{.namespace}}"},
-        "syncPolicy": sync_policy(env),
+        "destination": {"server": git.cluster, "namespace": "{{.namespace}}"},
+        "syncPolicy": sync_policy(git.sync),
     }
     return {"metadata": meta, "spec": spec}
 
 
-def sync_policy(env: Environment) -> dict:
-    argocd = env.spec.argocd
+def sync_policy(sync: SyncPolicy) -> dict:
     policy: dict = {"syncOptions": list(SYNC_OPTIONS)}
-    if argocd.auto_sync:
-        policy["automated"] = {"prune": argocd.prune, "selfHeal": argocd.self_heal}
+    if sync.auto_sync:
+        policy["automated"] = {"prune": sync.prune, "selfHeal": sync.self_heal}
     return policy
 
 
-def bootstrap_application(env_name: str, env: Environment) -> dict:
-    git = env.spec.gitops
+def bootstrap_application(env_name: str, git: GitopsLayout) -> dict:
     # Argo CD's own objects live beside Argo CD, which need not run in the environment's cluster.
     spec = {
         "project": "default",
         "source": {"repoURL": git.repo_url, "targetRevision": git.revision,
-                   "path": repo_path(env, env_name, names.ARGOCD_FOLDER)},
-        "destination": {"server": IN_CLUSTER, "namespace": env.spec.argocd.namespace},
-        "syncPolicy": sync_policy(env),
+                   "path": repo_path(git, env_name, names.ARGOCD_FOLDER)},
+        "destination": {"server": IN_CLUSTER, "namespace": git.argocd_namespace},
+        "syncPolicy": sync_policy(git.sync),
     }
-    return resource(API, "Application", _meta("Application", f"maestro-{env_name}-bootstrap", env), spec=spec)
+    meta = _meta("Application", f"maestro-{env_name}-bootstrap", env_name, git)
+    return resource(API, "Application", meta, spec=spec)

@@ -12,7 +12,7 @@ rule and why.
 
 from __future__ import annotations
 
-from ..language.environment import Network
+from ..ir import NetworkPlan
 from .objects import NamespacePlan, metadata, resource
 
 API = "networking.k8s.io/v1"
@@ -36,7 +36,7 @@ SELDON_INFERENCE_PORT = 9000
 SELDON_METRICS_PORTS = (9003, 9006)   # envoy stats, agent metrics (for Prometheus)
 
 
-def network_policies(ns: NamespacePlan, network: Network) -> list[dict]:
+def network_policies(ns: NamespacePlan, network: NetworkPlan) -> list[dict]:
     policies = [_default_deny(ns), _dns(ns)]
     if network.egress:
         policies.append(_egress_cidrs(ns, "maestro-allow-egress-cidrs", WORKFLOW, network.egress))
@@ -72,7 +72,7 @@ def _dns(ns: NamespacePlan) -> dict:
     return _policy(ns, "maestro-allow-dns", {}, ["Egress"], egress=[{"to": to, "ports": ports}])
 
 
-def _egress_cidrs(ns: NamespacePlan, name: str, selector: dict, cidrs: list[str]) -> dict:
+def _egress_cidrs(ns: NamespacePlan, name: str, selector: dict, cidrs: tuple[str, ...]) -> dict:
     # Not every pod: Seldon's Envoy, scheduler and gateways talk only to each other and to the servers.
     to = [{"ipBlock": {"cidr": cidr}} for cidr in sorted(set(cidrs))]
     return _policy(ns, name, selector, ["Egress"], egress=[{"to": to}])
@@ -94,7 +94,7 @@ def _publish_git(ns: NamespacePlan) -> dict:
     return _policy(ns, "maestro-allow-publish-git", {"matchLabels": dict(PUBLISH)}, ["Egress"], egress=egress)
 
 
-def _inference_clients(ns: NamespacePlan, namespaces: list[str]) -> dict:
+def _inference_clients(ns: NamespacePlan, namespaces: tuple[str, ...]) -> dict:
     # Callers outside the namespace reach the models only through Seldon's Envoy, on its inference port.
     peers = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
              for name in sorted(set(namespaces))]

@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from .. import names
-from ..ir import EnvironmentPlan, TeamPlan
-from ..language.environment import Environment
+from ..ir import EnvironmentPlan, EnvironmentSettings, TeamPlan
 from .output import Output
 from .objects import NamespacePlan, metadata, namespaces, outputs, resource
 from .network import network_policies
@@ -26,29 +25,29 @@ DEFAULT_REQUEST = {"cpu": "100m", "memory": "128Mi"}
 
 
 def emit(plan: EnvironmentPlan) -> Iterable[Output]:
-    env = plan.environment
+    settings = plan.settings
     result: list[Output] = []
     for ns in namespaces(plan):
-        result += outputs(plan.name, ns.name, namespace_objects(ns, env), ns.sources)
+        result += outputs(plan.name, ns.name, namespace_objects(ns, settings), ns.sources)
         for team in ns.teams:
-            result += outputs(plan.name, ns.name, team_objects(team, env), team.sources)
+            result += outputs(plan.name, ns.name, team_objects(team, settings), team.sources)
     return result
 
 
-def namespace_objects(ns: NamespacePlan, env: Environment) -> list[dict]:
-    spec = env.spec
+def namespace_objects(ns: NamespacePlan, settings: EnvironmentSettings) -> list[dict]:
     return [
         namespace(ns),
-        *network_policies(ns, spec.network),
-        resource_quota(ns, env),
+        *network_policies(ns, settings.network),
+        resource_quota(ns, settings),
         limit_range(ns),
-        artifact_repositories(ns, spec.artifacts),
-        *external_secrets(ns, spec.artifacts),
+        artifact_repositories(ns, settings.artifacts),
+        *external_secrets(ns, settings.artifacts),
     ]
 
 
-def team_objects(team: TeamPlan, env: Environment) -> list[dict]:
-    return [service_account(team), role(team), role_binding(team), semaphore(team, env)]
+def team_objects(team: TeamPlan, settings: EnvironmentSettings) -> list[dict]:
+    trainings = settings.gpu.max_concurrent_trainings
+    return [service_account(team), role(team), role_binding(team), semaphore(team, trainings)]
 
 
 def namespace(ns: NamespacePlan) -> dict:
@@ -57,8 +56,8 @@ def namespace(ns: NamespacePlan) -> dict:
     return resource("v1", "Namespace", meta)
 
 
-def resource_quota(ns: NamespacePlan, env: Environment) -> dict:
-    quota, gpu = env.spec.quota, env.spec.gpu.resource
+def resource_quota(ns: NamespacePlan, settings: EnvironmentSettings) -> dict:
+    quota, gpu = settings.quota, settings.gpu.resource
     # Extended resources such as GPUs can only be limited through their `requests.` name.
     hard = {"requests.cpu": quota.cpu, "requests.memory": quota.memory, f"requests.{gpu}": str(quota.gpus)}
     meta = metadata("ResourceQuota", "maestro-quota", ns.labels, ns.name)
@@ -90,7 +89,7 @@ def role_binding(team: TeamPlan) -> dict:
     return resource(RBAC, "RoleBinding", meta, roleRef=ref, subjects=subjects)
 
 
-def semaphore(team: TeamPlan, env: Environment) -> dict:
+def semaphore(team: TeamPlan, max_concurrent_trainings: int) -> dict:
     meta = metadata("ConfigMap", team.semaphore_configmap, team.labels, team.namespace)
-    data = {names.SEMAPHORE_KEY: str(env.spec.gpu.max_concurrent_trainings)}
+    data = {names.SEMAPHORE_KEY: str(max_concurrent_trainings)}
     return resource("v1", "ConfigMap", meta, data=data)

@@ -22,7 +22,7 @@ def readme(plan: Plan, outputs: tuple[Output, ...]) -> bytes:
              "environment's AppProject (its namespaces and kinds only). `maestro compile --check` fails",
              "on any other file here that maestro did not generate.", ""]
     for env in plan.environments:
-        lines += [f"## {env.name}", "", f"From `{env.source}`; cluster `{env.environment.spec.cluster}`.", ""]
+        lines += [f"## {env.name}", "", f"From `{env.source}`; cluster `{env.settings.gitops.cluster}`.", ""]
         lines += [f"- `{env.name}/{t.namespace}/`: team `{t.team}`, pipelines {', '.join(f'`{p}`' for p in t.pipelines)}"
                   for t in env.teams]
         kinds = Counter(o.body["kind"] for o in outputs if o.path.startswith(f"{env.name}/"))

@@ -13,7 +13,6 @@ from typing import Iterable
 
 from .. import names
 from ..ir import EnvironmentPlan, ExperimentPlan, PipelinePlan, ServedModel
-from ..language.environment import Environment
 from .output import Output
 from .objects import NamespacePlan, metadata, namespaces, outputs, resource
 from .seldon_rules import check_plan
@@ -38,13 +37,12 @@ def emit(plan: EnvironmentPlan) -> Iterable[Output]:
         if ns.served:
             result += outputs(plan.name, ns.name, runtime_objects(ns), ns.sources)
         for pipeline in ns.served:
-            result += outputs(plan.name, ns.name, pipeline_objects(pipeline, plan.environment), pipeline.sources)
+            result += outputs(plan.name, ns.name, pipeline_objects(pipeline), pipeline.sources)
     return result
 
 
-def pipeline_objects(pipeline: PipelinePlan, env: Environment) -> list[dict]:
-    secret = names.seldon_storage_secret(env.spec.artifacts.credentials_secret)
-    models = [model(pipeline, served, secret) for served in pipeline.serving.models]
+def pipeline_objects(pipeline: PipelinePlan) -> list[dict]:
+    models = [model(pipeline, served, pipeline.serving.storage_secret) for served in pipeline.serving.models]
     experiment_plan = pipeline.serving.experiment
     return models + ([experiment(pipeline, experiment_plan)] if experiment_plan else [])
 

@@ -16,7 +16,7 @@ import json
 import yaml
 
 from .. import names
-from ..language.environment import Artifacts
+from ..ir import ArtifactStore
 from .objects import NamespacePlan, metadata, resource
 
 ESO_API = "external-secrets.io/v1"
@@ -25,14 +25,14 @@ ARTIFACT_KEY_FORMAT = "artifacts/{{workflow.namespace}}/{{workflow.name}}/{{pod.
 REFRESH = "1h"
 
 
-def artifact_repositories(ns: NamespacePlan, artifacts: Artifacts) -> dict:
+def artifact_repositories(ns: NamespacePlan, artifacts: ArtifactStore) -> dict:
     meta = metadata("ConfigMap", names.ARTIFACT_REPOSITORIES, ns.labels, ns.name,
                     {"workflows.argoproj.io/default-artifact-repository": names.ARTIFACT_REPOSITORY_KEY})
     text = yaml.safe_dump({"s3": _s3_repository(artifacts)}, sort_keys=True, default_flow_style=False)
     return resource("v1", "ConfigMap", meta, data={names.ARTIFACT_REPOSITORY_KEY: text})
 
 
-def _s3_repository(a: Artifacts) -> dict:
+def _s3_repository(a: ArtifactStore) -> dict:
     return {
         "bucket": a.bucket, "endpoint": a.endpoint, "region": a.region, "insecure": a.insecure,
         # Models live under models/<team>/ (the publish step), trial registries under trials/<team>/;
@@ -43,19 +43,19 @@ def _s3_repository(a: Artifacts) -> dict:
     }
 
 
-def external_secrets(ns: NamespacePlan, artifacts: Artifacts) -> list[dict]:
+def external_secrets(ns: NamespacePlan, artifacts: ArtifactStore) -> list[dict]:
     if artifacts.external_secret is None:
         return []
     # Only Seldon's agents read the rclone form, and they run only where models are served.
     return [_s3_credentials(ns, artifacts)] + ([_rclone_credentials(ns, artifacts)] if ns.served else [])
 
 
-def _s3_credentials(ns: NamespacePlan, a: Artifacts) -> dict:
+def _s3_credentials(ns: NamespacePlan, a: ArtifactStore) -> dict:
     target = {"name": a.credentials_secret, "creationPolicy": "Owner"}
     return _external_secret(ns, a, a.credentials_secret, target)
 
 
-def _rclone_credentials(ns: NamespacePlan, a: Artifacts) -> dict:
+def _rclone_credentials(ns: NamespacePlan, a: ArtifactStore) -> dict:
     name = names.seldon_storage_secret(a.credentials_secret)
     # Seldon wants exactly one data key holding the whole rclone config, so only the template's
     # key is kept; toJson escapes whatever characters the keys contain.
@@ -64,14 +64,14 @@ def _rclone_credentials(ns: NamespacePlan, a: Artifacts) -> dict:
     return _external_secret(ns, a, name, target)
 
 
-def store_key(ns: NamespacePlan, a: Artifacts) -> str:
+def store_key(ns: NamespacePlan, a: ArtifactStore) -> str:
     """The external store key of one namespace's credentials: `{team}` and `{env}` filled in, so each
     team reads its own keys. The environment model refuses `{team}` where teams share a namespace."""
     key = a.external_secret.key.replace("{env}", ns.env)
     return key.replace("{team}", ns.teams[0].team) if "{team}" in key else key
 
 
-def _external_secret(ns: NamespacePlan, a: Artifacts, name: str, target: dict) -> dict:
+def _external_secret(ns: NamespacePlan, a: ArtifactStore, name: str, target: dict) -> dict:
     ref, key_path = a.external_secret, store_key(ns, a)
     data = [{"secretKey": key, "remoteRef": {"key": key_path, "property": key}}
             for key in ("accessKey", "secretKey")]
@@ -80,7 +80,7 @@ def _external_secret(ns: NamespacePlan, a: Artifacts, name: str, target: dict) -
     return resource(ESO_API, "ExternalSecret", metadata("ExternalSecret", name, ns.labels, ns.name), spec=spec)
 
 
-def rclone_parameters(a: Artifacts) -> dict:
+def rclone_parameters(a: ArtifactStore) -> dict:
     """The rclone `s3` remote for the artifact store, without the two keys."""
     scheme = "http" if a.insecure else "https"
     aws = a.endpoint.split(":")[0].endswith("amazonaws.com")
@@ -88,13 +88,13 @@ def rclone_parameters(a: Artifacts) -> dict:
             "endpoint": f"{scheme}://{a.endpoint}", "region": a.region}
 
 
-def rclone_config(a: Artifacts, access_key: str, secret_key: str) -> str:
+def rclone_config(a: ArtifactStore, access_key: str, secret_key: str) -> str:
     """The rclone config as Seldon parses it (JSON first, then YAML): one remote named `s3`."""
     params = {**rclone_parameters(a), "access_key_id": access_key, "secret_access_key": secret_key}
     return json.dumps({"name": RCLONE_REMOTE, "type": "s3", "parameters": params}, sort_keys=True)
 
 
-def rclone_template(a: Artifacts) -> str:
+def rclone_template(a: ArtifactStore) -> str:
     """`rclone_config` with External Secrets template expressions in place of the keys."""
     marker_a, marker_s = "@@ACCESS@@", "@@SECRET@@"
     text = rclone_config(a, marker_a, marker_s)

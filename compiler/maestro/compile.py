@@ -47,7 +47,8 @@ def render_outputs(outputs: Iterable[Output], rendered: Callable[[Output], bytes
     files: dict[str, bytes] = {}
     for output in outputs:
         if output.path in files:
-            raise MaestroError([Diagnostic(output.sources[0], 1, 1, "", f"two objects would be written to gitops/{output.path}")])
+            raise MaestroError([Diagnostic(output.sources[0], None, None, (),
+                                           f"two objects would be written to gitops/{output.path}")])
         known = rendered(output)
         files[output.path] = known if known is not None else render(output.body, output.sources)
     return files

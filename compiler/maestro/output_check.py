@@ -9,6 +9,7 @@ nothing is written unchecked.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterable, Sequence
 
 from .compile import Tree
@@ -31,7 +32,7 @@ def validate_outputs(outputs: Iterable[Output], locations: Sequence[str]) -> dic
     """Validate `outputs` together; raise on any failure. Out: the kind of each unchecked (skipped) path."""
     from .validation import Document, validate_documents
 
-    documents = [Document(f"gitops/{o.path}", 0, 1, o.body) for o in outputs]
+    documents = [Document(f"gitops/{o.path}", 0, 0, o.body) for o in outputs]   # in memory: no lines
     results = validate_documents(documents, schema_locations=locations)
     failures = [r for r in results if r.status in ("invalid", "error")]
     if failures:
@@ -46,7 +47,6 @@ def unchecked_warning(skipped: dict[str, str], locations: Sequence[str]) -> list
 
 
 def _diagnostic(result, finding) -> Diagnostic:
-    path = finding.path if finding else ""
-    message = finding.message if finding else result.status
-    return Diagnostic(result.source, 0, 0, path, f"{result.kind} {result.name}: {message}",
-                      "the compiler produced an invalid manifest; please report it")
+    finding = finding or Diagnostic(result.source, None, None, (), result.status)
+    return replace(finding, message=f"{result.kind} {result.name}: {finding.message}",
+                   hint="the compiler produced an invalid manifest; please report it")

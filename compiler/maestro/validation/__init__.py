@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Collection, Sequence, TextIO
 
-from .model import ERROR, INVALID, SKIPPED, VALID, Document, Finding, Result
+from .model import ERROR, INVALID, SKIPPED, VALID, Document, Result
 
 DEFAULT_KUBERNETES_VERSION = "1.37.0"
 
@@ -25,7 +25,6 @@ __all__ = [
     "DEFAULT_KUBERNETES_VERSION",
     "Document",
     "ERROR",
-    "Finding",
     "INVALID",
     "Result",
     "SKIPPED",

@@ -78,6 +78,11 @@ class UsageError(Exception):
     """A problem with how a command was called (exit code 2), not with the specs."""
 
 
+class Failure(Exception):
+    """An expected failure that is neither the specs' fault nor a bug: a step that cannot go on, a
+    local run whose step failed. Reported as one line `error: ...`, exit 1, no traceback."""
+
+
 class UnsafePath(OSError):
     """A path maestro refuses to follow: a symbolic link where none may be, a path that leaves its
     folder, state taken from a checkout. Reported as one line `error: ...`, exit 1, nothing written."""

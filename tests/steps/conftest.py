@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+
+from tests.support import Invoked, invoke_maestro
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -91,10 +92,9 @@ def make_project(root: Path, kind: str, name: str = "syn", **options) -> Path:
     return root
 
 
-def run_cli(*args: str):
-    from maestro.commands.run import run_command
-
-    return CliRunner().invoke(run_command, list(args))
+def run_cli(*args: str) -> Invoked:
+    """`maestro run ARGS` in-process, through the real entry point."""
+    return invoke_maestro("run", *args)
 
 
 def read_summary(output: Path) -> dict:

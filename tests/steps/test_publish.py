@@ -10,9 +10,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from click.testing import CliRunner
 
-from maestro.commands.step import step_command
 from maestro.steps.export import load_torchscript
 from maestro.steps.serving import lay_out
 
@@ -87,7 +85,7 @@ def test_outputs_are_deterministic_across_runs(learnable_run, tmp_path):
     assert read_summary(tmp_path / "again")["metrics"] == read_summary(root / "out")["metrics"]
 
 
-from tests.support import git as _git, seed_bare_repository
+from tests.support import git as _git, invoke_maestro, seed_bare_repository
 
 
 def test_publish_with_write_back_proposes_the_run_in_the_gitops_repo(learnable_run, tmp_path):
@@ -98,8 +96,8 @@ def test_publish_with_write_back_proposes_the_run_in_the_gitops_repo(learnable_r
     (tmp_path / "spec.json").write_text(json.dumps(spec))
     work = tmp_path / "work"
     shutil.copytree(root / "out" / "work", work, ignore=shutil.ignore_patterns("publish"))
-    result = CliRunner().invoke(step_command, ["publish", "--spec", str(tmp_path / "spec.json"), "--workdir", str(work),
-                                               "--run-id", "syn-abc123", "--write-back"])
+    result = invoke_maestro("step", "publish", "--spec", str(tmp_path / "spec.json"), "--workdir", str(work),
+                            "--run-id", "syn-abc123", "--write-back")
     assert result.exit_code == 0, result.output
     promotion = json.loads((work / "publish" / "publish.json").read_text())["promotion"]
     assert promotion["status"] == "pushed" and promotion["version"] == "v1" and promotion["ref"] == "main"

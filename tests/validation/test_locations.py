@@ -222,7 +222,7 @@ def schema_server(tmp_path):
 
 def _validate_in_subprocess(*args: str) -> subprocess.CompletedProcess:
     """A fresh process, so no in-process schema cache can hide what the disk cache does."""
-    code = "import sys; from maestro.commands.validate import validate_command; validate_command(sys.argv[1:])"
+    code = "import sys; from maestro.cli import main; main(['validate', *sys.argv[1:]])"
     env = {"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=60)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import env_option, resolve_root, root_option
+from .options import debug_option, env_option, resolve_root, root_option
 
 
 @click.command("compile")
@@ -19,6 +19,7 @@ from .options import env_option, resolve_root, root_option
 @click.option("--schema-location", multiple=True, metavar="DIR|TEMPLATE",
               help="Where else to look for schemas, before the ones shipped with Maestro (repeatable); "
                    "default: $MAESTRO_SCHEMA_LOCATION.")
+@debug_option
 def compile_command(root: Path | None, envs: tuple[str, ...], check: bool, no_validate: bool,
                     schema_location: tuple[str, ...]) -> int:
     """Compile pipelines/ and environments/ into gitops/.

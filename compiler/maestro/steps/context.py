@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from ..errors import Failure
 from ..language.environment import Environment
 from ..language.pipeline import Pipeline
 from ..contract import READS
@@ -25,7 +26,7 @@ from ..contract import READS
 MANIFEST = "manifest.json"
 
 
-class StepError(Exception):
+class StepError(Failure):
     """A step cannot go on; the message says why in plain words (no traceback is shown)."""
 
 

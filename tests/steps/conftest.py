@@ -135,4 +135,4 @@ def step_context(tmp_path: Path, data: dict, **spec):
     from maestro.steps.context import StepContext
 
     pipeline, environment = pipeline_model(data, **spec)
-    return StepContext(pipeline, environment, tmp_path / "work", "unit-run", root=tmp_path)
+    return StepContext(pipeline, environment, tmp_path / "work", "unit-run", root=tmp_path, torch_threads=1)

@@ -36,6 +36,17 @@ env_option = click.option("--env", "envs", multiple=True, metavar="NAME",
                           help="Only this environment (repeatable); default: all.")
 
 
+def step_settings() -> dict:
+    """What the step runtime takes from the environment, read here and passed down as values (the
+    StepContext's `templates` and `torch_threads`): $MAESTRO_TEMPLATES, the folder holding the model
+    card template, and $MAESTRO_TORCH_THREADS, torch's thread count (a whole number; else ignored)."""
+    import os
+
+    templates, threads = os.environ.get("MAESTRO_TEMPLATES", ""), os.environ.get("MAESTRO_TORCH_THREADS", "")
+    return {"templates": Path(templates) if templates else None,
+            "torch_threads": max(1, int(threads)) if threads.isdigit() else None}
+
+
 def resolve_root(root: Path | None) -> Path:
     from ..project import find_root
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from .options import debug_option, session
+from .options import debug_option, session, step_settings
 
 
 RUN_HELP = """Run a pipeline locally, end to end, in one environment.
@@ -46,7 +46,8 @@ def run_command(pipeline, root, env_name, output_dir, no_cache) -> int:
     output = output_dir or root / "runs" / f"{pipeline}-{env_name}"
     click.echo(f"maestro run {pipeline} --env {env_name} -> {output}", err=True)
     outcome = execute(effective.pipeline, effective.environment, output, root, use_cache=not no_cache,
-                      echo=lambda text, end="\n": click.echo(text + end, err=True, nl=False), debug=session().debug)
+                      echo=lambda text, end="\n": click.echo(text + end, err=True, nl=False), debug=session().debug,
+                      **step_settings())
     summary = summarize(outcome, effective.pipeline, effective.environment)
     if outcome.failed:
         raise Failure(outcome.error)

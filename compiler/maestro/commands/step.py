@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from ..contract import BUILTIN_STEPS
-from .options import debug_option, session
+from .options import debug_option, session, step_settings
 
 
 def _date(ctx, param, value: str):
@@ -73,7 +73,8 @@ def step_command(name, spec_path, workdir, run_id, start, end, write_back) -> in
 
     session().subject = f"maestro step {name}"   # a failure, or a bug, is reported as this step's
     pipeline, environment = load_spec(spec_path)
-    step_function(name)(StepContext(pipeline, environment, workdir, run_id, start, end), **options)
+    ctx = StepContext(pipeline, environment, workdir, run_id, start, end, **step_settings())
+    step_function(name)(ctx, **options)
     if name == "gate":
         passed = (workdir / "gate" / "passed").read_text(encoding="utf-8")
         click.echo(f"gate: {'passed' if passed == 'true' else 'refused'}")

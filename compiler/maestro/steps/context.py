@@ -39,6 +39,9 @@ class StepContext:
     start: Optional[dt.date] = None      # ingest only: overrides spec.data.start (backfills)
     end: Optional[dt.date] = None        # ingest only: overrides spec.data.end
     root: Path = field(default_factory=Path.cwd)   # where a relative `data.path` is found
+    # Read from the environment by the command (`commands.options.step_settings`), never here:
+    templates: Optional[Path] = None      # $MAESTRO_TEMPLATES: tried first for the model card template
+    torch_threads: Optional[int] = None   # $MAESTRO_TORCH_THREADS; None: half the CPUs (learning.torch_threads)
 
     @property
     def spec(self):

@@ -85,35 +85,56 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def report(exc: Exception, session: Session) -> int:
-    """Print what `exc` means for the user; return the exit code."""
-    from .errors import Failure, MaestroError, UsageError
+    """Print what `exc` means for the user; return the exit code. The first handler whose exception
+    types match is used; anything else is a bug."""
+    for kinds, handle in _handlers():
+        if isinstance(exc, kinds):
+            return handle(exc, session)
+    return _internal_error(exc, session)
 
-    subject = f"{session.subject}: " if session.subject else ""
-    if isinstance(exc, MaestroError):
-        for diagnostic in exc.diagnostics:
-            click.echo(diagnostic.format(), err=True)
-        click.echo(f"{len(exc.diagnostics)} error(s); nothing was written.", err=True)
-        return 1
-    if isinstance(exc, (UsageError, click.UsageError)):
-        message = exc.format_message() if isinstance(exc, click.UsageError) else str(exc)
-        click.echo(f"error: {message}", err=True)
-        return 2
-    if isinstance(exc, click.exceptions.Exit):
-        return exc.exit_code
-    if isinstance(exc, click.exceptions.Abort):
-        click.echo("aborted", err=True)
-        return 1
-    if isinstance(exc, Failure):
-        click.echo(f"{subject}error: {exc}", err=True)
-        return 1
-    if isinstance(exc, OSError):
-        click.echo(f"{subject}error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": ") + _traceback(exc, session),
-                   err=True)
-        return 1
-    # A bug: one line, the traceback only on request.
+
+def _handlers() -> tuple:
+    from .errors import Failure, MaestroError, UsageError   # here: `maestro --help` stays light
+
+    return (
+        (MaestroError, _diagnostics),
+        ((UsageError, click.UsageError), _usage_error),
+        (click.exceptions.Exit, lambda exc, _: exc.exit_code),
+        (click.exceptions.Abort, lambda exc, session: _say("aborted")),
+        (Failure, lambda exc, session: _say(f"{_subject(session)}error: {exc}")),
+        (OSError, _os_error),
+    )
+
+
+def _diagnostics(exc, session: Session) -> int:
+    for diagnostic in exc.diagnostics:
+        click.echo(diagnostic.format(), err=True)
+    return _say(f"{len(exc.diagnostics)} error(s); nothing was written.")
+
+
+def _usage_error(exc, session: Session) -> int:
+    _say(f"error: {exc.format_message() if isinstance(exc, click.UsageError) else exc}")
+    return 2
+
+
+def _os_error(exc: OSError, session: Session) -> int:
+    where = f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
+    return _say(f"{_subject(session)}error: {where}{_traceback(exc, session)}")
+
+
+def _internal_error(exc: Exception, session: Session) -> int:
+    """A bug: one line, the traceback only on request."""
     hint = "" if session.debug else " (run with --debug for the traceback and please report it)"
-    click.echo(f"{subject}internal error: {type(exc).__name__}: {exc}{hint}" + _traceback(exc, session), err=True)
+    return _say(f"{_subject(session)}internal error: {type(exc).__name__}: {exc}{hint}{_traceback(exc, session)}")
+
+
+def _say(line: str) -> int:
+    click.echo(line, err=True)
     return 1
+
+
+def _subject(session: Session) -> str:
+    return f"{session.subject}: " if session.subject else ""
 
 
 def _traceback(exc: Exception, session: Session) -> str:

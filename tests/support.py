@@ -6,9 +6,31 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Mapping, NamedTuple
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+
+
+class Invoked(NamedTuple):
+    exit_code: int
+    stdout: str
+    stderr: str
+    output: str    # both, interleaved as a terminal shows them
+
+
+def invoke_maestro(*args: object, input: str | None = None, env: Mapping[str, str | None] | None = None) -> Invoked:
+    """`maestro ARGS` in-process, through the real entry point and its error funnel (`maestro.cli.run`):
+    the exit code is the one a shell would see."""
+    from click.testing import CliRunner
+
+    from maestro.cli import run
+
+    with CliRunner().isolation(input=input, env=env) as streams:
+        code = run([str(a) for a in args])
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return Invoked(code, *(stream.getvalue().decode() for stream in streams))
 
 
 def copy_examples(root: Path, source: Path = REPO) -> Path:

@@ -1,8 +1,10 @@
 """The `maestro` command: parse arguments, call the library, report.
 
-This is the one place that prints diagnostics and maps outcomes to exit codes:
-0 success, 1 findings (invalid input, drift, invalid manifests), 2 usage.
-Commands load lazily so `maestro --help` imports none of pydantic, jsonschema, torch or pandas.
+This is the one place that prints errors and maps them to exit codes: 0 success, 1 findings
+(invalid input, drift, invalid manifests, a failed step or run), 2 usage, 130 interrupted. Commands
+return their exit code and raise what goes wrong; `--debug` (before or after the command's name) adds
+the traceback of an internal or OS error. Commands load lazily so `maestro --help` imports none of
+pydantic, jsonschema, torch or pandas.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import importlib
 import sys
 
 import click
+
+from .commands.options import Session, debug_option
 
 COMMANDS = {
     # name: (module:attribute, one-line help)
@@ -41,11 +45,10 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+@debug_option
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=lambda *a: _print_version(*a),
               help="Show the version and the platform versions targeted, and exit.")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli() -> None:
     """Maestro compiles ML pipeline specs into GitOps manifests for Argo Workflows,
     Seldon Core v2 and Argo CD, and runs the same pipelines locally.
 
@@ -55,7 +58,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
       maestro compile --check    # CI: fail when gitops/ is stale
       maestro run aapl-direction --env dev
     """
-    ctx.obj = {"debug": debug}
 
 
 def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -71,35 +73,71 @@ def main(argv: list[str] | None = None) -> None:
 
 def run(argv: list[str] | None = None) -> int:
     """Every exception ends here, as a message and an exit code."""
-    from .errors import MaestroError, UsageError
-
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    session = Session()
     try:
-        result = cli.main(args=argv, prog_name="maestro", standalone_mode=False)
+        result = cli.main(args=argv, prog_name="maestro", standalone_mode=False, obj=session)
         return result if isinstance(result, int) else 0
-    except MaestroError as exc:
-        for diagnostic in exc.diagnostics:
-            click.echo(diagnostic.format(), err=True)
-        click.echo(f"{len(exc.diagnostics)} error(s); nothing was written.", err=True)
-        return 1
-    except (UsageError, click.UsageError) as exc:
-        message = exc.format_message() if isinstance(exc, click.UsageError) else str(exc)
-        click.echo(f"error: {message}", err=True)
-        return 2
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        return 1
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         return 130
-    except OSError as exc:
-        click.echo(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
-        return 1
-    except Exception as exc:  # the funnel: a traceback is a bug, shown only on request
-        if debug:
-            raise
-        click.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback "
-                   "and please report it)", err=True)
-        return 1
+    except Exception as exc:
+        return report(exc, session)
+
+
+def report(exc: Exception, session: Session) -> int:
+    """Print what `exc` means for the user; return the exit code. The first handler whose exception
+    types match is used; anything else is a bug."""
+    for kinds, handle in _handlers():
+        if isinstance(exc, kinds):
+            return handle(exc, session)
+    return _internal_error(exc, session)
+
+
+def _handlers() -> tuple:
+    from .errors import Failure, MaestroError, UsageError   # here: `maestro --help` stays light
+
+    return (
+        (MaestroError, _diagnostics),
+        ((UsageError, click.UsageError), _usage_error),
+        (click.exceptions.Exit, lambda exc, _: exc.exit_code),
+        (click.exceptions.Abort, lambda exc, session: _say("aborted")),
+        (Failure, lambda exc, session: _say(f"{_subject(session)}error: {exc}")),
+        (OSError, _os_error),
+    )
+
+
+def _diagnostics(exc, session: Session) -> int:
+    for diagnostic in exc.diagnostics:
+        click.echo(diagnostic.format(), err=True)
+    return _say(f"{len(exc.diagnostics)} error(s); nothing was written.")
+
+
+def _usage_error(exc, session: Session) -> int:
+    _say(f"error: {exc.format_message() if isinstance(exc, click.UsageError) else exc}")
+    return 2
+
+
+def _os_error(exc: OSError, session: Session) -> int:
+    where = f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
+    return _say(f"{_subject(session)}error: {where}{_traceback(exc, session)}")
+
+
+def _internal_error(exc: Exception, session: Session) -> int:
+    """A bug: one line, the traceback only on request."""
+    hint = "" if session.debug else " (run with --debug for the traceback and please report it)"
+    return _say(f"{_subject(session)}internal error: {type(exc).__name__}: {exc}{hint}{_traceback(exc, session)}")
+
+
+def _say(line: str) -> int:
+    click.echo(line, err=True)
+    return 1
+
+
+def _subject(session: Session) -> str:
+    return f"{session.subject}: " if session.subject else ""
+
+
+def _traceback(exc: Exception, session: Session) -> str:
+    import traceback
+
+    return "\n" + "".join(traceback.format_exception(exc)).rstrip("\n") if session.debug else ""

@@ -200,7 +200,8 @@ def render_outputs(outputs: Iterable[Output], rendered: Callable[[Output], bytes
     files: dict[str, bytes] = {}
     for output in outputs:
         if output.path in files:
-            raise MaestroError([Diagnostic(output.sources[0], 1, 1, "", f"two objects would be written to gitops/{output.path}")])
+            raise MaestroError([Diagnostic(output.sources[0], None, None, (),
+                                           f"two objects would be written to gitops/{output.path}")])
         known = rendered(output)
         files[output.path] = known if known is not None else render(output.body, output.sources)
     return files
@@ -222,7 +223,7 @@ def validate_outputs(outputs: Iterable[Output], locations: Sequence[str]) -> dic
     The schemas shipped with Maestro cover every kind it emits and are searched after `locations`."""
     from .validation import Document, validate_documents
 
-    documents = [Document(f"gitops/{o.path}", 0, 1, o.body) for o in outputs]
+    documents = [Document(f"gitops/{o.path}", 0, 0, o.body) for o in outputs]   # in memory: no lines
     results = validate_documents(documents, schema_locations=locations)
     failures = [r for r in results if r.status in ("invalid", "error")]
     if failures:
@@ -237,10 +238,9 @@ def unchecked_warning(skipped: dict[str, str]) -> tuple[str, ...]:
 
 
 def _invalid(result, finding) -> Diagnostic:
-    path = finding.path if finding else ""
-    message = finding.message if finding else result.status
-    return Diagnostic(result.source, 0, 0, path, f"{result.kind} {result.name}: {message}",
-                      "the compiler produced an invalid manifest; please report it")
+    finding = finding or Diagnostic(result.source, None, None, (), result.status)
+    return replace(finding, message=f"{result.kind} {result.name}: {finding.message}",
+                   hint="the compiler produced an invalid manifest; please report it")
 
 
 # --- the collector ---------------------------------------------------------------------------------

@@ -1,34 +1,67 @@
-"""Diagnostics: located problems found in any stage, collected and raised once.
+"""Diagnostics: the one finding type of every stage, collected and raised once.
 
-In: positions and messages from the loader, the spec checks and the policy checks.
+In: what the loader, the spec and policy checks, the emitters and the manifest validation find.
 Out: `Diagnostic` values and one `MaestroError` that carries all of them.
+
+A check does not know where its input came from: it yields `Diagnostic.about(path, message, hint)`,
+a finding about the field at `path` that its caller then locates (`located`) in the document it
+read. A position that is not known is None, never a made-up 1:1, and is left out of the message.
 """
 
 from __future__ import annotations
 
 import difflib
 import errno
-from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Sequence
+
+FieldPath = tuple[Any, ...]     # keys and list indexes from the document's root: ("spec", "steps", 0, "name")
 
 
-@dataclass(frozen=True, order=True)
+def format_path(path: Iterable[Any]) -> str:
+    """`("spec", "steps", 0, "name")` as `spec.steps[0].name`."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+@dataclass(frozen=True)
 class Diagnostic:
-    """One problem at `file:line:col`, about the field at `path`."""
+    """One problem about the field at `path`, found at `file:line:col` (None where not known)."""
 
     file: str
-    line: int
-    col: int
-    path: str
+    line: int | None
+    col: int | None
+    path: FieldPath
     message: str
     hint: str = ""
     severity: str = field(default="error", compare=False)
 
+    @classmethod
+    def about(cls, path: Iterable[Any], message: str, hint: str = "") -> Diagnostic:
+        """A finding of a check, not located yet: its caller knows the file and the positions."""
+        return cls("", None, None, tuple(path), message, hint)
+
+    def located(self, file: str, line: int | None = None, col: int | None = None) -> Diagnostic:
+        return replace(self, file=file, line=line, col=col)
+
+    def sort_key(self) -> tuple:
+        return (self.file, self.line or 0, self.col or 0, format_path(self.path), self.message, self.hint)
+
+    def __lt__(self, other: Diagnostic) -> bool:
+        return self.sort_key() < other.sort_key()
+
+    def where(self) -> str:
+        """`file:line:col`, `file:line` or `file`, as far as the position is known."""
+        known = [str(part) for part in (self.line, self.col if self.line is not None else None) if part is not None]
+        return ":".join([self.file, *known])
+
     def format(self) -> str:
-        where = f"{self.file}:{self.line}:{self.col}" if self.line else self.file
-        subject = f"{self.path}: " if self.path else ""
+        subject = f"{format_path(self.path)}: " if self.path else ""
         hint = f" ({self.hint})" if self.hint else ""
-        line = f"{where}: {self.severity}: {subject}{self.message}{hint}"
+        where = self.where()
+        line = f"{where + ': ' if where else ''}{self.severity}: {subject}{self.message}{hint}"
         # One diagnostic, one line: escape line breaks and other control characters quoted from a spec.
         return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in line)
 
@@ -37,12 +70,17 @@ class MaestroError(Exception):
     """Every diagnostic of a run, raised once, sorted and without repeats."""
 
     def __init__(self, diagnostics: Iterable[Diagnostic]):
-        self.diagnostics: list[Diagnostic] = sorted(set(diagnostics))
+        self.diagnostics: list[Diagnostic] = sorted(set(diagnostics), key=Diagnostic.sort_key)
         super().__init__("\n".join(d.format() for d in self.diagnostics))
 
 
 class UsageError(Exception):
     """A problem with how a command was called (exit code 2), not with the specs."""
+
+
+class Failure(Exception):
+    """An expected failure that is neither the specs' fault nor a bug: a step that cannot go on, a
+    local run whose step failed. Reported as one line `error: ...`, exit 1, no traceback."""
 
 
 class UnsafePath(OSError):

@@ -82,12 +82,13 @@ def run_id_for(plan: PipelinePlan) -> str:
 # ---- running -------------------------------------------------------------------------------
 
 def execute(plan: PipelinePlan, output: Path, root: Path, use_cache: bool = True,
-            echo: Callable[..., None] = print, debug: bool = False) -> RunOutcome:
-    """Run the plan; `echo(text, end=...)` shows progress: a step's name as it starts, then its result."""
+            echo: Callable[..., None] = print, debug: bool = False, **settings) -> RunOutcome:
+    """Run the plan; `echo(text, end=...)` shows progress: a step's name as it starts, then its result.
+    `settings`: the StepContext's templates and torch_threads, as the command read them."""
     output.mkdir(parents=True, exist_ok=True)
     (output / "spec.json").write_text(plan.spec_json, encoding="utf-8")
     pipeline, environment = parse_spec(plan.spec_json)
-    ctx = StepContext(pipeline, environment, output / "work", run_id_for(plan), root=root)
+    ctx = StepContext(pipeline, environment, output / "work", run_id_for(plan), root=root, **settings)
     outcome = RunOutcome(ctx.run_id, output)
     cache = _load_cache(output) if use_cache else {}
     for step in run_order(plan.steps):
@@ -160,7 +161,7 @@ def _other_trials(registry: Path, run_id: str) -> Optional[str]:
 def cache_key(step: StepPlan, ctx: StepContext) -> str:
     name = step.name
     parts = {"spec": spec_hash(ctx, name), "inputs": _inputs_or_none(ctx.workdir, step.inputs),
-             "code": code_fingerprint(ctx.root)}
+             "code": code_fingerprint(ctx.root, ctx.templates)}
     if name in ("gate", "publish"):
         parts["run_id"] = ctx.run_id   # the storage URI they record names the run
     registry = ctx.workdir / "trials" / TRIALS
@@ -181,14 +182,14 @@ def outputs_intact(workdir: Path, name: str) -> bool:
     return manifest.is_file() and read_json(manifest)["outputs"] == file_hashes(workdir, name)
 
 
-def code_fingerprint(root: Path) -> str:
+def code_fingerprint(root: Path, templates: Optional[Path] = None) -> str:
     """The step code and the model card template: a change to either invalidates the cache."""
     from .steps.card import TEMPLATE, template_dirs
 
     digest = hashlib.sha256()
     for path in sorted((Path(__file__).parent / "steps").glob("*.py")):
         digest.update(path.read_bytes())
-    for folder in template_dirs(root)[:1]:
+    for folder in template_dirs(root, templates)[:1]:
         digest.update((folder / TEMPLATE).read_bytes())
     return digest.hexdigest()
 

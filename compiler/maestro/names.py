@@ -1,12 +1,18 @@
-"""Derived object names and labels: deterministic, length-checked, cut with a stable hash suffix."""
+"""Object names and labels: the name rule, and derived names, deterministic, length-checked, cut
+with a stable hash suffix."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 
 LABEL_NAME_MAX = 63
 CRON_NAME_MAX = 52   # the CronWorkflow controller appends an 11-character suffix to the Workflow name
 MANAGED_BY = {"app.kubernetes.io/managed-by": "maestro"}
+# A lowercase RFC 1123 label: what Kubernetes requires of a namespace and Seldon Core v2 of every
+# Model, Experiment and Pipeline name (no dots). The one copy: spec names, the manifest metadata
+# checks and the Seldon rules all use it.
+RFC1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 def fit(name: str, limit: int = LABEL_NAME_MAX) -> str:

@@ -16,7 +16,7 @@ from .errors import Diagnostic, MaestroError, UnsafePath, UsageError, did_you_me
 from .overlay import deep_merge, graft, subtree
 from .loading.positions import Located, load_file
 from .language.checks import check_pipeline
-from .language.diagnose import format_path, validate_model
+from .language.diagnose import validate_model
 from .language.environment import Environment
 from .language.pipeline import Pipeline
 from .language.policy import check_policy, image_findings
@@ -87,7 +87,7 @@ def outside_links(root: Path, folder: str) -> list[Diagnostic]:
     """A spec file that is a symbolic link leaving the repository is refused, and never read: a pull
     request could otherwise have maestro read (and quote in its errors) any file of the CI runner,
     or the credentials a CI checkout keeps in .git/config."""
-    return [Diagnostic(p.relative_to(root).as_posix(), 1, 1, "",
+    return [Diagnostic(p.relative_to(root).as_posix(), None, None, (),
                        "the file is a symbolic link to a file outside the repository or in a hidden folder of it "
                        "(.git, .maestro); maestro does not read it",
                        "replace the link with the file itself")
@@ -127,13 +127,15 @@ def _load_kind(root: Path, folder: str, diagnostics: list[Diagnostic],
 
 def _one_document(loaded: list[Located], display: str, diagnostics: list[Diagnostic]) -> list[Located]:
     if not loaded:
-        diagnostics.append(Diagnostic(display, 1, 1, "", "the file holds no document"))
+        diagnostics.append(Diagnostic(display, None, None, (), "the file holds no document"))
         return []
     for extra in loaded[1:]:
         pos = extra.at(())
-        diagnostics.append(Diagnostic(display, pos.line, pos.col, "", "one spec per file; move this document to its own file"))
+        diagnostics.append(Diagnostic(display, pos.line, pos.col, (), "one spec per file; move this document to its own file"))
     if not isinstance(loaded[0].data, dict):
-        diagnostics.append(Diagnostic(display, 1, 1, "", "the document must be a mapping with apiVersion, kind, metadata and spec"))
+        pos = loaded[0].at(())
+        diagnostics.append(Diagnostic(display, pos.line, pos.col, (),
+                                      "the document must be a mapping with apiVersion, kind, metadata and spec"))
         return []
     return loaded[:1]
 
@@ -148,7 +150,7 @@ def _add_teams(project: Project, diagnostics: list[Diagnostic]) -> None:
     """The platform's teams.yaml, if the repository has one; never through a symlink."""
     path = project.root / TEAMS_FILE
     if path.is_symlink():
-        diagnostics.append(Diagnostic(TEAMS_FILE, 0, 0, "", "is a symbolic link; teams.yaml must be a file of the repository"))
+        diagnostics.append(Diagnostic(TEAMS_FILE, None, None, (), "is a symbolic link; teams.yaml must be a file of the repository"))
         return
     if not path.exists():
         return
@@ -175,7 +177,7 @@ def _add_environment(project: Project, doc: Located, diagnostics: list[Diagnosti
     if problem:
         diagnostics.append(_located(doc, ("spec", "image"), problem))
     for finding in image_findings(env, env.spec.image):
-        diagnostics.append(_located(doc, ("spec", "image"), finding.message, _policy_hint(doc, finding.rule)))
+        diagnostics.append(_locate(doc, replace(finding, path=("spec", "image"), hint=_policy_hint(doc, finding.hint))))
     project.environments[env.metadata.name] = env
     project.files[f"environment/{env.metadata.name}"] = doc.file
 
@@ -187,7 +189,7 @@ def _add_pipeline(project: Project, doc: Located, diagnostics: list[Diagnostic])
         return
     _check_stem(doc, pipeline.metadata.name, diagnostics)
     _check_unique(project, "pipeline", pipeline.metadata.name, doc, diagnostics)
-    diagnostics.extend(_located(doc, f.path, f.message, f.hint) for f in check_pipeline(pipeline))
+    diagnostics.extend(_locate(doc, finding) for finding in check_pipeline(pipeline))
     refused = check_team(project.teams, pipeline, doc.file)
     if refused:
         pos = project.teams_doc.key_at(refused[1])
@@ -206,9 +208,9 @@ def _add_effective(project: Project, doc: Located, env_doc: Located, diagnostics
     effective = effective_document(doc, env_doc, env.metadata.name)
     pipeline, found = validate_model(effective, Pipeline)
     if pipeline is not None:
-        found.extend(_located(effective, f.path, f.message, f.hint) for f in check_pipeline(pipeline))
-        for finding in check_policy(env, pipeline):
-            found.append(_located(effective, finding.path, finding.message, _policy_hint(env_doc, finding.rule)))
+        found.extend(_locate(effective, finding) for finding in check_pipeline(pipeline))
+        found.extend(_locate(effective, replace(finding, hint=_policy_hint(env_doc, finding.hint)))
+                     for finding in check_policy(env, pipeline))
         sources = tuple(sorted({doc.file, env_doc.file}))
         project.effective[(pipeline.metadata.name, env.metadata.name)] = Effective(pipeline, env, effective, sources)
     override = _override_positions(doc, env.metadata.name)
@@ -225,13 +227,13 @@ def _override_positions(doc: Located, env_name: str) -> set[tuple[int, int]]:
 def _as_written(diagnostic: Diagnostic, env_file: str, env_name: str, override: set[tuple[int, int]]) -> Diagnostic:
     """A merged value named by its path in the file that supplied it: the environment's defaults or
     the pipeline's overrides for that environment."""
-    if not diagnostic.path.startswith("spec."):
+    if diagnostic.path[:1] != ("spec",) or len(diagnostic.path) < 2:
         return diagnostic
-    rest = diagnostic.path.removeprefix("spec.")
+    rest = diagnostic.path[1:]
     if diagnostic.file == env_file:
-        return replace(diagnostic, path="spec.defaults." + rest)
+        return replace(diagnostic, path=("spec", "defaults", *rest))
     if (diagnostic.line, diagnostic.col) in override:
-        return replace(diagnostic, path=f"spec.overrides.{env_name}.{rest}")
+        return replace(diagnostic, path=("spec", "overrides", env_name, *rest))
     return diagnostic
 
 
@@ -266,15 +268,19 @@ def _check_unique(project: Project, kind: str, name: str, doc: Located, diagnost
 
 
 def _policy_hint(env_doc: Located, rule: str) -> str:
-    """Where the rule is stated: `policy.<rule>`, or a dotted path under spec (e.g. quota.gpus)."""
-    path = ("spec", *rule.split(".")) if "." in rule else ("spec", "policy", rule)
-    pos = env_doc.key_at(path)
+    """Where the rule is stated: `rule` is the field's dotted path under spec (e.g. policy.max_gpus_per_step)."""
+    pos = env_doc.key_at(("spec", *rule.split(".")))
     return f"{pos.file}:{pos.line}:{pos.col}"
 
 
+def _locate(doc: Located, finding: Diagnostic, key: bool = False) -> Diagnostic:
+    """A check's finding, at the value (or with `key`, the key) its path names in `doc`."""
+    pos = doc.key_at(finding.path) if key else doc.at(finding.path)
+    return finding.located(pos.file, pos.line, pos.col)
+
+
 def _located(doc: Located, path: tuple, message: str, hint: str = "", key: bool = False) -> Diagnostic:
-    pos = doc.key_at(path) if key else doc.at(path)
-    return Diagnostic(pos.file, pos.line, pos.col, format_path(path), message, hint)
+    return _locate(doc, Diagnostic.about(path, message, hint), key)
 
 
 def _by_name(docs: Iterable[Located], valid: dict) -> Iterable[tuple[str, Located]]:

@@ -287,10 +287,11 @@ def _version_entry(spec, name: Optional[str]):
 
 
 def _error(file: str, node, path: str, message: str, hint: str = "") -> MaestroError:
-    line, col = 1, 1
+    """`path` is dotted (names have no dots); the position is the node's, when ruamel.yaml knows it."""
+    line = col = None
     if getattr(node, "lc", None) is not None and node.lc.line is not None:
         line, col = node.lc.line + 1, node.lc.col + 1
-    return MaestroError([Diagnostic(file, line, col, path, message, hint)])
+    return MaestroError([Diagnostic(file, line, col, tuple(path.split(".")), message, hint)])
 
 
 # ---- files ----------------------------------------------------------------------------------

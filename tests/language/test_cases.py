@@ -58,13 +58,14 @@ def test_every_expected_file_has_a_case() -> None:
 
 
 @pytest.mark.parametrize("diagnostic, line", [
-    pytest.param(Diagnostic("p.yaml", 3, 5, "spec.x", "bad", "did you mean 'y'?"),
+    pytest.param(Diagnostic("p.yaml", 3, 5, ("spec", "x"), "bad", "did you mean 'y'?"),
                  "p.yaml:3:5: error: spec.x: bad (did you mean 'y'?)", id="full"),
-    pytest.param(Diagnostic("p.yaml", 1, 1, "", "malformed YAML"), "p.yaml:1:1: error: malformed YAML", id="no-path"),
-    pytest.param(Diagnostic("p.yaml", 0, 0, "", "cannot read file"), "p.yaml: error: cannot read file", id="no-position"),
-    pytest.param(Diagnostic("p.yaml", 2, 9, "spec.data.tickers[0]", "'A\nB\u2028C\tD\x85' is not a ticker"),
+    pytest.param(Diagnostic("p.yaml", 1, 1, (), "malformed YAML"), "p.yaml:1:1: error: malformed YAML", id="no-path"),
+    pytest.param(Diagnostic("p.yaml", None, None, (), "cannot read file"), "p.yaml: error: cannot read file", id="no-position"),
+    pytest.param(Diagnostic("p.yaml", 4, None, ("spec",), "bad"), "p.yaml:4: error: spec: bad", id="no-column"),
+    pytest.param(Diagnostic("p.yaml", 2, 9, ("spec", "data", "tickers", 0), "'A\nB\u2028C\tD\x85' is not a ticker"),
                  "p.yaml:2:9: error: spec.data.tickers[0]: 'A\\nB\\u2028C\\tD\\x85' is not a ticker", id="escaped-breaks"),
-    pytest.param(Diagnostic("p.yaml", 2, 9, "", "caf\u00e9 ^GSPC"), "p.yaml:2:9: error: caf\u00e9 ^GSPC", id="printable-kept"),
+    pytest.param(Diagnostic("p.yaml", 2, 9, (), "caf\u00e9 ^GSPC"), "p.yaml:2:9: error: caf\u00e9 ^GSPC", id="printable-kept"),
 ])
 def test_a_diagnostic_is_one_line(diagnostic: Diagnostic, line: str) -> None:
     assert diagnostic.format() == line

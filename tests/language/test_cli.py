@@ -11,7 +11,8 @@ from pathlib import Path
 import click
 import pytest
 
-from maestro.cli import COMMANDS, run
+from maestro.cli import COMMANDS
+from maestro.commands.options import debug_option
 
 from .conftest import REPO
 
@@ -98,6 +99,7 @@ def test_top_level_help_lists_every_command(maestro) -> None:
 
 
 @click.command("explode")
+@debug_option
 def explode() -> None:
     raise RuntimeError("boom")
 
@@ -114,6 +116,28 @@ def test_an_unexpected_exception_is_one_short_line(exploding, maestro) -> None:
     assert result.err == "internal error: RuntimeError: boom (run with --debug for the traceback and please report it)\n"
 
 
-def test_debug_shows_the_traceback(exploding) -> None:
-    with pytest.raises(RuntimeError, match="boom"):
-        run(["--debug", "explode"])
+@pytest.mark.parametrize("args", [pytest.param(("--debug", "explode"), id="before"),
+                                  pytest.param(("explode", "--debug"), id="after")])
+def test_debug_shows_the_traceback(exploding, maestro, args) -> None:
+    result = maestro(*args)
+    assert result.code == 1
+    first, *rest = result.err.splitlines()
+    assert first == "internal error: RuntimeError: boom"
+    assert rest[0] == "Traceback (most recent call last):" and rest[-1] == "RuntimeError: boom"
+
+
+@click.command("unreadable")
+@debug_option
+def unreadable() -> None:
+    open("/nonexistent/maestro-test/spec.yaml")
+
+
+@pytest.mark.parametrize("debug", [pytest.param(False, id="plain"), pytest.param(True, id="debug")])
+def test_an_os_error_is_one_line_and_its_traceback_shows_under_debug(monkeypatch, maestro, debug: bool) -> None:
+    monkeypatch.setitem(COMMANDS, "unreadable", (f"{__name__}:unreadable", "Fail on purpose."))
+    result = maestro(*(["--debug"] if debug else []), "unreadable")
+    assert result.code == 1
+    first, *rest = result.err.splitlines()
+    assert first == "error: No such file or directory: /nonexistent/maestro-test/spec.yaml"
+    assert (rest[:1] == ["Traceback (most recent call last):"] and rest[-1].startswith("FileNotFoundError")) if debug \
+        else rest == []

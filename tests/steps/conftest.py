@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+
+from tests.support import Invoked, invoke_maestro
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -91,10 +92,9 @@ def make_project(root: Path, kind: str, name: str = "syn", **options) -> Path:
     return root
 
 
-def run_cli(*args: str):
-    from maestro.commands.run import run_command
-
-    return CliRunner().invoke(run_command, list(args))
+def run_cli(*args: str) -> Invoked:
+    """`maestro run ARGS` in-process, through the real entry point."""
+    return invoke_maestro("run", *args)
 
 
 def read_summary(output: Path) -> dict:
@@ -135,4 +135,4 @@ def step_context(tmp_path: Path, data: dict, **spec):
     from maestro.steps.context import StepContext
 
     pipeline, environment = pipeline_model(data, **spec)
-    return StepContext(pipeline, environment, tmp_path / "work", "unit-run", root=tmp_path)
+    return StepContext(pipeline, environment, tmp_path / "work", "unit-run", root=tmp_path, torch_threads=1)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from maestro.commands.options import step_settings
 from maestro.steps.card import TEMPLATE, template_dirs
 
 from .conftest import REPO
@@ -27,4 +30,12 @@ def test_image_ships_the_model_card_template(monkeypatch, tmp_path):
     assert "COPY templates /maestro/templates" in DOCKERFILE and "MAESTRO_TEMPLATES=/maestro/templates" in DOCKERFILE
     (tmp_path / TEMPLATE).write_text("card")
     monkeypatch.setenv("MAESTRO_TEMPLATES", str(tmp_path))
-    assert template_dirs(tmp_path / "elsewhere")[0] == tmp_path
+    templates = step_settings()["templates"]      # the command reads the variable; the steps get the value
+    assert templates == tmp_path and template_dirs(tmp_path / "elsewhere", templates)[0] == tmp_path
+
+
+@pytest.mark.parametrize("value, threads", [pytest.param("3", 3, id="number"), pytest.param("0", 1, id="at-least-one"),
+                                            pytest.param("many", None, id="not-a-number"), pytest.param("", None, id="unset")])
+def test_the_command_reads_the_torch_thread_count(monkeypatch, value: str, threads) -> None:
+    monkeypatch.setenv("MAESTRO_TORCH_THREADS", value)
+    assert step_settings()["torch_threads"] == threads

@@ -8,8 +8,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import requests
 
-from maestro.steps import ingest
+from maestro.steps import ingest, sources
 from maestro.steps.context import StepError
 from maestro.steps.sources import yahoo_bars
 
@@ -65,6 +66,37 @@ def test_persistent_failure_names_the_ticker_after_the_last_attempt():
     with pytest.raises(StepError, match=r"could not download AAPL from Yahoo Finance after 4 attempts") as error:
         fetch(fake)
     assert "YAHOO! FINANCE IS CURRENTLY DOWN" in str(error.value)
+
+
+def test_a_refused_connection_is_retried_like_an_outage(monkeypatch):
+    answers = [requests.exceptions.ConnectionError("connection refused"), TimeoutError("timed out"), None]
+
+    def flaky(ticker, start, end, interval, session):
+        answer = answers.pop(0)
+        if answer is not None:
+            raise answer
+        return sources.tidy(yahoo_history().drop(columns="AdjClose"), ticker)
+
+    monkeypatch.setattr(sources, "_yahoo_one", flaky)
+    delays: list[float] = []
+    assert len(yahoo_bars(["AAPL"], START, END, "1d", sleep=delays.append)) == 30
+    assert delays == [2.0, 4.0]
+
+
+def test_a_bug_is_not_retried_as_a_download_failure(monkeypatch):
+    """Only what yfinance raises for the network or Yahoo is retried: a bug surfaces at once, as
+    itself, so `maestro --debug step ingest` shows its traceback."""
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(args)
+        raise KeyError("Close")
+
+    monkeypatch.setattr(sources, "_yahoo_one", broken)
+    delays: list[float] = []
+    with pytest.raises(KeyError, match="Close"):
+        yahoo_bars(["AAPL"], START, END, "1d", sleep=delays.append)
+    assert (len(calls), delays) == (1, [])
 
 
 @pytest.mark.parametrize("tickers, window, bad", [

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from click.testing import CliRunner
 
-from maestro.commands.step import step_command
+from maestro.errors import MaestroError, UsageError
+from maestro.steps.context import StepError
 from maestro.steps.export import load_torchscript
 from maestro.steps.serving import lay_out
 
-from .conftest import read_summary
+from .conftest import read_summary, step_context
 
 pytestmark = pytest.mark.slow
 
@@ -87,7 +87,7 @@ def test_outputs_are_deterministic_across_runs(learnable_run, tmp_path):
     assert read_summary(tmp_path / "again")["metrics"] == read_summary(root / "out")["metrics"]
 
 
-from tests.support import git as _git, seed_bare_repository
+from tests.support import git as _git, invoke_maestro, seed_bare_repository
 
 
 def test_publish_with_write_back_proposes_the_run_in_the_gitops_repo(learnable_run, tmp_path):
@@ -98,8 +98,8 @@ def test_publish_with_write_back_proposes_the_run_in_the_gitops_repo(learnable_r
     (tmp_path / "spec.json").write_text(json.dumps(spec))
     work = tmp_path / "work"
     shutil.copytree(root / "out" / "work", work, ignore=shutil.ignore_patterns("publish"))
-    result = CliRunner().invoke(step_command, ["publish", "--spec", str(tmp_path / "spec.json"), "--workdir", str(work),
-                                               "--run-id", "syn-abc123", "--write-back"])
+    result = invoke_maestro("step", "publish", "--spec", str(tmp_path / "spec.json"), "--workdir", str(work),
+                            "--run-id", "syn-abc123", "--write-back")
     assert result.exit_code == 0, result.output
     promotion = json.loads((work / "publish" / "publish.json").read_text())["promotion"]
     assert promotion["status"] == "pushed" and promotion["version"] == "v1" and promotion["ref"] == "main"
@@ -125,3 +125,26 @@ def test_model_pt_is_byte_identical_across_processes(learnable_run, tmp_path):
     # Only processes started alike are compared: the fixture's model was trained inside the test process,
     # whose torch thread count other tests may have changed, and threads change float sums.
     assert digests[0] == digests[1] == digests[2]
+
+
+@pytest.mark.parametrize("raised, reported", [
+    pytest.param(UsageError("git push failed: rejected"), StepError, id="refused-push-is-a-step-error"),
+    pytest.param(MaestroError([]), StepError, id="refused-tree-is-a-step-error"),
+    pytest.param(KeyError("version"), KeyError, id="bug-stays-a-bug"),
+])
+def test_only_a_failed_proposal_becomes_a_step_error(tmp_path, monkeypatch, raised, reported):
+    """A write-back that git, the remote or the specs refuse is the step's plain error; a bug is not
+    dressed up as one, so `maestro --debug step publish` shows its traceback."""
+    from maestro.steps import publish, writeback
+
+    def write_back(request):
+        raise raised
+
+    monkeypatch.setattr(writeback, "write_back", write_back)
+    ctx = step_context(tmp_path, {"source": "sample", "tickers": ["AAPL"], "start": "2010-01-04", "end": "2011-12-30"})
+    with pytest.raises(reported) as caught:
+        publish.propose_version({"metrics": {"accuracy": 0.6}}, ctx)
+    if reported is StepError:
+        assert str(caught.value).startswith("the model is stored, but proposing it in https://x/y.git failed: ")
+    else:
+        assert caught.value is raised

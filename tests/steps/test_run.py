@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from maestro.commands.step import step_command
 
-from .conftest import REPO, make_project, read_summary, run_cli
+from tests.support import invoke_maestro
+
+from .conftest import REPO, make_project, read_summary, run_cli, step_context
 
 pytestmark = pytest.mark.slow
 
@@ -128,13 +128,13 @@ def test_maestro_step_runs_one_step_from_spec_json_as_a_pod_does(learnable_run, 
             (work / step / f.name).write_bytes(f.read_bytes())
     spec = root / "out" / "spec.json"
     monkeypatch.chdir(root)   # a relative data.path resolves from the pod's working directory
-    result = CliRunner().invoke(step_command, ["features", "--spec", str(spec), "--workdir", str(work), "--run-id", "r-1"])
+    result = invoke_maestro("step", "features", "--spec", str(spec), "--workdir", str(work), "--run-id", "r-1")
     assert result.exit_code == 0, result.output
     ours = json.loads((work / "features" / "manifest.json").read_text())
     theirs = json.loads((root / "out" / "work" / "features" / "manifest.json").read_text())
     assert ours["run_id"] == "r-1" and ours["outputs"] == theirs["outputs"] and ours["spec_hash"] == theirs["spec_hash"]
-    refused = CliRunner().invoke(step_command, ["validate", "--spec", str(spec), "--workdir", str(work),
-                                                "--run-id", "r-1", "--start", "2001-01-01"])
+    refused = invoke_maestro("step", "validate", "--spec", str(spec), "--workdir", str(work),
+                             "--run-id", "r-1", "--start", "2001-01-01")
     assert refused.exit_code == 2 and "ingest step only" in refused.output
 
 
@@ -170,3 +170,26 @@ def test_too_good_to_be_true_is_refused_as_a_suspected_leak_without_acknowledgem
     assert summary["gate"]["passed"] is False and "MISSED suspected leak: accuracy" in result.output
     card = Path(summary["model_card"]).read_text()
     assert "suspected leak" in card and "acknowledged_leak" in card
+
+
+def test_maestro_step_failures_go_through_the_one_funnel(tmp_path):
+    """A step that cannot go on is one plain line naming the step; a broken spec.json is an internal
+    error, its traceback shown with --debug wherever the flag stands."""
+    from maestro.lower import spec_json
+
+    ctx = step_context(tmp_path, {"source": "sample", "tickers": ["AAPL"], "start": "2010-01-04", "end": "2011-12-30"})
+    (tmp_path / "spec.json").write_text(spec_json(ctx.pipeline, ctx.environment))
+    step = ["step", "features", "--spec", str(tmp_path / "spec.json"), "--workdir", str(ctx.workdir), "--run-id", "r-1"]
+    missing = invoke_maestro(*step)
+    assert (missing.exit_code, missing.stdout) == (1, "")
+    assert missing.stderr == (f"maestro step features: error: the output of step 'ingest' is missing at "
+                              f"{ctx.workdir / 'ingest'}; run 'ingest' first\n")
+    (tmp_path / "spec.json").write_text("{not json")
+    broken = invoke_maestro(*step)
+    assert broken.exit_code == 1
+    assert broken.stderr.startswith("maestro step features: internal error: JSONDecodeError: ")
+    assert broken.stderr.endswith(" (run with --debug for the traceback and please report it)\n")
+    for debug in (["--debug", *step], [*step, "--debug"]):
+        shown = invoke_maestro(*debug)
+        assert shown.exit_code == 1 and "Traceback (most recent call last):" in shown.stderr, shown.stderr
+        assert shown.stderr.splitlines()[0].startswith("maestro step features: internal error: JSONDecodeError: ")

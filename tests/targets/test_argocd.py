@@ -123,5 +123,5 @@ def test_a_namespace_named_like_the_argocd_folder_is_refused(tmp_path) -> None:
     with pytest.raises(MaestroError) as caught:
         argocd.emit(plan_of(root, "staging"))
     assert [d.format() for d in caught.value.diagnostics] == [
-        "environments/staging.yaml:1:1: error: spec.namespace: team namespace 'argocd' collides with the folder "
+        "environments/staging.yaml: error: spec.namespace: team namespace 'argocd' collides with the folder "
         "gitops/staging/argocd (choose a namespace pattern that does not produce 'argocd')"]

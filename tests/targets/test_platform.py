@@ -150,7 +150,7 @@ def test_a_per_team_key_in_a_shared_namespace_is_refused(tmp_path) -> None:
     with pytest.raises(MaestroError) as caught:
         load_project(root)
     (diagnostic,) = caught.value.diagnostics
-    assert (diagnostic.file, diagnostic.path) == ("environments/staging.yaml", "spec.artifacts")
+    assert (diagnostic.file, diagnostic.path) == ("environments/staging.yaml", ("spec", "artifacts"))
     assert "is per team, but namespace 'ml-shared' is shared by every team" in diagnostic.message
 
 

@@ -9,6 +9,8 @@ import pytest
 from maestro.errors import MaestroError
 from maestro.project import load_project
 from maestro.targets import seldon
+from maestro.validation import Document, validate_documents
+from maestro.validation.model import json_path
 
 from .conftest import pipeline_yaml, plan_of, write_project
 
@@ -111,7 +113,7 @@ def test_policy_errors_are_located(tmp_path, candidate: str, weight: int, expect
     assert [d.format() for d in caught.value.diagnostics] == expected
 
 
-# --- Defensive checks of the emitter itself (plans the spec layer would not produce). ---
+# --- Plans the spec layer would not produce: the Seldon rules refuse what they emit. ---
 
 def _with_experiment(plan, pipeline_name, **changes):
     def patch(p):
@@ -123,34 +125,35 @@ def _with_experiment(plan, pipeline_name, **changes):
     return dataclasses.replace(plan, pipelines=tuple(patch(p) for p in plan.pipelines))
 
 
+def seldon_findings(plan) -> list[str]:
+    """What the output check (validation/rules/seldon.py, as `maestro compile` runs it) says of the
+    Seldon objects emitted for `plan`: `Kind name: path: message`."""
+    documents = [Document(f"gitops/{o.path}", 0, 0, o.body) for o in seldon.emit(plan)]
+    results = validate_documents(documents, schema_locations=["bundle"])
+    return [f"{r.kind} {r.name}: {json_path(f.path)}: {f.message}" for r in results for f in r.errors]
+
+
 @pytest.mark.parametrize(("changes", "expected"), [
     pytest.param({"candidate": "demo-v1"}, [
-        "pipelines/demo.yaml:1:1: error: spec.serving.experiment: model 'demo-v1' appears twice in experiment "
-        "'demo-ab-v2-w20' (candidates and mirror) (environment staging) (choose a candidate version other than the default)",
+        "Experiment demo-ab-v2-w20: $.spec.candidates[1].name: candidate 'demo-v1' is listed twice; a model is a "
+        "candidate of an experiment once",
     ], id="candidate-is-default"),
     pytest.param({"name": "demo.ab"}, [
-        "pipelines/demo.yaml:1:1: error: spec.serving.experiment: Seldon Experiment name 'demo.ab' is invalid "
-        "(environment staging) (use lower-case letters, digits and '-'; Seldon refuses dots)",
+        "Experiment demo.ab: $.metadata.name: Seldon Experiment name 'demo.ab' must consist of lowercase letters, "
+        "digits and '-', starting and ending with a letter or digit (no dots)",
     ], id="name-with-dot"),
     pytest.param({"candidate": "demo-v9"}, [
-        "pipelines/demo.yaml:1:1: error: spec.serving.experiment: experiment 'demo-ab-v2-w20' refers to model "
-        "'demo-v9', which is not served (environment staging)",
+        "Experiment demo-ab-v2-w20: $.spec.candidates[1].name: Model 'demo-v9' is not in namespace "
+        "'quant-research-staging' (known: demo-v1, demo-v2)",
     ], id="unknown-model"),
 ])
-def test_emitter_refuses_plans_seldon_would_reject(tmp_path, changes: dict, expected: list[str]) -> None:
+def test_plans_seldon_would_reject_are_refused(tmp_path, changes: dict, expected: list[str]) -> None:
     root = write_project(tmp_path, {"demo": pipeline_yaml()})
-    plan = _with_experiment(plan_of(root, "staging"), "demo", **changes)
-    with pytest.raises(MaestroError) as caught:
-        list(seldon.emit(plan))
-    assert [d.format() for d in caught.value.diagnostics] == expected
+    assert seldon_findings(_with_experiment(plan_of(root, "staging"), "demo", **changes)) == expected
 
 
 def test_a_model_is_the_baseline_of_one_experiment_only(tmp_path) -> None:
     root = write_project(tmp_path, {"demo": pipeline_yaml(), "other": pipeline_yaml(name="other")})
-    plan = _with_experiment(plan_of(root, "staging"), "other", default="demo-v1")
-    with pytest.raises(MaestroError) as caught:
-        list(seldon.emit(plan))
-    messages = [d.format() for d in caught.value.diagnostics]
-    assert ("pipelines/other.yaml:1:1: error: spec.serving.experiment: model 'demo-v1' is already the baseline "
-            "of experiment 'demo-ab-v2-w20' (environment staging) (a model can be the default of one experiment only)"
-            ) in messages
+    findings = seldon_findings(_with_experiment(plan_of(root, "staging"), "other", default="demo-v1"))
+    assert ("Experiment other-ab-v2-w20: $.spec.default: model 'demo-v1' is already the default of experiment(s) "
+            "demo-ab-v2-w20; a model may be the baseline of at most one experiment") in findings

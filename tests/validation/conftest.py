@@ -6,11 +6,10 @@ import copy
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from maestro.validation import Document, Result, load_documents, validate_documents
-from maestro.commands.validate import validate_command
 from maestro.validation.locations import BUNDLE_DIR
+from tests.support import Invoked, invoke_maestro
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
@@ -49,8 +48,7 @@ def validate_text(text: str, source: str = "-", **options) -> list[Result]:
     return validate_documents(load_documents(["-"], stdin=io.StringIO(text)), **options)
 
 
-def run_cli(*args: str, input: str | None = None, env: dict | None = None):
-    """`maestro validate ARGS` in-process; returns click's Result (exit_code, stdout, stderr)."""
-    runner = CliRunner()
+def run_cli(*args: str, input: str | None = None, env: dict | None = None) -> Invoked:
+    """`maestro validate ARGS` in-process, through the real entry point (exit_code, stdout, stderr)."""
     environment = {"MAESTRO_SCHEMA_LOCATION": None, **(env or {})}  # CI sets it; tests choose their own
-    return runner.invoke(validate_command, list(args), input=input, env=environment, catch_exceptions=False)
+    return invoke_maestro("validate", *args, input=input, env=environment)

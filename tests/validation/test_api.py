@@ -5,8 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from maestro.validation import Document, Finding, Result, load_documents, validate_documents
+from maestro.errors import Diagnostic
+from maestro.validation import Document, Result, load_documents, validate_documents
 from maestro.validation import compiled as compiled_module
+from maestro.validation.model import json_path
 
 from .conftest import SCHEMAS, documents, fixture_bodies
 
@@ -19,8 +21,9 @@ def test_in_memory_documents_need_no_files():
     [bad] = [r for r in results if r.failed]
     assert (bad.source, bad.index, bad.line, bad.kind, bad.name, bad.namespace) == (
         "gitops/dev/train.yaml", 3, 0, "Workflow", "train-dag", "ml")
-    assert bad.errors == [Finding("$.spec.templates[0].dag.tasks[1].depends",
-                                  "depends names 'ghost', which is not a task of this DAG (tasks: evaluate, features, fetch, train)")]
+    # Built in memory (line 0): the finding is located in the file, at no line.
+    assert bad.errors == [Diagnostic("gitops/dev/train.yaml", None, None, ("spec", "templates", 0, "dag", "tasks", 1, "depends"),
+                                     "depends names 'ghost', which is not a task of this DAG (tasks: evaluate, features, fetch, train)")]
 
 
 def test_results_are_sorted_and_error_results_pass_through(tmp_path):
@@ -58,11 +61,11 @@ def test_identical_invalid_documents_are_explained_once(monkeypatch):
     first = validate_documents(documents(bodies * 3), schema_locations=[str(SCHEMAS)])
     validate_documents(documents(bodies), schema_locations=[str(SCHEMAS)])
     assert len(calls) == len(bodies)
-    assert {(f.path, f.message) for r in first for f in r.errors} == {("$.spec.replicas", "expected integer, got string")}
+    assert {(json_path(f.path), f.message) for r in first for f in r.errors} == {("$.spec.replicas", "expected integer, got string")}
 
 
 def test_importing_the_command_is_light():
-    code = ("import sys, maestro.validation, maestro.validation.command; "
+    code = ("import sys, maestro.validation, maestro.commands.validate; "
             "print(sorted(m for m in ('jsonschema', 'yaml', 'referencing', 'kubernetes_validate') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
@@ -71,7 +74,7 @@ def test_importing_the_command_is_light():
 def test_non_json_bodies_are_still_checked():
     body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": object()}}
     [result] = validate_documents([Document("mem", 0, 0, body)])
-    assert result.status == "invalid" and result.errors[0].path == "$.data.k"
+    assert result.status == "invalid" and json_path(result.errors[0].path) == "$.data.k"
 
 
 def test_a_body_that_is_not_a_mapping_is_an_error():

@@ -12,6 +12,7 @@ from fractions import Fraction
 import pytest
 
 from maestro.validation.rules.apiserver import quantity
+from maestro.validation.model import json_path
 
 from .conftest import fixture_bodies, validate_bodies
 from .test_mutations import _delete, _find, _set
@@ -59,7 +60,7 @@ def test_server_finding_is_caught_offline(target, mutate, path, words):
     mutate(body)
     result = next(r for r in validate_bodies(bodies) if (r.kind, r.name) == target)
     assert result.status == "invalid"
-    assert [(e.path, words in e.message) for e in result.errors] == [(path, True)], result.errors
+    assert [(json_path(e.path), words in e.message) for e in result.errors] == [(path, True)], result.errors
 
 
 @pytest.mark.parametrize("text, value", [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from maestro.validation import load_documents, validate_documents
+from maestro.validation.model import json_path
 
 from .conftest import CORPUS, SCHEMAS, run_cli
 
@@ -45,7 +46,7 @@ def test_upstream_example_validates(name):
 def test_upstream_example_under_strict(name):
     """--strict adds the API server's metadata rules and Go's duplicate-key refusal: three real defects."""
     results = validate_documents(load_documents([str(CORPUS / name)]), schema_locations=[str(SCHEMAS)], strict=True)
-    found = [(f.path, f.message) for r in results for f in r.errors]
+    found = [(json_path(f.path), f.message) for r in results for f in r.errors]
     expected = KNOWN_DEFECTS.get(name, [])
     assert len(found) == len(expected), found
     for (path, message), (want_path, want_message) in zip(found, expected):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from maestro.validation import yamlload
+from maestro.loading import manifests as yamlload
 
 MAESTRO = [sys.executable, "-m", "maestro", "validate"]
 CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fine}\ndata: {a: b}\n"

@@ -17,6 +17,7 @@ import pytest
 from maestro.errors import UsageError
 from maestro.validation import schema_locations_from_env
 from maestro.validation.templates import TemplateError, parse_template, template_values
+from maestro.validation.model import json_path
 
 from .conftest import SCHEMAS, fixture_bodies, run_cli, validate_bodies, validate_text
 
@@ -118,7 +119,7 @@ def test_kubeconform_directory_layout_is_tried_before_builtins(tmp_path):
     (folder / "configmap-v1.json").write_text(json.dumps(_strict_configmap_schema()))
     text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n"
     [result] = validate_text(text, schema_locations=[str(tmp_path)])
-    assert [(f.path, f.message) for f in result.errors] == [("$.data.k", "expected integer, got string")]
+    assert [(json_path(f.path), f.message) for f in result.errors] == [("$.data.k", "expected integer, got string")]
     [result] = validate_text(text, schema_locations=["default", str(tmp_path)])
     assert result.status == "valid"  # `default` listed first: the built-in schema wins
 
@@ -221,7 +222,7 @@ def schema_server(tmp_path):
 
 def _validate_in_subprocess(*args: str) -> subprocess.CompletedProcess:
     """A fresh process, so no in-process schema cache can hide what the disk cache does."""
-    code = "import sys; from maestro.commands.validate import validate_command; validate_command(sys.argv[1:])"
+    code = "import sys; from maestro.cli import main; main(['validate', *sys.argv[1:]])"
     env = {"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=60)
 
@@ -249,7 +250,7 @@ def test_url_template_reports_invalid_documents_and_404s(schema_server):
     bodies.append({"apiVersion": "mlops.seldon.io/v1alpha1", "kind": "Gadget", "metadata": {"name": "g"}})
     results = validate_bodies(bodies, schema_locations=[base + "/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json"])
     by_kind = {r.kind: r for r in results}
-    assert by_kind["Experiment"].errors[0].path == "$.spec.default"
+    assert json_path(by_kind["Experiment"].errors[0].path) == "$.spec.default"
     assert by_kind["Gadget"].status == "error" and "no schema for" in by_kind["Gadget"].errors[0].message
 
 

@@ -11,6 +11,8 @@ from typing import Callable
 
 import pytest
 
+from maestro.validation.model import json_path
+
 from .conftest import fixture_bodies, validate_bodies
 
 
@@ -172,7 +174,7 @@ def test_mutation_is_caught(target, mutate, path, words):
     results = validate_bodies(bodies)
     result = next(r for r, b in zip(_in_input_order(results), bodies) if b is changed)
     assert result.status == "invalid", result
-    assert any(f.path == path and words in f.message for f in result.errors), result.errors
+    assert any(json_path(f.path) == path and words in f.message for f in result.errors), result.errors
 
 
 def _in_input_order(results):
@@ -185,7 +187,7 @@ def test_model_is_baseline_of_one_experiment_only():
     results = validate_bodies(bodies + [second])
     flagged = {r.name: r.errors for r in results if r.status == "invalid"}
     assert set(flagged) == {"iris-ab", "iris-canary"}
-    assert flagged["iris-ab"][0].path == "$.spec.default"
+    assert json_path(flagged["iris-ab"][0].path) == "$.spec.default"
     assert "already the default of experiment(s) iris-canary" in flagged["iris-ab"][0].message
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .options import env_option, resolve_root, root_option
+from .options import debug_option, env_option, resolve_root, root_option
 
 if TYPE_CHECKING:
     from ..incremental import NamespaceCache
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 @click.option("--schema-location", multiple=True, metavar="DIR|TEMPLATE",
               help="Where else to look for schemas, before the ones shipped with Maestro (repeatable); "
                    "default: $MAESTRO_SCHEMA_LOCATION.")
+@debug_option
 def compile_command(root: Path | None, envs: tuple[str, ...], check: bool, no_validate: bool,
                     schema_location: tuple[str, ...]) -> int:
     """Compile pipelines/ and environments/ into gitops/.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import env_option, resolve_root, root_option
+from .options import debug_option, env_option, resolve_root, root_option
 
 FORMATTERS = ("text", "markdown", "json")
 
@@ -18,6 +18,7 @@ FORMATTERS = ("text", "markdown", "json")
               help="Compare with gitops/ at this git revision; default: gitops/ on disk.")
 @click.option("--format", "fmt", type=click.Choice(FORMATTERS), default="text", show_default=True)
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there are changes, like `git diff --exit-code`.")
+@debug_option
 def diff_command(root: Path | None, envs: tuple[str, ...], against: str | None, fmt: str, exit_code: bool) -> int:
     """Show, per resource and field, what compiling the specs changes.
 

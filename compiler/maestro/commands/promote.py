@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .options import resolve_root, root_option
+from .options import debug_option, resolve_root, root_option
 
 
 @click.command("promote")
@@ -19,6 +19,7 @@ from .options import resolve_root, root_option
 @click.option("--weight", type=click.IntRange(1, 99), default=None, help="Candidate's percent of traffic.")
 @click.option("--mode", type=click.Choice(["ab", "shadow"]), default=None, help="Experiment mode.")
 @root_option
+@debug_option
 def promote_command(pipeline: str, version: str, run: str | None, role: str, weight: int | None,
                     mode: str | None, root: Path | None) -> int:
     """Edit pipelines/PIPELINE.yaml so VERSION becomes the candidate or the default.

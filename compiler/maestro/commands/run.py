@@ -4,16 +4,17 @@ In: a pipeline name, `--root`, `--env` (default dev), `--output-dir` (default
 `<root>/runs/<pipeline>-<env>/`), `--no-cache`, `--debug`. Out: progress with per-step timings on
 stderr, the gate's verdict on stdout, `summary.json` in the output dir; exit 0 when the run
 completes (whatever the gate said), 1 when a step fails or the specs are invalid, 2 on a usage
-error. Light to import: the steps (and torch, pandas) load only when a run starts.
+error (`cli.run` reports those). Light to import: the steps (and torch, pandas) load only when a run
+starts.
 """
 
 from __future__ import annotations
 
-import sys
-import traceback
 from pathlib import Path
 
 import click
+
+from .options import debug_option, session, step_settings
 
 
 RUN_HELP = """Run a pipeline locally, end to end, in one environment.
@@ -36,16 +37,9 @@ Example:
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where work/ and summary.json go (default: <root>/runs/<pipeline>-<env>/).")
 @click.option("--no-cache", is_flag=True, help="Run every step even when its inputs are unchanged.")
-@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-def run_command(pipeline, root, env_name, output_dir, no_cache, debug):
-    try:
-        code = _run(pipeline, root, env_name, output_dir, no_cache, debug)
-    except Exception as exc:  # the one funnel: spec problems, usage problems, bugs
-        code = _report(exc, debug)
-    sys.exit(code)
-
-
-def _run(pipeline, root, env_name, output_dir, no_cache, debug) -> int:
+@debug_option
+def run_command(pipeline, root, env_name, output_dir, no_cache) -> int:
+    from ..errors import Failure
     from ..local import execute, summarize
     from ..lower import lower_pipeline
 
@@ -54,11 +48,11 @@ def _run(pipeline, root, env_name, output_dir, no_cache, debug) -> int:
     output = output_dir or root / "runs" / f"{pipeline}-{env_name}"
     click.echo(f"maestro run {pipeline} --env {env_name} -> {output}", err=True)
     outcome = execute(plan, output, root, use_cache=not no_cache,
-                      echo=lambda text, end="\n": click.echo(text + end, err=True, nl=False), debug=debug)
+                      echo=lambda text, end="\n": click.echo(text + end, err=True, nl=False), debug=session().debug,
+                      **step_settings())
     summary = summarize(outcome, plan)
     if outcome.failed:
-        click.echo(f"error: {outcome.error}", err=True)
-        return 1
+        raise Failure(outcome.error)
     _verdict(summary, output)
     return 0
 
@@ -89,17 +83,3 @@ def _verdict(summary: dict, output: Path) -> None:
         click.echo(f"model card: {summary['model_card']}")
     click.echo(f"summary: {output / 'summary.json'}")
 
-
-def _report(exc: Exception, debug: bool) -> int:
-    from ..errors import MaestroError, UsageError
-
-    if isinstance(exc, MaestroError):
-        for diagnostic in exc.diagnostics:
-            click.echo(diagnostic.format(), err=True)
-        return 1
-    if isinstance(exc, UsageError):
-        click.echo(f"error: {exc}", err=True)
-        return 2
-    click.echo(f"internal error: {type(exc).__name__}: {exc}"
-               + ("\n" + traceback.format_exc() if debug else " (rerun with --debug for the traceback)"), err=True)
-    return 1

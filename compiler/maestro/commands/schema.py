@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import click
 
+from .options import debug_option
+
 
 @click.command("schema")
 @click.argument("kind", type=click.Choice(["pipeline", "environment", "teams"]))
+@debug_option
 def schema_command(kind: str) -> int:
     """Print the JSON Schema of a spec kind.
 

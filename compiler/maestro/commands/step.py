@@ -3,7 +3,8 @@
 In: `--spec spec.json --workdir DIR --run-id ID [--start YYYY-MM-DD] [--end YYYY-MM-DD] [--write-back]`
 (start/end for ingest only, an empty string meaning "use the spec"; --write-back for publish only).
 Out: the step's folder under the work dir; exit 0 on success (also when the gate refuses: Argo reads
-gate/passed), 1 when the step fails, with its message on stderr and no traceback unless --debug. Imports neither torch nor pandas itself.
+gate/passed), 1 when the step fails (`cli.run` prints its message as `maestro step NAME: error: ...`,
+no traceback unless --debug). Imports neither torch nor pandas itself.
 train only: $MAESTRO_TRAIN_CPU_WORKERS=N runs N CPU worker processes (see steps/distributed.py).
 """
 
@@ -11,13 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sys
-import traceback
 from pathlib import Path
 
 import click
 
 from ..contract import BUILTIN_STEPS
+from .options import debug_option, session, step_settings
 
 
 def _date(ctx, param, value: str):
@@ -61,27 +61,21 @@ Example:
 @click.option("--start", default="", callback=_date, help="ingest only: first day; empty: the spec's.")
 @click.option("--end", default="", callback=_date, help="ingest only: last day; empty: the spec's.")
 @click.option("--write-back", is_flag=True, help="publish only: propose the run as a new version in the GitOps repo.")
-@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
-def step_command(name, spec_path, workdir, run_id, start, end, write_back, debug):
+@debug_option
+def step_command(name, spec_path, workdir, run_id, start, end, write_back) -> int:
     if name != "ingest" and (start or end):
         raise click.UsageError("--start and --end apply to the ingest step only")
     if name != "publish" and write_back:
         raise click.UsageError("--write-back applies to the publish step only")
     options = {**({"write_back": True} if write_back else {}), **_train_options(name)}
-    from ..steps.context import StepContext, StepError, load_spec
+    from ..steps.context import StepContext, load_spec
     from ..steps.registry import step_function
 
-    try:
-        pipeline, environment = load_spec(spec_path)
-        ctx = StepContext(pipeline, environment, workdir, run_id, start, end)
-        step_function(name)(ctx, **options)
-    except StepError as exc:
-        click.echo(f"maestro step {name}: error: {exc}", err=True)
-        sys.exit(1)
-    except Exception as exc:  # a bug or a broken spec.json: one line, the traceback only on request
-        click.echo(f"maestro step {name}: internal error: {type(exc).__name__}: {exc}"
-                   + ("\n" + traceback.format_exc() if debug else " (rerun with --debug for the traceback)"), err=True)
-        sys.exit(1)
+    session().subject = f"maestro step {name}"   # a failure, or a bug, is reported as this step's
+    pipeline, environment = load_spec(spec_path)
+    ctx = StepContext(pipeline, environment, workdir, run_id, start, end, **step_settings())
+    step_function(name)(ctx, **options)
     if name == "gate":
         passed = (workdir / "gate" / "passed").read_text(encoding="utf-8")
         click.echo(f"gate: {'passed' if passed == 'true' else 'refused'}")
+    return 0

@@ -14,6 +14,7 @@ import click
 
 from ..validation.locations import ENV_VAR
 from ..validation.templates import FIELDS
+from .options import debug_option
 
 DEFAULT_KUBERNETES_VERSION = "1.37.0"
 FORMATS = ("text", "json", "junit", "tap")
@@ -67,11 +68,10 @@ Examples:
               help="Do not read files whose path matches REGEX (repeatable), e.g. '\\.patch\\.yaml$'.")
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False), metavar="DIR",
               help="Keep schemas downloaded over http(s) in DIR, and use them from there.")
-@click.pass_context
-def validate_command(ctx: click.Context, paths: tuple[str, ...], schema_locations: tuple[str, ...],
-                     kubernetes_version: str, strict: bool, ignore_missing_schemas: bool, skip: tuple[str, ...],
-                     reject: tuple[str, ...], output: str, summary: bool, verbose: bool,
-                     ignore_patterns: tuple[str, ...], cache_dir: str | None) -> None:
+@debug_option
+def validate_command(paths: tuple[str, ...], schema_locations: tuple[str, ...], kubernetes_version: str, strict: bool,
+                     ignore_missing_schemas: bool, skip: tuple[str, ...], reject: tuple[str, ...], output: str,
+                     summary: bool, verbose: bool, ignore_patterns: tuple[str, ...], cache_dir: str | None) -> int:
     from ..errors import UsageError
     from ..validation.engine import make_settings, validate_documents
     from ..validation.locations import schema_locations_from_env
@@ -88,7 +88,7 @@ def validate_command(ctx: click.Context, paths: tuple[str, ...], schema_location
         raise click.UsageError(_usage_message(str(exc), schema_locations)) from None
     results = validate_documents(load_documents(paths, ignore=ignore_patterns), settings)  # `-` reads sys.stdin
     click.echo(render(results, output, summary=summary, verbose=verbose), nl=False)
-    ctx.exit(1 if any(r.failed for r in results) else 0)
+    return 1 if any(r.failed for r in results) else 0
 
 
 def _check_patterns(patterns: tuple[str, ...]) -> None:

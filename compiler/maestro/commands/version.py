@@ -10,6 +10,8 @@ import json
 
 import click
 
+from .options import debug_option
+
 
 def version_text() -> str:
     from importlib.metadata import PackageNotFoundError, version
@@ -32,6 +34,7 @@ def version_text() -> str:
 
 
 @click.command("version")
+@debug_option
 def version_command() -> int:
     """Print maestro's version and the versions of Argo, Seldon, Kubernetes... it targets.
 

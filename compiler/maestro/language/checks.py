@@ -1,15 +1,15 @@
 """Semantic checks of a validated pipeline: references, the custom-step DAG, secrets in env, ranges.
 
-In: a `Pipeline` model. Out: `Finding`s (field path, message, hint), which the caller locates.
+In: a `Pipeline` model. Out: `Diagnostic`s (field path, message, hint), which the caller locates.
 Each check is a small function; `PIPELINE_CHECKS` is their ordered tuple.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterator, NamedTuple
+from typing import Callable, Iterator
 
-from ..errors import did_you_mean, one_of
+from ..errors import Diagnostic, did_you_mean, one_of
 from ..contract import BUILTIN_STEPS
 from .pipeline import Pipeline
 from .types import env_name_problem, image_problem
@@ -34,50 +34,45 @@ def looks_like_credential(name: str) -> bool:
     return upper != "PWD" and any(part in CREDENTIAL_PARTS for part in NAME_PARTS.split(upper))
 
 
-class Finding(NamedTuple):
-    path: tuple
-    message: str
-    hint: str = ""
-
-
-def check_dates(p: Pipeline) -> Iterator[Finding]:
+def check_dates(p: Pipeline) -> Iterator[Diagnostic]:
     data = p.spec.data
     if data.end is not None and data.start >= data.end:
-        yield Finding(("spec", "data", "end"), f"end {data.end} is not after start {data.start}")
+        yield Diagnostic.about(("spec", "data", "end"), f"end {data.end} is not after start {data.start}")
 
 
-def check_csv_path(p: Pipeline) -> Iterator[Finding]:
+def check_csv_path(p: Pipeline) -> Iterator[Diagnostic]:
     data = p.spec.data
     if data.source == "csv" and not data.path:
-        yield Finding(("spec", "data", "source"), "source 'csv' needs data.path", "e.g. path: data/aapl.csv")
+        yield Diagnostic.about(("spec", "data", "source"), "source 'csv' needs data.path", "e.g. path: data/aapl.csv")
     if data.source != "csv" and data.path:
-        yield Finding(("spec", "data", "path"), f"path is only used with source 'csv', not '{data.source}'")
+        yield Diagnostic.about(("spec", "data", "path"), f"path is only used with source 'csv', not '{data.source}'")
 
 
-def check_features(p: Pipeline) -> Iterator[Finding]:
+def check_features(p: Pipeline) -> Iterator[Diagnostic]:
     for i, feature in enumerate(p.spec.features):
         if feature.kind == "macd" and feature.fast >= feature.slow:
-            yield Finding(("spec", "features", i, "fast"), f"fast {feature.fast} must be below slow {feature.slow}")
+            yield Diagnostic.about(("spec", "features", i, "fast"),
+                                   f"fast {feature.fast} must be below slow {feature.slow}")
 
 
-def check_model(p: Pipeline) -> Iterator[Finding]:
+def check_model(p: Pipeline) -> Iterator[Diagnostic]:
     model = p.spec.model
     if model.kind == "transformer" and model.hidden_size % model.heads:
-        yield Finding(("spec", "model", "heads"),
-                      f"{model.heads} heads do not divide hidden_size {model.hidden_size}",
-                      "choose heads that divide hidden_size")
+        yield Diagnostic.about(("spec", "model", "heads"),
+                               f"{model.heads} heads do not divide hidden_size {model.hidden_size}",
+                               "choose heads that divide hidden_size")
 
 
-def check_serving_references(p: Pipeline) -> Iterator[Finding]:
+def check_serving_references(p: Pipeline) -> Iterator[Diagnostic]:
     serving = p.spec.serving
     if serving is None:
         return
     names = [v.name for v in serving.versions]
     for i, name in enumerate(names):
         if name in names[:i]:
-            yield Finding(("spec", "serving", "versions", i, "name"), f"version '{name}' is listed twice")
+            yield Diagnostic.about(("spec", "serving", "versions", i, "name"), f"version '{name}' is listed twice")
     if serving.versions and serving.default is None:
-        yield Finding(("spec", "serving", "default"), "required when versions are listed", one_of(names))
+        yield Diagnostic.about(("spec", "serving", "default"), "required when versions are listed", one_of(names))
     if serving.default is not None and serving.default not in names:
         yield _unknown_version(("spec", "serving", "default"), serving.default, names)
     experiment = serving.experiment
@@ -86,39 +81,39 @@ def check_serving_references(p: Pipeline) -> Iterator[Finding]:
         if experiment.candidate not in names:
             yield _unknown_version(path, experiment.candidate, names)
         elif experiment.candidate == serving.default:
-            yield Finding(path, f"candidate '{experiment.candidate}' is already the default",
-                          "a candidate must differ from the default")
+            yield Diagnostic.about(path, f"candidate '{experiment.candidate}' is already the default",
+                                   "a candidate must differ from the default")
 
 
-def _unknown_version(path: tuple, name: str, names: list[str]) -> Finding:
+def _unknown_version(path: tuple, name: str, names: list[str]) -> Diagnostic:
     hint = did_you_mean(name, names) or (one_of(names) if names else "add it to serving.versions first")
-    return Finding(path, f"'{name}' is not among serving.versions", hint)
+    return Diagnostic.about(path, f"'{name}' is not among serving.versions", hint)
 
 
-def check_step_names(p: Pipeline) -> Iterator[Finding]:
+def check_step_names(p: Pipeline) -> Iterator[Diagnostic]:
     seen: set[str] = set()
     for i, step in enumerate(p.spec.steps):
         if step.name in BUILTIN_STEPS:
-            yield Finding(("spec", "steps", i, "name"), f"'{step.name}' is a built-in step's name",
-                          "built-in steps: " + ", ".join(BUILTIN_STEPS))
+            yield Diagnostic.about(("spec", "steps", i, "name"), f"'{step.name}' is a built-in step's name",
+                                   "built-in steps: " + ", ".join(BUILTIN_STEPS))
         elif step.name in seen:
-            yield Finding(("spec", "steps", i, "name"), f"step '{step.name}' is defined twice")
+            yield Diagnostic.about(("spec", "steps", i, "name"), f"step '{step.name}' is defined twice")
         seen.add(step.name)
 
 
-def check_step_references(p: Pipeline) -> Iterator[Finding]:
+def check_step_references(p: Pipeline) -> Iterator[Diagnostic]:
     known = set(BUILTIN_STEPS) | {s.name for s in p.spec.steps}
     for i, step in enumerate(p.spec.steps):
         for field in ("after", "inputs"):
             for j, ref in enumerate(getattr(step, field)):
                 if ref not in known:
-                    yield Finding(("spec", "steps", i, field, j), f"unknown step '{ref}'",
-                                  did_you_mean(ref, known) or one_of(known))
+                    yield Diagnostic.about(("spec", "steps", i, field, j), f"unknown step '{ref}'",
+                                           did_you_mean(ref, known) or one_of(known))
                 elif ref == step.name:
-                    yield Finding(("spec", "steps", i, field, j), f"step '{ref}' cannot depend on itself")
+                    yield Diagnostic.about(("spec", "steps", i, field, j), f"step '{ref}' cannot depend on itself")
 
 
-def check_step_cycles(p: Pipeline) -> Iterator[Finding]:
+def check_step_cycles(p: Pipeline) -> Iterator[Diagnostic]:
     steps = {s.name: i for i, s in enumerate(p.spec.steps)}
     edges = {s.name: [r for r in (*s.after, *s.inputs) if r in steps and r != s.name] for s in p.spec.steps}
     reported: set[frozenset] = set()
@@ -127,9 +122,9 @@ def check_step_cycles(p: Pipeline) -> Iterator[Finding]:
         if cycle and frozenset(cycle) not in reported:
             reported.add(frozenset(cycle))
             first = min(cycle, key=steps.get)
-            yield Finding(("spec", "steps", steps[first], "name"),
-                          "custom steps form a cycle: " + " -> ".join(_rotate(cycle, first) + [first]),
-                          "remove one of these dependencies")
+            yield Diagnostic.about(("spec", "steps", steps[first], "name"),
+                                   "custom steps form a cycle: " + " -> ".join(_rotate(cycle, first) + [first]),
+                                   "remove one of these dependencies")
 
 
 def _cycle_from(start: str, edges: dict[str, list[str]]) -> list[str] | None:
@@ -153,39 +148,39 @@ def _rotate(cycle: list[str], first: str) -> list[str]:
     return cycle[i:] + cycle[:i]
 
 
-def check_env_secrets(p: Pipeline) -> Iterator[Finding]:
+def check_env_secrets(p: Pipeline) -> Iterator[Diagnostic]:
     for i, step in enumerate(p.spec.steps):
         for name in step.env:
             if looks_like_credential(name):
-                yield Finding(("spec", "steps", i, "env", name),
-                              f"'{name}' looks like a credential; secret values never go in a spec",
-                              "put it in a Kubernetes Secret and list the Secret under secrets:")
+                yield Diagnostic.about(("spec", "steps", i, "env", name),
+                                       f"'{name}' looks like a credential; secret values never go in a spec",
+                                       "put it in a Kubernetes Secret and list the Secret under secrets:")
 
 
-def check_env_names(p: Pipeline) -> Iterator[Finding]:
+def check_env_names(p: Pipeline) -> Iterator[Diagnostic]:
     for i, step in enumerate(p.spec.steps):
         for name in step.env:
             problem = env_name_problem(name)
             if problem:
-                yield Finding(("spec", "steps", i, "env", name), problem)
+                yield Diagnostic.about(("spec", "steps", i, "env", name), problem)
 
 
-def check_images(p: Pipeline) -> Iterator[Finding]:
+def check_images(p: Pipeline) -> Iterator[Diagnostic]:
     for i, step in enumerate(p.spec.steps):
         problem = image_problem(step.image)
         if problem:
-            yield Finding(("spec", "steps", i, "image"), problem)
+            yield Diagnostic.about(("spec", "steps", i, "image"), problem)
 
 
-def check_evaluation(p: Pipeline) -> Iterator[Finding]:
+def check_evaluation(p: Pipeline) -> Iterator[Diagnostic]:
     ev = p.spec.evaluation
     if ev.gap < p.spec.target.horizon:
-        yield Finding(("spec", "evaluation", "gap"),
-                      f"gap {ev.gap} is shorter than the target horizon {p.spec.target.horizon}",
-                      "a gap of at least the horizon keeps test labels out of training")
+        yield Diagnostic.about(("spec", "evaluation", "gap"),
+                               f"gap {ev.gap} is shorter than the target horizon {p.spec.target.horizon}",
+                               "a gap of at least the horizon keeps test labels out of training")
 
 
-PIPELINE_CHECKS: tuple[Callable[[Pipeline], Iterator[Finding]], ...] = (
+PIPELINE_CHECKS: tuple[Callable[[Pipeline], Iterator[Diagnostic]], ...] = (
     check_dates,
     check_csv_path,
     check_features,
@@ -201,5 +196,5 @@ PIPELINE_CHECKS: tuple[Callable[[Pipeline], Iterator[Finding]], ...] = (
 )
 
 
-def check_pipeline(p: Pipeline) -> list[Finding]:
+def check_pipeline(p: Pipeline) -> list[Diagnostic]:
     return [finding for check in PIPELINE_CHECKS for finding in check(p)]

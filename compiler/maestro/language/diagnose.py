@@ -7,7 +7,7 @@ line and column of the offending key or value, the field path, and what would be
 from __future__ import annotations
 
 import typing
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -26,13 +26,6 @@ def validate_model(doc: Located, model: type[BaseModel], root: NodePath = ()) ->
         return None, [_diagnostic(doc, model, root, err, data) for err in exc.errors()]
 
 
-def format_path(path: Iterable[Any]) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
 def _diagnostic(doc: Located, model: type[BaseModel], root: NodePath, err: dict, data: Any) -> Diagnostic:
     loc = _data_path(data, err["loc"])
     path = tuple(root) + loc
@@ -43,7 +36,7 @@ def _diagnostic(doc: Located, model: type[BaseModel], root: NodePath, err: dict,
     else:
         pos = _position(doc, path, err)
         message, hint = _describe(err)
-    return Diagnostic(pos.file, pos.line, pos.col, format_path(path), message, hint)
+    return Diagnostic(pos.file, pos.line, pos.col, path, message, hint)
 
 
 def _position(doc: Located, path: tuple, err: dict) -> Position:

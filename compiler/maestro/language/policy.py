@@ -1,75 +1,80 @@
 """Policy: an environment's `policy` rules, checked on a pipeline's effective spec there.
 
-In: an `Environment` and an effective `Pipeline`. Out: `PolicyFinding`s naming the field that breaks
-the rule and the policy field that states it, so the diagnostic can point at both lines.
+In: an `Environment` and an effective `Pipeline`. Out: `Diagnostic`s about the field that breaks the
+rule, not located yet; each one's hint names the environment field that states the rule (its path
+under `spec`, e.g. `policy.max_gpus_per_step`), which the caller replaces with that field's position,
+so the diagnostic points at both lines.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable, Iterator
 
+from ..errors import Diagnostic
 from .environment import Environment
-from .policy_finding import PolicyFinding
 from .pipeline import Pipeline
 from .reserved import check_reserved_secrets
 
 
-def check_gpus(env: Environment, p: Pipeline) -> Iterator[PolicyFinding]:
+def check_gpus(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
     limit = env.spec.policy.max_gpus_per_step
     if limit is None:
         return
     gpus = p.spec.training.resources.gpus
     if gpus > limit:
-        yield PolicyFinding(("spec", "training", "resources", "gpus"),
-                            _exceeds(gpus, env, "max_gpus_per_step", limit), "max_gpus_per_step")
+        yield Diagnostic.about(("spec", "training", "resources", "gpus"),
+                               _exceeds(gpus, env, "max_gpus_per_step", limit), "policy.max_gpus_per_step")
     for i, step in enumerate(p.spec.steps):
         if step.resources.gpus > limit:
-            yield PolicyFinding(("spec", "steps", i, "resources", "gpus"),
-                                _exceeds(step.resources.gpus, env, "max_gpus_per_step", limit), "max_gpus_per_step")
+            yield Diagnostic.about(("spec", "steps", i, "resources", "gpus"),
+                                   _exceeds(step.resources.gpus, env, "max_gpus_per_step", limit),
+                                   "policy.max_gpus_per_step")
 
 
-def check_gpu_quota(env: Environment, p: Pipeline) -> Iterator[PolicyFinding]:
+def check_gpu_quota(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
     """A step asking for more GPUs than the namespace quota allows would be refused at run time."""
     quota = env.spec.quota.gpus
     steps = [(("spec", "training", "resources", "gpus"), p.spec.training.resources.gpus)]
     steps += [(("spec", "steps", i, "resources", "gpus"), s.resources.gpus) for i, s in enumerate(p.spec.steps)]
     for path, gpus in steps:
         if gpus > quota:
-            yield PolicyFinding(path, f"{gpus} exceeds {env.metadata.name}'s quota.gpus {quota}; the pod would "
-                                      "never be admitted", "quota.gpus")
+            yield Diagnostic.about(path, f"{gpus} exceeds {env.metadata.name}'s quota.gpus {quota}; the pod would "
+                                         "never be admitted", "quota.gpus")
 
 
-def check_candidate_weight(env: Environment, p: Pipeline) -> Iterator[PolicyFinding]:
+def check_candidate_weight(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
     experiment = p.spec.serving.experiment if p.spec.serving else None
     limit = env.spec.policy.max_candidate_weight
     if experiment is not None and experiment.candidate_weight > limit:
-        yield PolicyFinding(("spec", "serving", "experiment", "candidate_weight"),
-                            _exceeds(experiment.candidate_weight, env, "max_candidate_weight", limit),
-                            "max_candidate_weight")
+        yield Diagnostic.about(("spec", "serving", "experiment", "candidate_weight"),
+                               _exceeds(experiment.candidate_weight, env, "max_candidate_weight", limit),
+                               "policy.max_candidate_weight")
 
 
-def check_gate(env: Environment, p: Pipeline) -> Iterator[PolicyFinding]:
+def check_gate(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
     policy, name = env.spec.policy, env.metadata.name
     if p.spec.evaluation.gate is not None:
         return
     if policy.require_gate:
-        yield PolicyFinding(("spec", "evaluation", "gate"),
-                            f"the promotion gate is removed, but {name}'s policy.require_gate is true", "require_gate")
+        yield Diagnostic.about(("spec", "evaluation", "gate"),
+                               f"the promotion gate is removed, but {name}'s policy.require_gate is true",
+                               "policy.require_gate")
     elif policy.gate_floor is not None:
-        yield PolicyFinding(("spec", "evaluation", "gate"),
-                            f"the promotion gate is removed, but {name}'s policy.gate_floor requires one",
-                            "policy.gate_floor")
+        yield Diagnostic.about(("spec", "evaluation", "gate"),
+                               f"the promotion gate is removed, but {name}'s policy.gate_floor requires one",
+                               "policy.gate_floor")
 
 
-def check_gate_floor(env: Environment, p: Pipeline) -> Iterator[PolicyFinding]:
+def check_gate_floor(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
     """A gate that is present but vacuous (accuracy 0, p-value 1, ...) is as good as none."""
     floor, gate = env.spec.policy.gate_floor, p.spec.evaluation.gate
     if floor is None or gate is None:
         return
     name = env.metadata.name
 
-    def finding(field: str, message: str) -> PolicyFinding:
-        return PolicyFinding(("spec", "evaluation", "gate", field), message, f"policy.gate_floor.{field}")
+    def finding(field: str, message: str) -> Diagnostic:
+        return Diagnostic.about(("spec", "evaluation", "gate", field), message, f"policy.gate_floor.{field}")
 
     for field in ("min_accuracy", "min_sharpe"):
         bound, value = getattr(floor, field), getattr(gate, field)
@@ -82,37 +87,37 @@ def check_gate_floor(env: Environment, p: Pipeline) -> Iterator[PolicyFinding]:
         yield finding("beat_baselines", f"false, but {name}'s policy.gate_floor.beat_baselines is true")
 
 
-def check_step_images(env: Environment, p: Pipeline) -> Iterator[PolicyFinding]:
+def check_step_images(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
     for i, step in enumerate(p.spec.steps):
         for finding in image_findings(env, step.image):
-            yield finding._replace(path=("spec", "steps", i, "image"))
+            yield replace(finding, path=("spec", "steps", i, "image"))
 
 
-def image_findings(env: Environment, image: str) -> Iterator[PolicyFinding]:
+def image_findings(env: Environment, image: str) -> Iterator[Diagnostic]:
     policy, name = env.spec.policy, env.metadata.name
     if policy.require_image_digest and "@sha256:" not in image:
-        yield PolicyFinding((), f"image '{image}' is not pinned by digest, but {name}'s "
-                                "policy.require_image_digest is true", "require_image_digest")
+        yield Diagnostic.about((), f"image '{image}' is not pinned by digest, but {name}'s "
+                                   "policy.require_image_digest is true", "policy.require_image_digest")
     registries = policy.allowed_registries
     if registries and not any(image.startswith(r.rstrip("/") + "/") for r in registries):
-        yield PolicyFinding((), f"image '{image}' is not from {name}'s policy.allowed_registries "
-                                f"({', '.join(registries)})", "allowed_registries")
+        yield Diagnostic.about((), f"image '{image}' is not from {name}'s policy.allowed_registries "
+                                   f"({', '.join(registries)})", "policy.allowed_registries")
 
 
 def _exceeds(value: int, env: Environment, rule: str, limit: int) -> str:
     return f"{value} exceeds {env.metadata.name}'s policy.{rule} {limit}"
 
 
-POLICY_CHECKS: tuple[Callable[[Environment, Pipeline], Iterator[PolicyFinding]], ...] = (
+POLICY_CHECKS: tuple[Callable[[Environment, Pipeline], Iterator[Diagnostic]], ...] = (
     check_gpus,
     check_gpu_quota,
     check_candidate_weight,
     check_gate,
     check_gate_floor,
     check_step_images,
+    check_reserved_secrets,
 )
 
 
-def check_policy(env: Environment, p: Pipeline) -> list[PolicyFinding]:
-    checks = POLICY_CHECKS + (check_reserved_secrets,)
-    return [finding for check in checks for finding in check(env, p)]
+def check_policy(env: Environment, p: Pipeline) -> list[Diagnostic]:
+    return [finding for check in POLICY_CHECKS for finding in check(env, p)]

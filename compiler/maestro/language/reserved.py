@@ -1,9 +1,10 @@
 """Reserved Secrets: the ones maestro holds for itself, which no pipeline may name.
 
-In: an `Environment` and an effective `Pipeline`. Out: `PolicyFinding`s, checked with the other
-policy rules. The git push credentials go only to the built-in publish step; the artifact store's
-keys only to Argo's executor (init and wait containers) and Seldon's agents. A custom step gets
-artifacts through Argo's artifact mechanism and never these Secrets.
+In: an `Environment` and an effective `Pipeline`. Out: `Diagnostic`s, checked with the other
+policy rules; each hint names the environment field that names the Secret. The git push
+credentials go only to the built-in publish step; the artifact store's keys only to Argo's executor
+(init and wait containers) and Seldon's agents. A custom step gets artifacts through Argo's artifact
+mechanism and never these Secrets.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from __future__ import annotations
 from typing import Iterator
 
 from .. import names
+from ..errors import Diagnostic
 from .environment import Environment
 from .pipeline import Pipeline
-from .policy_finding import PolicyFinding
 
 
 def reserved_secrets(env: Environment) -> dict[str, tuple[str, str]]:
@@ -26,13 +27,13 @@ def reserved_secrets(env: Environment) -> dict[str, tuple[str, str]]:
     }
 
 
-def check_reserved_secrets(env: Environment, p: Pipeline) -> Iterator[PolicyFinding]:
+def check_reserved_secrets(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
     reserved = reserved_secrets(env)
     for i, step in enumerate(p.spec.steps):
         for j, secret in enumerate(step.secrets):
             if secret in reserved:
                 held, rule = reserved[secret]
-                yield PolicyFinding(
+                yield Diagnostic.about(
                     ("spec", "steps", i, "secrets", j),
                     f"Secret '{secret}' is reserved in {env.metadata.name}: it holds {held} and only maestro's "
                     f"own steps get it; name a Secret of your own (reserved: {', '.join(sorted(reserved))})", rule)

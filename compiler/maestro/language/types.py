@@ -12,8 +12,9 @@ from typing import Annotated, Union
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from ..errors import did_you_mean
+from ..names import RFC1123_LABEL
 
-NAME_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+NAME_PATTERN = RFC1123_LABEL   # names become Seldon object names
 NAME_MAX = 40
 QUANTITY_PATTERN = re.compile(r"^[+]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|[eE][-+]?\d+)?$")
 DURATION_PATTERN = re.compile(r"^(\d+)(s|m|h|d)$")

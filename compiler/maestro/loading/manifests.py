@@ -18,7 +18,8 @@ from typing import Any, Iterator
 
 import yaml
 
-from ..validation.model import ERROR, Document, Finding, Result, json_path
+from ..errors import Diagnostic
+from ..validation.model import ERROR, Document, Result
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DROPPED_TAGS = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value"}
@@ -63,7 +64,7 @@ class _Tree:
     def __init__(self, loader: Any, offset: int, budget: _Budget):
         self.loader, self.offset, self.budget = loader, offset, budget
         self.lines: dict[tuple, int] = {}
-        self.duplicates: list[Finding] = []
+        self.duplicates: list[Diagnostic] = []
 
     def line(self, node: yaml.Node) -> int:
         return node.start_mark.line + self.offset + 1
@@ -97,7 +98,7 @@ class _Tree:
                 continue
             key = _key_text(self.build(key_node, path))
             if key in result:
-                self.duplicates.append(Finding(json_path(path + (key,)), f"duplicate key {key!r}", self.line(key_node)))
+                self.duplicates.append(Diagnostic("", self.line(key_node), None, path + (key,), f"duplicate key {key!r}"))
             self.lines[path + (key,)] = self.line(key_node)
             result[key] = self.build(value_node, path + (key,))
         return {**merged, **result}
@@ -199,7 +200,7 @@ def _yaml_error(exc: yaml.MarkedYAMLError, start: int, offset: int, source: str,
     line = mark.line + offset + 1 if mark else start
     where = f" (line {line}, column {mark.column + 1})" if mark else ""
     what = " ".join(part for part in (exc.context, exc.problem) if part)
-    return Result(source, index, start, "", "", ERROR, [Finding("$", f"cannot parse YAML: {what}{where}", line)])
+    return error_result(source, index, start, f"cannot parse YAML: {what}{where}", line=line)
 
 
 def parse_json(text: str, source: str) -> list[Document | Result]:
@@ -218,7 +219,7 @@ def parse_json(text: str, source: str) -> list[Document | Result]:
                              f"cannot parse JSON: nesting is deeper than {MAX_DEPTH} levels")]
     if not isinstance(body, dict):
         return [error_result(source, 0, 1, f"a manifest must be a JSON object, not {_type_name(body)}")]
-    found = tuple(Finding("$", f"duplicate key {key!r}", 1) for key in duplicates)
+    found = tuple(Diagnostic(source, 1, None, (), f"duplicate key {key!r}") for key in duplicates)
     return expand_list(Document(source, 0, 1, body, {}, found))
 
 
@@ -280,12 +281,14 @@ def _list_item(doc: Document, i: int, item: Any) -> Document | Result:
     if not isinstance(item, dict):
         return error_result(doc.source, doc.index, line, f"List item {i} must be a mapping, not {_type_name(item)}")
     lines = {path[2:]: n for path, n in doc.lines.items() if path[:2] == prefix}
-    dups = tuple(f for f in doc.duplicate_keys if f.path.startswith(json_path(prefix)))
+    dups = tuple(f for f in doc.duplicate_keys if f.path[:len(prefix)] == prefix)
     return Document(doc.source, doc.index, line, item, lines, dups)
 
 
-def error_result(source: str, index: int, line: int, message: str, path: str = "$") -> Result:
-    return Result(source, index, line, "", "", ERROR, [Finding(path, message, line)])
+def error_result(source: str, index: int, start: int, message: str, *, line: int | None = None) -> Result:
+    """A document that cannot be checked: one finding about the whole of it, at `line` (default: where it starts)."""
+    at = line if line is not None else start
+    return Result(source, index, start, "", "", ERROR, [Diagnostic(source, at or None, None, (), message)])
 
 
 def _type_name(value: Any) -> str:

@@ -60,7 +60,7 @@ def load_file(path: Path, display: str) -> list[Located]:
             size = os.fstat(handle.fileno()).st_size
             raw = handle.read(MAX_FILE_BYTES + 1)   # enough to tell it is too large, never more
     except OSError as exc:
-        raise MaestroError([Diagnostic(display, 0, 0, "", f"cannot read file: {exc.strerror}")])
+        raise _error(display, None, None, f"cannot read file: {exc.strerror}")
     if len(raw) > MAX_FILE_BYTES:
         raise _too_large(display, max(size, len(raw)))
     return load_bytes(raw, display)
@@ -74,7 +74,7 @@ def load_bytes(raw: bytes, display: str) -> list[Located]:
 
 
 def _too_large(display: str, size: int) -> MaestroError:
-    return _error(display, 1, 1,
+    return _error(display, None, None,
                   f"file is {-(-size // 1024)} KiB; spec files are limited to {MAX_FILE_BYTES // 1024} KiB")
 
 
@@ -109,16 +109,16 @@ def _compose_full(text: str, display: str) -> list[Any]:
         raise _error(display, exc.line, exc.col, f"nesting is deeper than {MAX_DEPTH} levels")
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         problem = " ".join(str(part) for part in (exc.context, exc.problem) if part)
         raise _error(display, line, col, f"malformed YAML: {problem}")
     except ReaderError as exc:
         line, col = _line_col(text, exc.position)
         raise _error(display, line, col, f"character U+{exc.character:04X} is not allowed in YAML; remove it")
     except YAMLError as exc:
-        raise _error(display, 1, 1, f"malformed YAML: {exc}")
+        raise _error(display, None, None, f"malformed YAML: {exc}")
     except RecursionError:
-        raise _error(display, 1, 1, f"nesting is too deep; at most {MAX_DEPTH} levels are accepted")
+        raise _error(display, None, None, f"nesting is too deep; at most {MAX_DEPTH} levels are accepted")
 
 
 class _TooDeep(Exception):
@@ -151,8 +151,8 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
     return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
-def _error(file: str, line: int, col: int, message: str) -> MaestroError:
-    return MaestroError([Diagnostic(file, line, col, "", message)])
+def _error(file: str, line: int | None, col: int | None, message: str) -> MaestroError:
+    return MaestroError([Diagnostic(file, line, col, (), message)])
 
 
 class _Builder:

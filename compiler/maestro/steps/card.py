@@ -8,7 +8,6 @@ model. Deterministic: no timestamps, no tool versions beyond the recorded ones.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -30,10 +29,10 @@ LIMITATIONS = [
 ]
 
 
-def template_dirs(root: Path) -> list[Path]:
-    """$MAESTRO_TEMPLATES, then the project's (or the pod's working dir's) templates/, then the
-    templates/ of the source checkout this package runs from."""
-    found = [Path(os.environ["MAESTRO_TEMPLATES"])] if os.environ.get("MAESTRO_TEMPLATES") else []
+def template_dirs(root: Path, first: Optional[Path] = None) -> list[Path]:
+    """`first` ($MAESTRO_TEMPLATES, as the command read it), then the project's (or the pod's working
+    dir's) templates/, then the templates/ of the source checkout this package runs from."""
+    found = [first] if first else []
     found += [root / "templates", Path(__file__).resolve().parents[3] / "templates",
               Path(sys.prefix) / "share" / "maestro" / "templates"]
     return [d for d in found if (d / TEMPLATE).is_file()]
@@ -52,7 +51,7 @@ def runtime(ctx: StepContext) -> str:
 def render(ctx: StepContext, trained: dict, evaluation: dict, gate: dict) -> str:
     import jinja2
 
-    dirs = template_dirs(ctx.root)
+    dirs = template_dirs(ctx.root, ctx.templates)
     if not dirs:
         raise StepError(f"no {TEMPLATE} found; set MAESTRO_TEMPLATES to the folder that holds it")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(dirs[0])), undefined=jinja2.StrictUndefined,

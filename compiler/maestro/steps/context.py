@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from ..errors import Failure
 from ..language.environment import Environment
 from ..language.pipeline import Pipeline
 from ..contract import READS
@@ -25,7 +26,7 @@ from ..contract import READS
 MANIFEST = "manifest.json"
 
 
-class StepError(Exception):
+class StepError(Failure):
     """A step cannot go on; the message says why in plain words (no traceback is shown)."""
 
 
@@ -38,6 +39,9 @@ class StepContext:
     start: Optional[dt.date] = None      # ingest only: overrides spec.data.start (backfills)
     end: Optional[dt.date] = None        # ingest only: overrides spec.data.end
     root: Path = field(default_factory=Path.cwd)   # where a relative `data.path` is found
+    # Read from the environment by the command (`commands.options.step_settings`), never here:
+    templates: Optional[Path] = None      # $MAESTRO_TEMPLATES: tried first for the model card template
+    torch_threads: Optional[int] = None   # $MAESTRO_TORCH_THREADS; None: half the CPUs (learning.torch_threads)
 
     @property
     def spec(self):

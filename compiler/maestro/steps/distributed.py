@@ -82,12 +82,13 @@ def describe(world: World, batch_size: int) -> str:
 
 
 def fit_distributed(samples: learning.Samples, spec, seed: int, world: World,
-                    on_epoch: Optional[Callable[[int, int], None]] = None, echo=None) -> learning.Fit:
+                    on_epoch: Optional[Callable[[int, int], None]] = None, echo=None,
+                    threads: Optional[int] = None) -> learning.Fit:
     """`on_epoch(rank, epoch)` runs in every worker before each epoch (tests inject failures with it)."""
     (echo or _stderr)(f"train: {describe(world, spec.training.batch_size)}")
     data = learning.prepare(samples, spec)
     arrays = tuple(tuple(t.numpy() for t in part) for part in (data.train, data.val))
-    result = run_workers(_fit_worker, (arrays, data.features, spec, seed, on_epoch), world)
+    result = run_workers(_fit_worker, (arrays, data.features, spec, seed, on_epoch, threads), world)
     net = build(spec.model, data.features)
     state = {name: torch.from_numpy(value) for name, value in result["state"].items()}
     return learning.Fit(learning.served(net, state, data, spec), result["history"], result["best_epoch"],
@@ -98,9 +99,10 @@ def _stderr(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def _fit_worker(rank: int, world: World, arrays, features: int, spec, seed: int, on_epoch) -> Optional[dict]:
+def _fit_worker(rank: int, world: World, arrays, features: int, spec, seed: int, on_epoch,
+                threads: Optional[int]) -> Optional[dict]:
     device = "cuda" if world.device == "cuda" else "cpu"   # "cuda" is this worker's GPU (set_device)
-    learning.seed_everything(seed, device)
+    learning.seed_everything(seed, device, threads)
     net = build(spec.model, features).to(device)           # the same weights as one process would start from
     torch.manual_seed(int(np.random.SeedSequence([seed, rank]).generate_state(1)[0]))   # dropout: own stream
     train, val = (tuple(torch.from_numpy(a).to(device) for a in part) for part in arrays)

@@ -17,6 +17,7 @@ direction continues) and `buy_and_hold` (always long).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -54,7 +55,7 @@ def run(ctx: StepContext) -> None:
     dates = np.unique(samples.dates)
     ev = ctx.spec.evaluation
     folds = walk_forward(len(dates), ev.folds, ev.test_size, ev.gap, ctx.spec.target.horizon)
-    blocks = [evaluate_fold(fold, samples, dates, ctx.spec) for fold in folds]
+    blocks = [evaluate_fold(fold, samples, dates, ctx.spec, ctx.torch_threads) for fold in folds]
     trained = read_json(ctx.upstream("train") / "model.json")
     served = score_block(load_torchscript(ctx.upstream("train") / "model.pt"), folds[-1], samples, dates, ctx.spec,
                          {"best_epoch": trained["training"]["best_epoch"]})
@@ -64,11 +65,11 @@ def run(ctx: StepContext) -> None:
     write_manifest(ctx, "evaluate")
 
 
-def evaluate_fold(fold, samples, dates, spec) -> Block:
+def evaluate_fold(fold, samples, dates, spec, threads: Optional[int] = None) -> Block:
     from .learning import fit
 
     train = samples.take(np.flatnonzero(np.isin(samples.dates, dates[fold.train])))
-    result = fit(train, spec, spec.training.seed)
+    result = fit(train, spec, spec.training.seed, threads)
     return score_block(result.model, fold, samples, dates, spec, {"best_epoch": result.best_epoch})
 
 

@@ -14,6 +14,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import torch
@@ -76,11 +77,9 @@ def make_samples(table, columns: list[str], length: int) -> Samples:
 
 
 def torch_threads() -> int:
-    """Half the CPUs this process may use (at least one), or $MAESTRO_TORCH_THREADS: the small
-    recurrent nets here gain little from intra-op threads and slow down badly when cores are
-    shared, as they are on CI runners and busy nodes."""
-    if os.environ.get("MAESTRO_TORCH_THREADS", "").isdigit():
-        return max(1, int(os.environ["MAESTRO_TORCH_THREADS"]))
+    """Half the CPUs this process may use (at least one), unless the step context says otherwise
+    ($MAESTRO_TORCH_THREADS, read by the command): the small recurrent nets here gain little from
+    intra-op threads and slow down badly when cores are shared, as they are on CI runners and busy nodes."""
     return max(1, cpu_budget() // 2)
 
 
@@ -95,14 +94,14 @@ def cpu_budget() -> int:
     return max(1, min(MAX_THREADS, len(os.sched_getaffinity(0))))
 
 
-def seed_everything(seed: int, device: str) -> None:
+def seed_everything(seed: int, device: str, threads: Optional[int] = None) -> None:
     if device == "cuda":
         deterministic_cublas()
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
     torch.manual_seed(seed)
     np.random.seed(seed % 2**32)
     torch.use_deterministic_algorithms(True, warn_only=device == "cuda")
-    torch.set_num_threads(torch_threads())
+    torch.set_num_threads(threads or torch_threads())
 
 
 def deterministic_cublas() -> None:
@@ -146,10 +145,10 @@ def prepare(samples: Samples, spec) -> Prepared:
     return Prepared(train, val, scaler, shift_, scale, samples.x.shape[2])
 
 
-def fit(samples: Samples, spec, seed: int) -> Fit:
+def fit(samples: Samples, spec, seed: int, threads: Optional[int] = None) -> Fit:
     """One process on one device. `distributed.fit_distributed` is the same fit on several workers."""
     device = pick_device()
-    seed_everything(seed, device)
+    seed_everything(seed, device, threads)
     data = prepare(samples, spec)
     net = build(spec.model, data.features).to(device)
     train, val = (tuple(t.to(device) for t in part) for part in (data.train, data.val))

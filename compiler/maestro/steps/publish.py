@@ -12,11 +12,18 @@ environment with `gitops.promotion: direct`).
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 
+from ..errors import MaestroError, UsageError
 from .card import CARD, runtime, storage_uri
 from .context import StepContext, StepError, read_json, write_json, write_manifest
 from .serving import FORMATS, SELDON_REQUIREMENTS, lay_out
+
+# How a write-back fails without a bug: git or the remote refusing (UsageError), the specs or the tree
+# they compile to refused (MaestroError), the disk or a link it will not follow (OSError, UnsafePath).
+# Anything else is a bug: it is not turned into a step error, so its traceback shows under --debug.
+PROPOSAL_FAILURES = (UsageError, MaestroError, OSError, subprocess.SubprocessError)
 
 
 def run(ctx: StepContext, write_back: bool = False) -> None:
@@ -63,7 +70,7 @@ def propose_version(record: dict, ctx: StepContext) -> dict:
                         ctx.environment.metadata.name, ctx.pipeline.metadata.name, ctx.run_id, figures)
     try:
         pushed = write_back(request)
-    except Exception as exc:  # git, credentials, a spec that no longer compiles: say which and stop
+    except PROPOSAL_FAILURES as exc:  # git, credentials, a spec that no longer compiles: say which and stop
         raise StepError(f"the model is stored, but proposing it in {gitops.repo_url} failed: {exc}") from None
     for note in pushed.notes:
         print(f"publish: {note}", file=sys.stderr)

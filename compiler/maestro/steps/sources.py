@@ -120,6 +120,17 @@ def yahoo_bars(tickers: list[str], start: dt.date, end: dt.date, interval: str, 
     return tidy(pd.concat(frames, ignore_index=True))
 
 
+def download_errors() -> tuple[type[Exception], ...]:
+    """What yfinance raises when Yahoo cannot be reached, refuses or is down (rate limits, 5xx pages,
+    timeouts, refused connections, through requests or curl_cffi): worth another try. Anything else is
+    a bug, and surfaces as one (its traceback under --debug)."""
+    from curl_cffi.requests.exceptions import RequestException as CurlRequestException
+    from requests.exceptions import RequestException
+    from yfinance.exceptions import YFException
+
+    return YFException, RequestException, CurlRequestException, ConnectionError, TimeoutError
+
+
 def _with_retries(fetch: Callable, ticker: str, attempts: int, backoff: float, sleep: Callable):
     from yfinance.exceptions import YFPricesMissingError, YFTzMissingError
 
@@ -128,9 +139,7 @@ def _with_retries(fetch: Callable, ticker: str, attempts: int, backoff: float, s
             return fetch()
         except (YFPricesMissingError, YFTzMissingError) as exc:
             raise StepError(f"ticker {ticker} came back empty from Yahoo Finance: {exc}") from None
-        except StepError:
-            raise
-        except Exception as exc:  # network, rate limit, a Yahoo outage: worth another try
+        except download_errors() as exc:  # network, rate limit, a Yahoo outage: worth another try
             if _status(exc) == 404:   # Yahoo does not know the symbol: asking again will not help
                 raise StepError(f"ticker {ticker} came back empty from Yahoo Finance: it does not know "
                                 "this symbol (HTTP 404)") from None

@@ -35,8 +35,8 @@ def run(ctx: StepContext, cpu_workers: Optional[int] = None) -> None:
     samples = every.take(np.flatnonzero(np.isin(every.dates, dates[final.train])))
     held_out = every.take(np.flatnonzero(np.isin(every.dates, dates[final.test])))
     world = plan_world(ctx.spec.training.resources.gpus, cpu_workers)
-    result = fit(samples, ctx.spec, ctx.spec.training.seed) if world.size == 1 \
-        else fit_distributed(samples, ctx.spec, ctx.spec.training.seed, world)
+    result = fit(samples, ctx.spec, ctx.spec.training.seed, ctx.torch_threads) if world.size == 1 \
+        else fit_distributed(samples, ctx.spec, ctx.spec.training.seed, world, threads=ctx.torch_threads)
     out = ctx.fresh("train")
     save_torchscript(result.model, out / "model.pt")
     write_json(out / "model.json", {

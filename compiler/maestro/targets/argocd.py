@@ -52,7 +52,7 @@ def emit(plan: EnvironmentPlan) -> Iterable[Output]:
 def check_folders(plan: EnvironmentPlan) -> None:
     """A team namespace named like the Argo CD folder would be excluded from the ApplicationSet."""
     clash = [ns.name for ns in namespaces(plan) if ns.name == names.ARGOCD_FOLDER]
-    raise_if_any([Diagnostic(plan.source, 1, 1, "spec.namespace",
+    raise_if_any([Diagnostic(plan.source, None, None, ("spec", "namespace"),
                              f"team namespace '{name}' collides with the folder gitops/{plan.name}/{name}",
                              "choose a namespace pattern that does not produce 'argocd'") for name in clash])
 

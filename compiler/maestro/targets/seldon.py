@@ -2,8 +2,9 @@
 
 In: an `EnvironmentPlan`. Out: per served pipeline one `Model` per served version (default and
 candidate) and an `Experiment` when an experiment is planned; per namespace that hosts models a
-`SeldonRuntime` and one `Server` per runtime in use. Before emitting, the rules Seldon's scheduler
-enforces only at run time are checked (`seldon_rules`); a broken plan raises `MaestroError`.
+`SeldonRuntime` and one `Server` per runtime in use. The rules Seldon's scheduler enforces only at
+run time are checked on these objects with the others' (validation/rules/seldon.py), before anything
+is written.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from .. import names
 from ..ir import EnvironmentPlan, ExperimentPlan, PipelinePlan, ServedModel
 from .output import Output
 from .objects import NamespacePlan, metadata, namespaces, outputs, resource
-from .seldon_rules import check_plan
 
 API = "mlops.seldon.io/v1alpha1"
 # An old model version is removed only after the new objects are synced and healthy.
@@ -31,7 +31,6 @@ UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 
 
 
 def emit(plan: EnvironmentPlan) -> Iterable[Output]:
-    check_plan(plan, experiment_spec)
     result: list[Output] = []
     for ns in namespaces(plan):
         if ns.served:

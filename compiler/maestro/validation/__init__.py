@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Collection, Mapping, Sequence, TextIO
 
-from .model import ERROR, INVALID, SKIPPED, VALID, Document, Finding, Result
+from .model import ERROR, INVALID, SKIPPED, VALID, Document, Result
 
 DEFAULT_KUBERNETES_VERSION = "1.37.0"
 
@@ -28,7 +28,6 @@ __all__ = [
     "DEFAULT_KUBERNETES_VERSION",
     "Document",
     "ERROR",
-    "Finding",
     "INVALID",
     "Result",
     "SKIPPED",

@@ -3,7 +3,7 @@
 In: a schema (dict) with the candidate it came from, and document bodies.
 Out: `CompiledSchema` (built once per schema file, lazily, kept in-process: a
 compiled yes/no check from `fastcheck` plus a jsonschema validator) and
-`schema_findings` (the problems of one body, as (path parts, message) pairs).
+`schema_findings` (the problems of one body, as `Diagnostic`s not located yet).
 Valid bodies are answered by the compiled check; jsonschema checks the others and
 explains them, remembered per schema and body digest, so an identical invalid
 document is explained once per process.
@@ -20,6 +20,7 @@ import json
 import re
 from typing import Any, Iterator
 
+from ..errors import Diagnostic
 from .fastcheck import Check, compile_check
 from .fetch import fetch_schema
 from .formats import FORMAT_CHECKS, format_checker
@@ -104,8 +105,8 @@ def _enum(props: dict, name: str) -> tuple | None:
     return tuple(enum) if isinstance(enum, list) else None
 
 
-def schema_findings(compiled: CompiledSchema, body: dict) -> tuple[tuple[tuple, str], ...]:
-    """Sorted, unique (path parts, message) pairs for `body`.
+def schema_findings(compiled: CompiledSchema, body: dict) -> tuple[Diagnostic, ...]:
+    """Sorted, unique findings about `body`, by path and message.
 
     The compiled check answers valid bodies; the rest go to jsonschema, whose answer
     is remembered by the body's digest, so an identical document costs it once.
@@ -135,36 +136,36 @@ class BrokenSchema(Exception):
     """A schema that jsonschema cannot apply (unknown type, bad regex, dangling $ref)."""
 
 
-def _check(compiled: CompiledSchema, body: dict) -> tuple[tuple[tuple, str], ...]:
+def _check(compiled: CompiledSchema, body: dict) -> tuple[Diagnostic, ...]:
     try:
         errors = list(compiled.validator.iter_errors(body))
     except Exception as exc:  # on plain data, any failure here is the schema's, not the document's
         raise BrokenSchema(f"schema {compiled.key[0]} cannot be used: {type(exc).__name__}: {shorten(str(exc))}") from exc
-    found = {pair for error in errors for pair in describe(error)}
-    return tuple(sorted(found, key=lambda pair: (_sortable(pair[0]), pair[1])))
+    found = {finding for error in errors for finding in describe(error)}
+    return tuple(sorted(found, key=lambda finding: (_sortable(finding.path), finding.message)))
 
 
 def _sortable(parts: tuple) -> tuple:
     return tuple((0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in parts)
 
 
-def describe(error: Any) -> Iterator[tuple[tuple, str]]:
-    """One jsonschema error as (path parts, message) pairs, in kubectl's words where that helps."""
+def describe(error: Any) -> Iterator[Diagnostic]:
+    """One jsonschema error as findings about its paths, in kubectl's words where that helps."""
     path = tuple(error.absolute_path)
     keyword, value, schema = error.validator, error.instance, error.schema
     if keyword == "additionalProperties" and isinstance(value, dict) and schema.get("additionalProperties") is False:
         for name in _extra_properties(value, schema):
-            yield path + (name,), f'unknown field "{name}"'
+            yield Diagnostic.about(path + (name,), f'unknown field "{name}"')
     elif keyword == "required" and isinstance(error.validator_value, list) and isinstance(value, dict):
         for name in error.validator_value:
             if name not in value:
-                yield path + (name,), f'missing required field "{name}"'
+                yield Diagnostic.about(path + (name,), f'missing required field "{name}"')
     elif keyword == "type":
-        yield path, f"expected {_types(error.validator_value)}, got {json_type(value)}"
+        yield Diagnostic.about(path, f"expected {_types(error.validator_value)}, got {json_type(value)}")
     elif keyword in ("anyOf", "oneOf") and _only_types(error.validator_value):
-        yield path, f"expected {_types([s['type'] for s in error.validator_value])}, got {json_type(value)}"
+        yield Diagnostic.about(path, f"expected {_types([s['type'] for s in error.validator_value])}, got {json_type(value)}")
     else:
-        yield path, shorten(error.message)
+        yield Diagnostic.about(path, shorten(error.message))
 
 
 def _extra_properties(value: dict, schema: dict) -> list[str]:

@@ -14,13 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Collection, Sequence
 
-from ..errors import UsageError
+from ..errors import Diagnostic, UsageError
 from . import builtin
 from .compiled import BrokenSchema, CompiledSchema, compiled_schema, schema_findings, shorten
 from .fetch import SchemaFetchError, fetch_schema
 from .locations import Location, build_locations
 from .metadata import metadata_problems, object_meta_problems
-from .model import ERROR, INVALID, SKIPPED, VALID, Document, Finding, Result, display_name, json_path
+from .model import ERROR, INVALID, SKIPPED, VALID, Document, Result, display_name
 from .rules import run_rules
 from .templates import TemplateError
 
@@ -108,24 +108,24 @@ def check_document(doc: Document, lookup: SchemaLookup, settings: Settings) -> t
             return _missing_schema(doc, lookup, settings)
         findings = _findings(doc, _problems(doc, compiled, settings))
     except (SchemaFetchError, BrokenSchema) as exc:
-        return _result(doc, ERROR, [Finding("$", str(exc), doc.line)]), False
+        return _result(doc, ERROR, [_whole(doc, str(exc))]), False
     return _result(doc, INVALID if findings else VALID, findings), True
 
 
 def _early_verdict(doc: Document, kind: object, api_version: object, settings: Settings) -> Result | None:
     if not isinstance(doc.body, dict):
-        return Result(doc.source, doc.index, doc.line, "", "", ERROR, [Finding("$", "a manifest must be a mapping", doc.line)])
+        return Result(doc.source, doc.index, doc.line, "", "", ERROR, [_whole(doc, "a manifest must be a mapping")])
     if settings.strict and doc.duplicate_keys:
-        return _result(doc, ERROR, list(doc.duplicate_keys))
+        return _result(doc, ERROR, [d.located(doc.source, d.line) for d in doc.duplicate_keys])
     if not isinstance(kind, str) or not kind:
-        return _result(doc, ERROR, [Finding("$.kind", "missing kind: every manifest needs 'kind'", doc.line)])
+        return _result(doc, ERROR, [_whole(doc, "missing kind: every manifest needs 'kind'", ("kind",))])
     if not isinstance(api_version, str) or not api_version:
-        return _result(doc, ERROR, [Finding("$.apiVersion", "missing apiVersion: every manifest needs 'apiVersion'", doc.line)])
+        return _result(doc, ERROR, [_whole(doc, "missing apiVersion: every manifest needs 'apiVersion'", ("apiVersion",))])
     names = {kind, f"{api_version}/{kind}"}
     if names & settings.skip:
         return _result(doc, SKIPPED, [])
     if names & settings.reject:
-        return _result(doc, ERROR, [Finding("$.kind", f"prohibited resource kind {kind}", doc.line)])
+        return _result(doc, ERROR, [_whole(doc, f"prohibited resource kind {kind}", ("kind",))])
     return None
 
 
@@ -138,10 +138,10 @@ def _missing_schema(doc: Document, lookup: SchemaLookup, settings: Settings) -> 
     tried = lookup.tried.get((api_version, kind), [])
     hint = f" (looked in: {', '.join(tried)})" if tried else ""
     message = f"no schema for {api_version}/{kind}{hint}; add a --schema-location, or pass --ignore-missing-schemas"
-    return _result(doc, ERROR, [Finding("$", shorten(message) if len(tried) > 6 else message, doc.line)]), False
+    return _result(doc, ERROR, [_whole(doc, shorten(message) if len(tried) > 6 else message)]), False
 
 
-def _problems(doc: Document, compiled: CompiledSchema, settings: Settings) -> list[tuple[tuple, str]]:
+def _problems(doc: Document, compiled: CompiledSchema, settings: Settings) -> list[Diagnostic]:
     problems = list(schema_findings(compiled, doc.body))
     if not settings.strict:
         return problems   # as kubeconform without -strict: the schema alone
@@ -151,20 +151,25 @@ def _problems(doc: Document, compiled: CompiledSchema, settings: Settings) -> li
     return problems
 
 
-def _findings(doc: Document, problems: list[tuple[tuple, str]]) -> list[Finding]:
-    unique = dict.fromkeys(problems)
-    return [Finding(json_path(path), message, _line(doc, path)) for path, message in unique]
+def _whole(doc: Document, message: str, path: tuple = ()) -> Diagnostic:
+    """A finding about the document as a whole (or one of its top-level fields), at its first line."""
+    return Diagnostic(doc.source, doc.line or None, None, path, message)
 
 
-def _line(doc: Document, path: tuple) -> int:
-    """The line of `path`, or of its nearest ancestor that has one."""
+def _findings(doc: Document, problems: list[Diagnostic]) -> list[Diagnostic]:
+    """The checks' findings, without repeats, located in `doc`: its file and the line of the path."""
+    return [problem.located(doc.source, _line(doc, problem.path)) for problem in dict.fromkeys(problems)]
+
+
+def _line(doc: Document, path: tuple) -> int | None:
+    """The line of `path`, or of its nearest ancestor that has one (None in a body built in memory)."""
     for end in range(len(path), 0, -1):
         if path[:end] in doc.lines:
             return doc.lines[path[:end]]
-    return doc.line
+    return doc.line or None
 
 
-def _result(doc: Document, status: str, findings: list[Finding]) -> Result:
+def _result(doc: Document, status: str, findings: list[Diagnostic]) -> Result:
     body = doc.body
     meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
     kind, api_version = (v if isinstance(v, str) else "" for v in (body.get("kind"), body.get("apiVersion")))

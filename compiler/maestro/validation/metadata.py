@@ -2,7 +2,7 @@
 
 In: a document body (and, for custom resources, the ObjectMeta schema of the
 chosen Kubernetes version, since CRD schemas describe `metadata` only as an object).
-Out: findings as (path parts, message) pairs for `metadata`: name or generateName
+Out: `Diagnostic`s about fields of `metadata`, not located yet: name or generateName
 present and well-formed (DNS-1123 subdomain; DNS-1123 label for Namespace;
 DNS-1035 label for Service; path segment for RBAC kinds), namespace a DNS-1123
 label, label keys and values and annotation keys well-formed, annotations at most
@@ -12,14 +12,17 @@ label, label keys and values and annotation keys well-formed, annotations at mos
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any, Iterator
 
+from ..errors import Diagnostic
+from ..names import RFC1123_LABEL
 from .compiled import CompiledSchema, compiled_schema, schema_findings
 from .fetch import fetch_schema
 from .locations import Candidate
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_LABEL = RFC1123_LABEL
 _DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
@@ -27,7 +30,6 @@ ANNOTATIONS_MAX_BYTES = 256 * 1024
 _RBAC = "rbac.authorization.k8s.io"
 OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 
-Problems = Iterator[tuple[tuple, str]]
 
 
 def dns1123_subdomain(value: str) -> str:
@@ -58,11 +60,11 @@ _NAME_RULES = {("", "Namespace"): dns1123_label, ("", "Service"): dns1035_label}
 _NAME_RULES.update({(_RBAC, kind): path_segment for kind in ("Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding")})
 
 
-def metadata_problems(body: dict) -> Problems:
+def metadata_problems(body: dict) -> Iterator[Diagnostic]:
     """Every ObjectMeta problem of `body`."""
     meta = body.get("metadata")
     if meta is None:
-        yield ("metadata",), "missing required field \"metadata\" (metadata.name or metadata.generateName is required)"
+        yield Diagnostic.about(("metadata",), "missing required field \"metadata\" (metadata.name or metadata.generateName is required)")
         return
     if not isinstance(meta, dict):
         return  # a type error, reported by the schema
@@ -78,14 +80,14 @@ def _group(body: dict) -> str:
     return api_version.split("/")[0] if isinstance(api_version, str) and "/" in api_version else ""
 
 
-def _name_problems(meta: dict, rule: Any) -> Problems:
+def _name_problems(meta: dict, rule: Any) -> Iterator[Diagnostic]:
     name, generate = meta.get("name"), meta.get("generateName")
     if not name and not generate:
-        yield ("metadata", "name"), "metadata.name or metadata.generateName is required"
+        yield Diagnostic.about(("metadata", "name"), "metadata.name or metadata.generateName is required")
     if isinstance(name, str) and name and (problem := rule(name)):
-        yield ("metadata", "name"), f"invalid name {name!r}: {problem}"
+        yield Diagnostic.about(("metadata", "name"), f"invalid name {name!r}: {problem}")
     if isinstance(generate, str) and generate and not name and (problem := rule(_mask_trailing_dash(generate))):
-        yield ("metadata", "generateName"), f"invalid generateName {generate!r}: {problem}"
+        yield Diagnostic.about(("metadata", "generateName"), f"invalid generateName {generate!r}: {problem}")
 
 
 def _mask_trailing_dash(prefix: str) -> str:
@@ -93,10 +95,10 @@ def _mask_trailing_dash(prefix: str) -> str:
     return prefix[:-1] + "a" if len(prefix) > 1 and prefix.endswith("-") else prefix
 
 
-def _namespace_problems(meta: dict) -> Problems:
+def _namespace_problems(meta: dict) -> Iterator[Diagnostic]:
     namespace = meta.get("namespace")
     if isinstance(namespace, str) and namespace and (problem := dns1123_label(namespace)):
-        yield ("metadata", "namespace"), f"invalid namespace {namespace!r}: {problem}"
+        yield Diagnostic.about(("metadata", "namespace"), f"invalid namespace {namespace!r}: {problem}")
 
 
 def qualified_name(key: str) -> str:
@@ -119,25 +121,25 @@ def label_value(value: str) -> str:
     return "" if _LABEL_VALUE.match(value) else "must be empty or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
 
 
-def _label_problems(labels: Any) -> Problems:
+def _label_problems(labels: Any) -> Iterator[Diagnostic]:
     if not isinstance(labels, dict):
         return
     for key, value in labels.items():
         if problem := qualified_name(str(key)):
-            yield ("metadata", "labels", key), f"invalid label key {key!r}: {problem}"
+            yield Diagnostic.about(("metadata", "labels", key), f"invalid label key {key!r}: {problem}")
         if isinstance(value, str) and (problem := label_value(value)):
-            yield ("metadata", "labels", key), f"invalid label value {value!r}: {problem}"
+            yield Diagnostic.about(("metadata", "labels", key), f"invalid label value {value!r}: {problem}")
 
 
-def _annotation_problems(annotations: Any) -> Problems:
+def _annotation_problems(annotations: Any) -> Iterator[Diagnostic]:
     if not isinstance(annotations, dict):
         return
     for key in annotations:
         if problem := qualified_name(str(key)):
-            yield ("metadata", "annotations", key), f"invalid annotation key {key!r}: {problem}"
+            yield Diagnostic.about(("metadata", "annotations", key), f"invalid annotation key {key!r}: {problem}")
     size = sum(len(str(k).encode()) + len(str(v).encode()) for k, v in annotations.items() if v is not None)
     if size > ANNOTATIONS_MAX_BYTES:
-        yield ("metadata", "annotations"), f"annotations are {size} bytes; they must be no more than {ANNOTATIONS_MAX_BYTES} bytes in total"
+        yield Diagnostic.about(("metadata", "annotations"), f"annotations are {size} bytes; they must be no more than {ANNOTATIONS_MAX_BYTES} bytes in total")
 
 
 _meta_schemas: dict[str, dict] = {}
@@ -152,6 +154,7 @@ def object_meta_schema(definitions: str) -> CompiledSchema:
     return compiled_schema(Candidate(f"{definitions}#{OBJECT_META}", definitions), _meta_schemas[definitions])
 
 
-def object_meta_problems(meta: dict, definitions: str) -> list[tuple[tuple, str]]:
+def object_meta_problems(meta: dict, definitions: str) -> list[Diagnostic]:
     """Type and unknown-field problems of a custom resource's metadata, as for a built-in kind."""
-    return [(("metadata",) + path, message) for path, message in schema_findings(object_meta_schema(definitions), meta)]
+    return [replace(problem, path=("metadata",) + problem.path)
+            for problem in schema_findings(object_meta_schema(definitions), meta)]

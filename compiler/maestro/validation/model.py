@@ -1,8 +1,9 @@
 """Data types shared by every validation stage.
 
 In: nothing (pure data).
-Out: `Document` (one parsed manifest), `Finding` (one problem at a JSON path),
-`Result` (the verdict for one document) and `json_path` (path parts to text).
+Out: `Document` (one parsed manifest), `Result` (the verdict for one document, its
+problems as `maestro.errors.Diagnostic`s: the path parts, the message, the line when known)
+and `json_path` (path parts to text).
 Kept free of heavy imports: `maestro validate --help` imports this module.
 """
 
@@ -12,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from ..errors import Diagnostic
+
 VALID = "valid"
 INVALID = "invalid"
 ERROR = "error"
@@ -19,15 +22,6 @@ SKIPPED = "skipped"
 STATUSES = (VALID, INVALID, ERROR, SKIPPED)
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-@dataclass(frozen=True, order=True)
-class Finding:
-    """One problem, about the value at `path` (a JSON path such as `$.spec.templates[0].name`)."""
-
-    path: str
-    message: str
-    line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -45,7 +39,7 @@ class Document:
     line: int
     body: dict
     lines: Mapping[tuple, int] = field(default_factory=dict, compare=False, repr=False)
-    duplicate_keys: tuple[Finding, ...] = field(default=(), compare=False, repr=False)
+    duplicate_keys: tuple[Diagnostic, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -58,7 +52,7 @@ class Result:
     kind: str
     name: str
     status: str
-    errors: list[Finding] = field(default_factory=list)
+    errors: list[Diagnostic] = field(default_factory=list)
     api_version: str = ""
     namespace: str = ""
 

@@ -16,7 +16,7 @@ from collections import Counter
 from typing import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
-from .model import ERROR, INVALID, SKIPPED, VALID, Result
+from .model import ERROR, INVALID, SKIPPED, VALID, Result, json_path
 
 FORMATS = ("text", "json", "junit", "tap")
 
@@ -43,7 +43,7 @@ def describe(result: Result) -> str:
     return " ".join(part for part in (result.kind or "document", result.name) if part)
 
 
-def _where(result: Result, line: int = 0) -> str:
+def _where(result: Result, line: int | None = None) -> str:
     return f"{result.source}:{line or result.line}" if (line or result.line) else result.source
 
 
@@ -52,7 +52,8 @@ def render_text(results: Sequence[Result], summary: bool, verbose: bool) -> str:
     for result in results:
         if result.failed:
             verb = "is invalid" if result.status == INVALID else "failed validation"
-            lines.extend(f"{_where(result, f.line)}: {describe(result)} {verb}: {f.path}: {f.message}" for f in result.errors)
+            lines.extend(f"{_where(result, f.line)}: {describe(result)} {verb}: {json_path(f.path)}: {f.message}"
+                         for f in result.errors)
         elif verbose:
             lines.append(f"{_where(result)}: {describe(result)} is {result.status}")
     if summary:
@@ -70,7 +71,7 @@ def _as_dict(result: Result) -> dict:
         "name": result.name,
         "namespace": result.namespace,
         "status": result.status,
-        "errors": [{"path": f.path, "message": f.message, "line": f.line} for f in result.errors],
+        "errors": [{"path": json_path(f.path), "message": f.message, "line": f.line or 0} for f in result.errors],
     }
 
 
@@ -84,7 +85,7 @@ def _case_name(result: Result) -> str:
 
 
 def _failure_text(result: Result) -> str:
-    return "\n".join(f"{f.path}: {f.message}" for f in result.errors)
+    return "\n".join(f"{json_path(f.path)}: {f.message}" for f in result.errors)
 
 
 def _testcase(result: Result) -> str:
@@ -126,7 +127,7 @@ def _tap_point(number: int, result: Result) -> list[str]:
         return [f"ok {number} - {title}"]
     diagnostics = ["  ---", f"  status: {result.status}", f"  line: {result.line}", "  errors:"]
     for finding in result.errors:
-        diagnostics.append(f"    - path: {json.dumps(finding.path, ensure_ascii=False)}")
+        diagnostics.append(f"    - path: {json.dumps(json_path(finding.path), ensure_ascii=False)}")
         diagnostics.append(f"      message: {json.dumps(finding.message, ensure_ascii=False)}")
     return [f"not ok {number} - {title}"] + diagnostics + ["  ..."]
 

@@ -2,7 +2,7 @@
 
 In: the bodies to check and the bodies of every document of the run (the set
 that references are resolved in).
-Out: for each body to check, its (path parts, message) problems, from `RULES`:
+Out: for each body to check, its problems as `Diagnostic`s (not located yet), from `RULES`:
 an ordered tuple of small rule functions, each for some (API group, kind) pairs.
 The rules are what the Argo Workflows, Seldon Core v2 and Argo CD controllers
 enforce at run time, and what the kube-apiserver refuses beyond its OpenAPI
@@ -16,10 +16,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
+from ...errors import Diagnostic
 from . import apiserver, argo, argocd, crossref, seldon
 from .corpus import ARGO, CORE, SELDON, Corpus, type_of
-
-Problem = tuple[tuple, str]
 
 
 @dataclass(frozen=True)
@@ -27,7 +26,7 @@ class Rule:
     name: str
     group: str
     kinds: tuple[str, ...]
-    check: Callable[[dict, Corpus], Iterable[Problem]]
+    check: Callable[[dict, Corpus], Iterable[Diagnostic]]
 
 
 _NAMESPACED_WORKFLOWS = ("Workflow", "WorkflowTemplate", "CronWorkflow")
@@ -44,6 +43,7 @@ RULES: tuple[Rule, ...] = (
     Rule("argo-artifact-repository", ARGO, _NAMESPACED_WORKFLOWS, crossref.artifact_repository),
     Rule("seldon-names", SELDON, seldon.NAMED_KINDS, seldon.name_format),
     Rule("seldon-experiment-default", SELDON, ("Experiment",), seldon.default_is_candidate),
+    Rule("seldon-unique-candidates", SELDON, ("Experiment",), seldon.unique_candidates),
     Rule("seldon-single-baseline", SELDON, ("Experiment",), seldon.single_baseline),
     Rule("seldon-candidates-exist", SELDON, ("Experiment",), seldon.candidates_exist),
     Rule("argocd-project-exists", ARGO, ("Application",), argocd.project_exists),
@@ -67,7 +67,8 @@ def _by_type(rules: Sequence[Rule]) -> dict[tuple[str, str], list[Rule]]:
     return table
 
 
-def run_rules(targets: Sequence[dict], everything: Iterable[dict], rules: Sequence[Rule] = RULES) -> list[list[Problem]]:
+def run_rules(targets: Sequence[dict], everything: Iterable[dict],
+              rules: Sequence[Rule] = RULES) -> list[list[Diagnostic]]:
     """The problems of each body in `targets`, in rule order, resolving references in `everything`."""
     corpus, table = Corpus(everything), _by_type(rules)
     return [[p for rule in table.get(type_of(body), ()) for p in rule.check(body, corpus)] for body in targets]

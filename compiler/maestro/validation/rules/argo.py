@@ -2,7 +2,7 @@
 
 In: a Workflow, WorkflowTemplate, ClusterWorkflowTemplate or CronWorkflow body (the
 CronWorkflow's `spec.workflowSpec`) and the `Corpus` of every object given.
-Out: (path parts, message) problems: DAG `dependencies`/`depends` naming missing
+Out: `Diagnostic`s about paths of the body: DAG `dependencies`/`depends` naming missing
 tasks or forming cycles; `template`, `entrypoint`, `onExit`, hook and `templateRef`
 targets that do not exist; `{{inputs.parameters.x}}` not declared by its template;
 names too long (63, CronWorkflow 52); cron schedules and time zones that do not parse.
@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
+from ...errors import Diagnostic
 from .corpus import ARGO, Corpus, items, mapping, name_of, namespace_of, text
 from .cron import schedule_problem, timezone_problem
 from .depends import DependsError, operands
@@ -23,7 +24,6 @@ _SIMPLE_INPUT = re.compile(r"\{\{\s*inputs\.parameters\.([A-Za-z0-9_-]+)\s*\}\}"
 _EXPRESSION = re.compile(r"\{\{=(.*?)\}\}", re.S)
 _EXPR_INPUT = re.compile(r"inputs\.parameters(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*['\"]([^'\"]+)['\"]\s*\])")
 
-Problems = Iterator[tuple[tuple, str]]
 
 
 def workflow_spec(body: dict) -> tuple[dict, tuple]:
@@ -40,24 +40,24 @@ def _templates(spec: dict) -> list[dict]:
 # --- names -------------------------------------------------------------------
 
 
-def name_length(body: dict, corpus: Corpus) -> Problems:
+def name_length(body: dict, corpus: Corpus) -> Iterator[Diagnostic]:
     limit, name = NAME_LIMITS[body["kind"]], name_of(body)
     if len(name) > limit:
         why = " (the controller appends an 11-character suffix to each Workflow it creates)" if limit == 52 else ""
-        yield ("metadata", "name"), f"{body['kind']} names must be no more than {limit} characters, this one has {len(name)}{why}"
+        yield Diagnostic.about(("metadata", "name"), f"{body['kind']} names must be no more than {limit} characters, this one has {len(name)}{why}")
 
 
 # --- DAG dependencies --------------------------------------------------------
 
 
-def dag_dependencies(body: dict, corpus: Corpus) -> Problems:
+def dag_dependencies(body: dict, corpus: Corpus) -> Iterator[Diagnostic]:
     spec, base = workflow_spec(body)
     for i, template in enumerate(_templates(spec)):
         tasks = [mapping(t) for t in items(mapping(template.get("dag")).get("tasks"))]
         yield from _dag_problems(tasks, base + ("templates", i, "dag", "tasks"))
 
 
-def _dag_problems(tasks: list[dict], path: tuple) -> Problems:
+def _dag_problems(tasks: list[dict], path: tuple) -> Iterator[Diagnostic]:
     names = {text(t.get("name")) for t in tasks}
     graph: dict[str, list[str]] = {}
     for j, task in enumerate(tasks):
@@ -67,15 +67,16 @@ def _dag_problems(tasks: list[dict], path: tuple) -> Problems:
     yield from _cycles(tasks, graph, path)
 
 
-def _task_dependencies(task: dict, names: set[str], path: tuple) -> tuple[list[str], list[tuple[tuple, str]]]:
+def _task_dependencies(task: dict, names: set[str], path: tuple) -> tuple[list[str], list[Diagnostic]]:
     """The task names `task` waits for, and the problems with how it names them."""
     found: list[str] = []
-    problems: list[tuple[tuple, str]] = []
+    problems: list[Diagnostic] = []
     for k, dep in enumerate(items(task.get("dependencies"))):
         if dep in names:
             found.append(dep)
         else:
-            problems.append((path + ("dependencies", k), f"dependency {dep!r} is not a task of this DAG{_known(names)}"))
+            problems.append(Diagnostic.about(path + ("dependencies", k),
+                                             f"dependency {dep!r} is not a task of this DAG{_known(names)}"))
     if isinstance(task.get("depends"), str):
         _depends(task["depends"], names, path + ("depends",), found, problems)
     return found, problems
@@ -85,13 +86,13 @@ def _depends(expression: str, names: set[str], path: tuple, found: list, problem
     try:
         named = operands(expression)
     except DependsError as exc:
-        problems.append((path, f"cannot parse depends {expression!r}: {exc}"))
+        problems.append(Diagnostic.about(path, f"cannot parse depends {expression!r}: {exc}"))
         return
     for task, _result in named:
         if task in names:
             found.append(task)
         else:
-            problems.append((path, f"depends names {task!r}, which is not a task of this DAG{_known(names)}"))
+            problems.append(Diagnostic.about(path, f"depends names {task!r}, which is not a task of this DAG{_known(names)}"))
 
 
 def _known(names: set[str]) -> str:
@@ -99,14 +100,14 @@ def _known(names: set[str]) -> str:
     return f" (tasks: {', '.join(shown)})" if shown else ""
 
 
-def _cycles(tasks: list[dict], graph: dict[str, list[str]], path: tuple) -> Problems:
+def _cycles(tasks: list[dict], graph: dict[str, list[str]], path: tuple) -> Iterator[Diagnostic]:
     reported: set[str] = set()
     for j, task in enumerate(tasks):
         name = text(task.get("name"))
         cycle = _cycle_from(name, graph)
         if cycle and name not in reported:
             reported.update(cycle)
-            yield path + (j,), "dependency cycle: " + " -> ".join(cycle + [cycle[0]])
+            yield Diagnostic.about(path + (j,), "dependency cycle: " + " -> ".join(cycle + [cycle[0]]))
 
 
 def _cycle_from(start: str, graph: dict[str, list[str]]) -> list[str]:
@@ -126,13 +127,13 @@ def _cycle_from(start: str, graph: dict[str, list[str]]) -> list[str]:
 # --- template references -----------------------------------------------------
 
 
-def template_references(body: dict, corpus: Corpus) -> Problems:
+def template_references(body: dict, corpus: Corpus) -> Iterator[Diagnostic]:
     spec, base = workflow_spec(body)
     local = {text(t.get("name")) for t in _templates(spec)}
     available, complete = _available_templates(spec, body, corpus, local)
     for path, field, value in _reference_sites(spec, base):
         if field == "template" and isinstance(value, str) and value not in available and complete:
-            yield path, f"template {value!r} is not defined{_listing(available)}"
+            yield Diagnostic.about(path, f"template {value!r} is not defined{_listing(available)}")
         elif field == "templateRef":
             yield from _template_ref(mapping(value), path, body, corpus)
 
@@ -154,14 +155,14 @@ def _referenced_template(ref: dict, body: dict, corpus: Corpus) -> dict | None:
     return corpus.named(ARGO, "WorkflowTemplate", namespace_of(body), text(ref.get("name")))
 
 
-def _template_ref(ref: dict, path: tuple, body: dict, corpus: Corpus) -> Problems:
+def _template_ref(ref: dict, path: tuple, body: dict, corpus: Corpus) -> Iterator[Diagnostic]:
     target = _referenced_template(ref, body, corpus)
     wanted = text(ref.get("template"))
     if target is None or not wanted:
         return
     names = {text(t.get("name")) for t in _templates(mapping(target.get("spec")))}
     if wanted not in names:
-        yield path + ("template",), f"template {wanted!r} is not defined in {target.get('kind')} {name_of(target)!r}{_listing(names)}"
+        yield Diagnostic.about(path + ("template",), f"template {wanted!r} is not defined in {target.get('kind')} {name_of(target)!r}{_listing(names)}")
 
 
 def _listing(names: set[str]) -> str:
@@ -201,20 +202,20 @@ def _hook_sites(hooks: Any, path: tuple) -> Iterator[tuple[tuple, str, Any]]:
 # --- input parameters --------------------------------------------------------
 
 
-def input_parameters(body: dict, corpus: Corpus) -> Problems:
+def input_parameters(body: dict, corpus: Corpus) -> Iterator[Diagnostic]:
     spec, base = workflow_spec(body)
     for i, template in enumerate(_templates(spec)):
         yield from _template_inputs(template, base + ("templates", i))
 
 
-def _template_inputs(template: dict, path: tuple) -> Problems:
+def _template_inputs(template: dict, path: tuple) -> Iterator[Diagnostic]:
     declared = {text(mapping(p).get("name")) for p in items(mapping(template.get("inputs")).get("parameters"))}
     for where, value, inline in _strings(template, path):
         if inline is not None:
             yield from _template_inputs(inline, where)
             continue
         for name in sorted(referenced_inputs(value) - declared):
-            yield where, f"{{{{inputs.parameters.{name}}}}} is used, but the template declares no input parameter {name!r}"
+            yield Diagnostic.about(where, f"{{{{inputs.parameters.{name}}}}} is used, but the template declares no input parameter {name!r}")
 
 
 def _strings(value: Any, path: tuple) -> list[tuple[tuple, str, dict | None]]:
@@ -260,16 +261,16 @@ def referenced_inputs(value: str) -> set[str]:
 # --- CronWorkflow schedules --------------------------------------------------
 
 
-def cron_schedules(body: dict, corpus: Corpus) -> Problems:
+def cron_schedules(body: dict, corpus: Corpus) -> Iterator[Diagnostic]:
     spec = mapping(body.get("spec"))
     for k, schedule in enumerate(items(spec.get("schedules"))):
         if isinstance(schedule, str) and (problem := schedule_problem(schedule)):
-            yield ("spec", "schedules", k), f"invalid cron schedule {schedule!r}: {problem}"
+            yield Diagnostic.about(("spec", "schedules", k), f"invalid cron schedule {schedule!r}: {problem}")
     if isinstance(spec.get("schedule"), str) and (problem := schedule_problem(spec["schedule"])):
-        yield ("spec", "schedule"), f"invalid cron schedule {spec['schedule']!r}: {problem}"
+        yield Diagnostic.about(("spec", "schedule"), f"invalid cron schedule {spec['schedule']!r}: {problem}")
 
 
-def cron_timezone(body: dict, corpus: Corpus) -> Problems:
+def cron_timezone(body: dict, corpus: Corpus) -> Iterator[Diagnostic]:
     zone = mapping(body.get("spec")).get("timezone")
     if isinstance(zone, str) and (problem := timezone_problem(zone)):
-        yield ("spec", "timezone"), problem
+        yield Diagnostic.about(("spec", "timezone"), problem)

@@ -1,7 +1,7 @@
 """Rules, Argo CD: an Application's AppProject exists and allows its destination.
 
 In: an Application body and the `Corpus` of every object given.
-Out: (path parts, message) problems: `spec.project` names no AppProject of the set
+Out: `Diagnostic`s about paths of the body: `spec.project` names no AppProject of the set
 (checked only when the set has AppProjects; `default` always exists), or the
 project's `destinations` do not allow `spec.destination`. Matching follows Argo
 CD: server or name, and namespace, each a glob (`*`, `?`, `[a-z]`, `{a,b}`); a
@@ -14,9 +14,9 @@ import functools
 import re
 from typing import Iterator
 
+from ...errors import Diagnostic
 from .corpus import ARGO, Corpus, items, mapping, name_of, text
 
-Problems = Iterator[tuple[tuple, str]]
 
 
 @functools.lru_cache(maxsize=1024)
@@ -89,14 +89,14 @@ def _projects(corpus: Corpus) -> dict[str, dict]:
     return {name_of(p): p for p in corpus.of_type(ARGO, "AppProject") if name_of(p)}
 
 
-def project_exists(body: dict, corpus: Corpus) -> Problems:
+def project_exists(body: dict, corpus: Corpus) -> Iterator[Diagnostic]:
     project = text(mapping(body.get("spec")).get("project"))
     projects = _projects(corpus)
     if projects and project and project != "default" and project not in projects:
-        yield ("spec", "project"), f"AppProject {project!r} is not in the set (known: {', '.join(sorted(projects))})"
+        yield Diagnostic.about(("spec", "project"), f"AppProject {project!r} is not in the set (known: {', '.join(sorted(projects))})")
 
 
-def destination_allowed(body: dict, corpus: Corpus) -> Problems:
+def destination_allowed(body: dict, corpus: Corpus) -> Iterator[Diagnostic]:
     spec = mapping(body.get("spec"))
     project = _projects(corpus).get(text(spec.get("project")))
     if project is None:
@@ -106,4 +106,4 @@ def destination_allowed(body: dict, corpus: Corpus) -> Problems:
     allowed = [mapping(d) for d in items(mapping(project.get("spec")).get("destinations"))]
     if not destination_permitted(allowed, server, name, namespace):
         target = f"server {server!r}" if server else f"cluster {name!r}"
-        yield ("spec", "destination"), f"AppProject {name_of(project)!r} does not allow destination {target}, namespace {namespace!r}"
+        yield Diagnostic.about(("spec", "destination"), f"AppProject {name_of(project)!r} does not allow destination {target}, namespace {namespace!r}")

@@ -1,7 +1,7 @@
 """Rules, cross-object references of Argo workflows to core objects.
 
 In: a Workflow, WorkflowTemplate or CronWorkflow body and the `Corpus`.
-Out: (path parts, message) problems, each checked only when the workflow names its
+Out: `Diagnostic`s about paths of the body, each checked only when the workflow names its
 namespace explicitly and that namespace has objects of the referenced kind in the set
 (objects without a namespace get theirs at apply time, perhaps different ones):
 * `serviceAccountName` (workflow-level, executor, per template) names a ServiceAccount;
@@ -16,23 +16,23 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from ...errors import Diagnostic
 from .argo import workflow_spec
 from .corpus import CORE, Corpus, items, mapping, namespace_of, text, where
 
 DEFAULT_ARTIFACT_CONFIGMAP = "artifact-repositories"
 DEFAULT_REPOSITORY_ANNOTATION = "workflows.argoproj.io/default-artifact-repository"
 
-Problems = Iterator[tuple[tuple, str]]
 
 
 
-def service_accounts(body: dict, corpus: Corpus) -> Problems:
+def service_accounts(body: dict, corpus: Corpus) -> Iterator[Diagnostic]:
     namespace = namespace_of(body)
     if not namespace or not corpus.has_any(CORE, "ServiceAccount", namespace):
         return
     for path, name in _service_account_sites(*workflow_spec(body)):
         if corpus.named(CORE, "ServiceAccount", namespace, name) is None:
-            yield path, f"ServiceAccount {name!r} is not in {where(namespace)}"
+            yield Diagnostic.about(path, f"ServiceAccount {name!r} is not in {where(namespace)}")
 
 
 def _service_account_sites(spec: dict, base: tuple) -> Iterator[tuple[tuple, str]]:
@@ -49,7 +49,7 @@ def _configmap_keys(configmap: dict) -> set[str]:
     return set(mapping(configmap.get("data"))) | set(mapping(configmap.get("binaryData")))
 
 
-def semaphores(body: dict, corpus: Corpus) -> Problems:
+def semaphores(body: dict, corpus: Corpus) -> Iterator[Diagnostic]:
     namespace = namespace_of(body)
     if not namespace or not corpus.has_any(CORE, "ConfigMap", namespace):
         return
@@ -68,21 +68,21 @@ def _semaphore_sites(spec: dict, base: tuple) -> Iterator[tuple[tuple, dict]]:
             yield path + ("synchronization", "semaphore", "configMapKeyRef"), mapping(sync["semaphore"]["configMapKeyRef"])
 
 
-def _configmap_key(corpus: Corpus, namespace: str, path: tuple, name: str, key: str) -> Problems:
+def _configmap_key(corpus: Corpus, namespace: str, path: tuple, name: str, key: str) -> Iterator[Diagnostic]:
     configmap = corpus.named(CORE, "ConfigMap", namespace, name)
     if configmap is None:
-        yield path + ("name",), f"ConfigMap {name!r} is not in {where(namespace)}"
+        yield Diagnostic.about(path + ("name",), f"ConfigMap {name!r} is not in {where(namespace)}")
     else:
         yield from _key_problem(configmap, name, key, path + ("key",))
 
 
-def _key_problem(configmap: dict, name: str, key: str, path: tuple) -> Problems:
+def _key_problem(configmap: dict, name: str, key: str, path: tuple) -> Iterator[Diagnostic]:
     keys = _configmap_keys(configmap)
     if key not in keys:
-        yield path, f"ConfigMap {name!r} has no key {key!r} (keys: {', '.join(sorted(keys)) or 'none'})"
+        yield Diagnostic.about(path, f"ConfigMap {name!r} has no key {key!r} (keys: {', '.join(sorted(keys)) or 'none'})")
 
 
-def artifact_repository(body: dict, corpus: Corpus) -> Problems:
+def artifact_repository(body: dict, corpus: Corpus) -> Iterator[Diagnostic]:
     namespace = namespace_of(body)
     spec, base = workflow_spec(body)
     if not namespace or "artifactRepositoryRef" not in spec or not corpus.has_any(CORE, "ConfigMap", namespace):
@@ -91,11 +91,11 @@ def artifact_repository(body: dict, corpus: Corpus) -> Problems:
     name = text(ref.get("configMap")) or DEFAULT_ARTIFACT_CONFIGMAP
     configmap = corpus.named(CORE, "ConfigMap", namespace, name)
     if configmap is None:
-        yield path + ("configMap",), f"ConfigMap {name!r} is not in {where(namespace)}"
+        yield Diagnostic.about(path + ("configMap",), f"ConfigMap {name!r} is not in {where(namespace)}")
         return
     key = text(ref.get("key")) or _default_key(configmap)
     if not key:
-        yield path, f"no key given and ConfigMap {name!r} has no annotation {DEFAULT_REPOSITORY_ANNOTATION!r} naming a default"
+        yield Diagnostic.about(path, f"no key given and ConfigMap {name!r} has no annotation {DEFAULT_REPOSITORY_ANNOTATION!r} naming a default")
     else:
         yield from _key_problem(configmap, name, key, path + ("key",))
 

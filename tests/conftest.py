@@ -6,10 +6,16 @@ kube-apiserver and etcd binaries). Every other test runs on a fresh clone alone:
 Maestro. Without the folder such a test is skipped, and the run ends with one line saying which and
 why. With MAESTRO_REQUIRE_SHARED=1 (CI sets it) the same test fails instead, and so does any marked
 test that skips itself: CI can never go green on a suite that checked nothing.
+
+Both hold under pytest-xdist (`make test` runs `-n auto --dist loadgroup`): a worker marks each report
+with the markers it needs, and the one line is written by the controller from the reports it gets.
+And the tests that share a costly session fixture (the kube-apiserver, a trained model) are put in one
+xdist group, so that fixture is built once, on one worker, not once per worker.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 
@@ -51,16 +57,22 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report = outcome.get_result()
+    report.shared_markers = _shared_markers(item)   # travels with the report from an xdist worker
     if not report.skipped:
         return
-    for marker in _shared_markers(item):
-        if missing_for(marker):
-            _skipped[marker].add(item.nodeid)
-    if _required() and _shared_markers(item):
+    if _required() and report.shared_markers:
         # A marked test that skipped itself (an empty parameter set, a pytest.skip inside): under CI
         # that means ../shared did not give it what it needs.
         report.outcome = "failed"
         report.longrepr = f"{REQUIRE_ENV}=1: a test needing ../shared was skipped: {_reason(report)}"
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Where the reports arrive: this process's own, or under xdist every worker's, at the controller."""
+    if report.skipped:
+        for marker in getattr(report, "shared_markers", ()):
+            if missing_for(marker):
+                _skipped[marker].add(report.nodeid)
 
 
 def _reason(report: pytest.TestReport) -> str:
@@ -74,3 +86,40 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     if parts:
         terminalreporter.write_line(f"skipped for lack of ../shared: {'; '.join(parts)}; "
                                     f"everything else ran (put shared/ beside the checkout to run them)")
+
+
+@pytest.hookimpl(tryfirst=True)   # before xdist's own hook reads the groups off the items
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that share a session-scoped fixture of the suite's, directly or through another, form one
+    xdist group: under `--dist loadgroup` the fixture is then set up by one worker only."""
+    parent = {}
+
+    def root(name: str) -> str:
+        while parent.setdefault(name, name) != name:
+            name = parent[name]
+        return name
+
+    shared = {item: _session_fixtures(item) for item in items}
+    for names in shared.values():
+        for name in names[1:]:
+            parent[root(name)] = root(names[0])
+    for item, names in shared.items():
+        if names:
+            item.add_marker(pytest.mark.xdist_group(root(names[0])))
+
+
+def _session_fixtures(item: pytest.Item) -> list[str]:
+    """The session-scoped fixtures defined under tests/ that `item` uses, in a stable order."""
+    definitions = getattr(item, "_fixtureinfo", None)
+    if definitions is None:
+        return []
+    tests = Path(__file__).resolve().parent
+    return sorted(name for name, defs in definitions.name2fixturedefs.items()
+                  if defs and defs[-1].scope == "session" and _defined_under(defs[-1], tests))
+
+
+def _defined_under(definition, folder: Path) -> bool:
+    try:
+        return Path(inspect.getfile(definition.func)).resolve().is_relative_to(folder)
+    except TypeError:   # a fixture without a source file
+        return False

@@ -73,6 +73,7 @@ def test_a_tampered_staged_file_is_not_put_in_place(project: Path) -> None:
     _assert_converged(project)   # the planted bytes are nowhere in gitops/
 
 
+@pytest.mark.stress
 @pytest.mark.parametrize("seed", range(4))
 def test_kill_at_a_random_moment_then_converge(project: Path, seed: int) -> None:
     _grow(project)

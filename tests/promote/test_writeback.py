@@ -11,8 +11,6 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -23,7 +21,7 @@ from maestro.errors import MaestroError, UsageError
 from maestro.validation.locations import BUNDLE_DIR
 from maestro.contract import PASSWORD_VARIABLE, USERNAME_VARIABLE
 from maestro.steps.writeback import WriteBack, write_back
-from tests.support import REPO, copy_examples, git, seed_bare_repository
+from tests.support import REPO, Outcome, copy_examples, git, maestro, seed_bare_repository
 
 SECRET = "s3cr3t-token-value"
 PIPELINE, RUN = "msft-momentum", "msft-momentum-x7k2p"
@@ -58,8 +56,8 @@ def _changed(origin: Path, commit: str) -> list[str]:
     return sorted(git(origin, "diff", "--name-only", "--no-renames", f"{commit}~1", commit).split())
 
 
-def _compile_check(clone: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "maestro", "compile", "--check"], cwd=clone, capture_output=True, text=True)
+def _compile_check(clone: Path) -> Outcome:
+    return maestro(clone, "compile", "--check")
 
 
 def _body(clone: Path, path: str) -> dict:

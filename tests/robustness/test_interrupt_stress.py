@@ -22,6 +22,7 @@ from maestro.compile import build_tree
 from .conftest import MAESTRO, WATCHDOG, files_under, maestro
 
 PIPELINES = 120
+pytestmark = pytest.mark.stress
 ATTEMPTS = 3   # a kill can land a moment later than the phase seen; each miss still must converge
 
 

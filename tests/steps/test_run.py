@@ -3,7 +3,6 @@ failures, and `maestro step` as the pods call it."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -138,7 +137,6 @@ def test_maestro_step_runs_one_step_from_spec_json_as_a_pod_does(learnable_run, 
     assert refused.exit_code == 2 and "ingest step only" in refused.output
 
 
-@pytest.mark.skipif(importlib.util.find_spec("maestro.cli") is None, reason="the lead's maestro.cli is not there yet")
 def test_real_entry_point_runs_the_example(dev_example_run):
     output, _ = dev_example_run
     maestro = Path(sys.executable).parent / "maestro"
@@ -154,14 +152,12 @@ def test_help_never_imports_torch_or_pandas(args):
             "from maestro.cli import main\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in ('torch', 'pandas', 'numpy') if m in sys.modules))")
-    if importlib.util.find_spec("maestro.cli") is None:
-        code = code.replace("from maestro.cli import main", "from maestro.commands.run import run_command as main")
     done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
 
 
 def test_local_spec_json_is_byte_for_byte_what_the_compiler_mounts(dev_example_run):
-    lower = pytest.importorskip("maestro.lower")
+    from maestro import lower
     from maestro.project import load_project
 
     output, _ = dev_example_run

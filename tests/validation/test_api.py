@@ -62,7 +62,7 @@ def test_identical_invalid_documents_are_explained_once(monkeypatch):
 
 
 def test_importing_the_command_is_light():
-    code = ("import sys, maestro.validation, maestro.validation.command; "
+    code = ("import sys, maestro.validation, maestro.commands.validate; "
             "print(sorted(m for m in ('jsonschema', 'yaml', 'referencing', 'kubernetes_validate') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -25,7 +25,7 @@ demo: venv
 # share a costly fixture stay on one worker (tests/conftest.py). TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= auto
 test: venv
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m 'not network and not gpu'
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m 'not network and not gpu'
 
 check: venv
 	$(BIN)/maestro compile --check

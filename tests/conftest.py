@@ -7,15 +7,13 @@ Maestro. Without the folder such a test is skipped, and the run ends with one li
 why. With MAESTRO_REQUIRE_SHARED=1 (CI sets it) the same test fails instead, and so does any marked
 test that skips itself: CI can never go green on a suite that checked nothing.
 
-Both hold under pytest-xdist (`make test` runs `-n auto --dist loadgroup`): a worker marks each report
-with the markers it needs, and the one line is written by the controller from the reports it gets.
-And the tests that share a costly session fixture (the kube-apiserver, a trained model) are put in one
-xdist group, so that fixture is built once, on one worker, not once per worker.
+Both hold under pytest-xdist (`make test` runs `-n auto`): a worker marks each report with the markers
+it needs, and the one line is written by the controller from the reports it gets. Tests that share the
+kube-apiserver all run on one worker, so it is started once.
 """
 
 from __future__ import annotations
 
-import inspect
 import os
 from pathlib import Path
 
@@ -28,6 +26,9 @@ NEEDS = {
     "conformance": (SHARED / "apiserver",),
 }
 _skipped: dict[str, set[str]] = {marker: set() for marker in NEEDS}
+# Folders whose tests share a session fixture too costly to set up once per xdist worker: the
+# kube-apiserver and etcd of tests/conformance/conftest.py, minutes to start and load every upstream CRD.
+ONE_WORKER = ("tests/conformance/",)
 
 
 def _required() -> bool:
@@ -88,38 +89,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
                                     f"everything else ran (put shared/ beside the checkout to run them)")
 
 
-@pytest.hookimpl(tryfirst=True)   # before xdist's own hook reads the groups off the items
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests that share a session-scoped fixture of the suite's, directly or through another, form one
-    xdist group: under `--dist loadgroup` the fixture is then set up by one worker only."""
-    parent = {}
+@pytest.hookimpl(optionalhook=True)   # a hook of pytest-xdist's: without it, never called
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """Each test goes to whichever worker is free, but all the tests of one ONE_WORKER folder go to the
+    same worker, so the session fixtures they share are set up once. (xdist's own `loadgroup` cannot be
+    used: it renames node ids in a way pytest 9 no longer reads.)"""
+    if config.getvalue("dist") != "load":
+        return None   # the caller asked for another distribution
+    from xdist.scheduler import LoadScopeScheduling
 
-    def root(name: str) -> str:
-        while parent.setdefault(name, name) != name:
-            name = parent[name]
-        return name
+    class SharedFixturesTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return next((folder for folder in ONE_WORKER if nodeid.startswith(folder)), nodeid)
 
-    shared = {item: _session_fixtures(item) for item in items}
-    for names in shared.values():
-        for name in names[1:]:
-            parent[root(name)] = root(names[0])
-    for item, names in shared.items():
-        if names:
-            item.add_marker(pytest.mark.xdist_group(root(names[0])))
-
-
-def _session_fixtures(item: pytest.Item) -> list[str]:
-    """The session-scoped fixtures defined under tests/ that `item` uses, in a stable order."""
-    definitions = getattr(item, "_fixtureinfo", None)
-    if definitions is None:
-        return []
-    tests = Path(__file__).resolve().parent
-    return sorted(name for name, defs in definitions.name2fixturedefs.items()
-                  if defs and defs[-1].scope == "session" and _defined_under(defs[-1], tests))
-
-
-def _defined_under(definition, folder: Path) -> bool:
-    try:
-        return Path(inspect.getfile(definition.func)).resolve().is_relative_to(folder)
-    except TypeError:   # a fixture without a source file
-        return False
+    return SharedFixturesTogether(config, log)

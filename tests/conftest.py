@@ -8,13 +8,17 @@ why. With MAESTRO_REQUIRE_SHARED=1 (CI sets it) the same test fails instead, and
 test that skips itself: CI can never go green on a suite that checked nothing.
 
 Both hold under pytest-xdist (`make test` runs `-n auto`): a worker marks each report with the markers
-it needs, and the one line is written by the controller from the reports it gets. Tests that share the
-kube-apiserver all run on one worker, so it is started once.
+it needs, and the one line is written by the controller from the reports it gets. Tests that share a
+costly fixture (the kube-apiserver, a trained model) all run on one worker, so it is set up once.
 """
 
 from __future__ import annotations
 
+import inspect
+import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -26,9 +30,8 @@ NEEDS = {
     "conformance": (SHARED / "apiserver",),
 }
 _skipped: dict[str, set[str]] = {marker: set() for marker in NEEDS}
-# Folders whose tests share a session fixture too costly to set up once per xdist worker: the
-# kube-apiserver and etcd of tests/conformance/conftest.py, minutes to start and load every upstream CRD.
-ONE_WORKER = ("tests/conformance/",)
+TESTS = Path(__file__).resolve().parent
+_GROUPS = pytest.StashKey[Path]()   # the controller's groups file
 
 
 def _required() -> bool:
@@ -89,17 +92,87 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
                                     f"everything else ran (put shared/ beside the checkout to run them)")
 
 
-@pytest.hookimpl(optionalhook=True)   # a hook of pytest-xdist's: without it, never called
+# -- pytest-xdist: tests that share a costly fixture run on one worker ---------------------------------
+# xdist's own `--dist loadgroup` cannot be used: it marks groups by renaming node ids, which pytest 9 no
+# longer reads. So each worker writes, as it collects, which tests share a session or package fixture
+# of the suite's (directly or through another fixture) into a file the controller names; the
+# controller's scheduler sends each such group to one worker, and every other test to whichever is free.
+GROUPS_INPUT = "maestro_fixture_groups"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """Controller, once per worker: tell it where to write the groups."""
+    node.workerinput[GROUPS_INPUT] = str(_groups_file(node.config))
+
+
+def _groups_file(config: pytest.Config) -> Path:
+    if _GROUPS not in config.stash:
+        config.stash[_GROUPS] = Path(tempfile.mkdtemp(prefix="maestro-xdist-")) / "groups.json"
+    return config.stash[_GROUPS]
+
+
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
-    """Each test goes to whichever worker is free, but all the tests of one ONE_WORKER folder go to the
-    same worker, so the session fixtures they share are set up once. (xdist's own `loadgroup` cannot be
-    used: it renames node ids in a way pytest 9 no longer reads.)"""
     if config.getvalue("dist") != "load":
         return None   # the caller asked for another distribution
     from xdist.scheduler import LoadScopeScheduling
 
+    groups_file = _groups_file(config)
+
     class SharedFixturesTogether(LoadScopeScheduling):
+        """A group's tests as one unit of work, every other test as a unit of its own."""
+        groups: dict[str, str] | None = None
+
         def _split_scope(self, nodeid: str) -> str:
-            return next((folder for folder in ONE_WORKER if nodeid.startswith(folder)), nodeid)
+            if self.groups is None:   # first called once every worker has collected, so has written it
+                self.groups = json.loads(groups_file.read_text())
+            return self.groups.get(nodeid, nodeid)
 
     return SharedFixturesTogether(config, log)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _GROUPS in config.stash:
+        shutil.rmtree(config.stash[_GROUPS].parent, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    target = getattr(config, "workerinput", {}).get(GROUPS_INPUT)
+    if target:
+        staged = Path(f"{target}.{os.getpid()}")
+        staged.write_text(json.dumps(fixture_groups(items)))
+        os.replace(staged, target)   # both workers write the same; neither is ever read half-written
+
+
+def fixture_groups(items: list[pytest.Item]) -> dict[str, str]:
+    """Node id -> group, for the tests that use a session or package fixture defined under tests/;
+    tests sharing any such fixture, even through a chain of tests, are in one group."""
+    parent: dict[str, str] = {}
+
+    def root(name: str) -> str:
+        while parent.setdefault(name, name) != name:
+            name = parent[name]
+        return name
+
+    shared = {item.nodeid: _costly_fixtures(item) for item in items}
+    for names in shared.values():
+        for name in names[1:]:
+            parent[root(name)] = root(names[0])
+    return {nodeid: f"fixture {root(names[0])}" for nodeid, names in shared.items() if names}
+
+
+def _costly_fixtures(item: pytest.Item) -> list[str]:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return []
+    return sorted(name for name, definitions in info.name2fixturedefs.items()
+                  if definitions and definitions[-1].scope in ("session", "package")
+                  and _defined_under(definitions[-1].func, TESTS))
+
+
+def _defined_under(function, folder: Path) -> bool:
+    try:
+        return Path(inspect.getfile(function)).resolve().is_relative_to(folder)
+    except TypeError:   # no source file
+        return False

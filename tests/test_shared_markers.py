@@ -1,4 +1,5 @@
-"""tests/conftest.py: without ../shared the `corpus`/`conformance` tests skip with one line; under CI they fail."""
+"""tests/conftest.py: without ../shared the `corpus`/`conformance` tests skip with one line; under CI they
+fail. Both in one process and spread over pytest-xdist workers, as `make test` runs the suite."""
 
 from __future__ import annotations
 
@@ -32,7 +33,10 @@ def test_plain():
 '''
 
 
-def _run(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+WORKERS = [pytest.param([], id="one-process"), pytest.param(["-n", "2"], id="xdist")]
+
+
+def _run(tmp_path: Path, workers: list[str], **env: str) -> subprocess.CompletedProcess:
     repo = tmp_path / "clone"   # tmp_path/shared does not exist: the fresh-clone case
     (repo / "tests").mkdir(parents=True)
     shutil.copy(CONFTEST, repo / "tests" / "conftest.py")
@@ -41,21 +45,23 @@ def _run(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     # the outer run's options (PYTEST_ADDOPTS=-q...) and CI's requirement must not leak into the inner one
     environment = {k: v for k, v in os.environ.items() if k not in ("MAESTRO_REQUIRE_SHARED", "PYTEST_ADDOPTS")} | env
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
-                           "-W", "ignore::pytest.PytestUnknownMarkWarning", "tests"],
+                           "-W", "ignore::pytest.PytestUnknownMarkWarning", *workers, "tests"],
                           cwd=repo, capture_output=True, text=True, env=environment, timeout=120)
 
 
-def test_without_shared_marked_tests_skip_and_one_line_says_so(tmp_path):
-    result = _run(tmp_path)
+@pytest.mark.parametrize("workers", WORKERS)
+def test_without_shared_marked_tests_skip_and_one_line_says_so(tmp_path, workers):
+    result = _run(tmp_path, workers)
     assert result.returncode == 0, result.stdout
     assert "1 passed, 3 skipped" in result.stdout
     [line] = [l for l in result.stdout.splitlines() if "for lack of ../shared" in l]
     assert "2 `corpus` test(s)" in line and "1 `conformance` test(s)" in line and str(tmp_path / "shared") in line
 
 
+@pytest.mark.parametrize("workers", WORKERS)
 @pytest.mark.parametrize("value", ["1"])
-def test_require_shared_turns_every_such_skip_into_a_failure(tmp_path, value):
-    result = _run(tmp_path, MAESTRO_REQUIRE_SHARED=value)
+def test_require_shared_turns_every_such_skip_into_a_failure(tmp_path, value, workers):
+    result = _run(tmp_path, workers, MAESTRO_REQUIRE_SHARED=value)
     assert result.returncode == 1, result.stdout
     assert "1 passed, 3 errors" in result.stdout  # failed in setup: reported as errors, exit status 1
     assert "MAESTRO_REQUIRE_SHARED=1" in result.stdout

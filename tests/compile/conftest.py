@@ -1,33 +1,22 @@
-"""Fixtures for compile tests: a temporary copy of the example project and the real CLI."""
+"""Fixtures for compile tests: a temporary copy of the example project; the CLI is tests.support's."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from maestro.validation.locations import BUNDLE_DIR
-from tests.support import copy_examples
-
-MAESTRO = [sys.executable, "-m", "maestro"]
+from tests.support import MAESTRO, copy_examples, maestro  # noqa: F401 (the tests import them from here)
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A copy of the example specs (no compiled tree yet)."""
     return copy_examples(tmp_path / "project")
-
-
-def maestro(root: Path, *args: str, check: bool = False) -> subprocess.CompletedProcess:
-    result = subprocess.run([*MAESTRO, *args], cwd=root, capture_output=True, text=True, timeout=300)
-    if check and result.returncode:
-        raise AssertionError(f"maestro {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
-    return result
 
 
 def tree_digest(folder: Path) -> dict[str, str]:

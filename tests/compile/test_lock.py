@@ -5,23 +5,28 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+import pytest
+
 from maestro import gitops
+from tests.support import wait_at_the_lock
 
 from .conftest import MAESTRO, maestro
 
 HOLD = "import sys, time; from pathlib import Path; from maestro import gitops\n" \
        "with gitops.locked(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)\n"
+STILL_WAITING = 0.5   # seconds the compile must keep waiting once it is at the lock: ten of its retries
 
 
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to see a waiting compile")
 def test_a_second_compile_waits_for_the_first(project: Path) -> None:
     with gitops.locked(project):
         waiting = subprocess.Popen([*MAESTRO, "compile"], cwd=project, stdout=subprocess.DEVNULL)
-        time.sleep(3)
-        assert waiting.poll() is None, "the compile should wait while the lock is held"
-        assert not (project / "gitops").exists()
+        wait_at_the_lock(project, waiting)   # it has compiled the specs and opened the lock file
+        with pytest.raises(subprocess.TimeoutExpired):
+            waiting.wait(timeout=STILL_WAITING)
+        assert not (project / "gitops").exists(), "the compile should wait while the lock is held"
     assert waiting.wait(timeout=120) == 0
     assert (project / "gitops/README.md").exists()
 

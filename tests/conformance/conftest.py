@@ -1,4 +1,5 @@
-"""Session fixtures for conformance tests: one real kube-apiserver (with etcd) for the whole run.
+"""Package fixtures for conformance tests: one real kube-apiserver (with etcd) for all of them, stopped
+after the last of them rather than at the end of the whole run.
 
 The binaries come from ../shared/apiserver, unpacked into a temporary folder; without that folder
 every test here is skipped with a one-line reason (tests/conftest.py, the `conformance` marker). The server gets every upstream CRD of
@@ -30,12 +31,12 @@ CORPUS = (SHARED / "corpora" / "argo-workflows-examples").resolve()
 EDGE_GOLDEN = REPO / "tests" / "compile" / "golden" / "edge"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def binaries(tmp_path_factory) -> dict[str, Path]:
     return unpack_binaries(APISERVER, tmp_path_factory.mktemp("conformance-bin"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def kube(binaries, tmp_path_factory):
     """An admin client of a fresh control plane; both processes are stopped by PID at the end."""
     plane = start_control_plane(binaries, tmp_path_factory.mktemp("conformance-plane"))
@@ -49,7 +50,7 @@ def kube(binaries, tmp_path_factory):
         plane.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def established_crds(kube: Kube) -> dict[str, bool]:
     """Every upstream CRD installed; CRD name -> Established."""
     def create(source: Path) -> dict:
@@ -90,7 +91,7 @@ def manifests_of(root: Path) -> list[Manifest]:
     return sorted(found, key=lambda m: sync_order(m.body))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def compiled_trees(tmp_path_factory) -> dict[str, Path]:
     """tree name -> folder: the example project compiled into a temporary copy, and the edge golden tree."""
     from maestro.compile import compile_project
@@ -156,7 +157,7 @@ def apply_tree(kube: Kube, manifests: list[Manifest]) -> ApplyRun:
     return run
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def applied(kube: Kube, established_crds, compiled_trees):
     """tree name -> its ApplyRun, computed once per session on first use."""
     runs: dict[str, ApplyRun] = {}

@@ -51,7 +51,7 @@ KNOWN_DISAGREEMENTS = {
 }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def inputs(compiled_trees) -> dict[str, Path]:
     """label -> folder, for every tree both validators read."""
     return {"corpus": CORPUS, **compiled_trees}
@@ -74,7 +74,7 @@ def file_verdicts(resources: list[dict], status_key: str, good: set[str], inputs
     return verdicts
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def kubeconform_verdicts(binaries, inputs) -> dict[str, str]:
     answer = subprocess.run([
         str(binaries["kubeconform"]), "-strict", "-summary", "-output", "json", "-verbose",
@@ -89,7 +89,7 @@ def kubeconform_verdicts(binaries, inputs) -> dict[str, str]:
     return file_verdicts(report["resources"], "status", {"statusValid", "statusSkipped", "statusEmpty"}, inputs)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def maestro_verdicts(inputs) -> dict[str, str]:
     answer = subprocess.run([sys.executable, "-m", "maestro", "validate", "--strict", "-s", str(SCHEMAS),
                              "-o", "json", *map(str, inputs.values())], capture_output=True, text=True, timeout=300)

@@ -1,25 +1,17 @@
-"""Fixtures for the spec-language tests: temporary projects built from fixture trees, and the real CLI."""
+"""Fixtures for the spec-language tests: temporary projects built from fixture trees, and the CLI."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import NamedTuple
 
 import pytest
 
-from maestro.cli import run
-from tests.support import copy_examples
+from tests.support import copy_examples, maestro as run_maestro
 
 REPO = Path(__file__).resolve().parents[2]
 CASES = Path(__file__).resolve().parent / "cases"
 BASE = CASES / "_base"     # a frozen copy of the example environments, so fixture lines stay put
-
-
-class Outcome(NamedTuple):
-    code: int
-    out: str
-    err: str
 
 
 def lay_out(root: Path, *trees: Path) -> Path:
@@ -37,11 +29,6 @@ def example(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def maestro(capsys: pytest.CaptureFixture[str]):
-    """The `maestro` command in-process, through its real entry point and error funnel."""
-    def call(*args: str) -> Outcome:
-        capsys.readouterr()
-        code = run([str(a) for a in args])
-        captured = capsys.readouterr()
-        return Outcome(code, captured.out, captured.err)
-    return call
+def maestro():
+    """tests.support's `maestro`, in the current directory (the tests pass --root or chdir)."""
+    return lambda *args: run_maestro(None, *args)

@@ -7,7 +7,6 @@ Regenerate the expected files only on purpose: MAESTRO_REGEN_GOLDEN=1 pytest tes
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from maestro.errors import Diagnostic
+from tests.support import golden_hint, regenerating_golden
 
 from .conftest import BASE, CASES, lay_out
 
 CASE_NAMES = sorted(p.name for p in CASES.iterdir() if p.is_dir() and not p.name.startswith("_"))
-REGEN = os.environ.get("MAESTRO_REGEN_GOLDEN") == "1" and os.environ.get("CI") != "true"
 
 
 def project_for(case: str, tmp_path: Path) -> Path:
@@ -28,18 +27,18 @@ def project_for(case: str, tmp_path: Path) -> Path:
 
 def compare(case: str, stderr: str) -> None:
     expected = CASES / f"{case}.expected"
-    if REGEN:
+    if regenerating_golden():
         expected.write_text(stderr)
-    assert expected.exists(), f"{expected.name} is missing; create it with MAESTRO_REGEN_GOLDEN=1"
-    assert stderr == expected.read_text(), f"regenerate {expected.name} with MAESTRO_REGEN_GOLDEN=1 if intended"
+    assert expected.exists(), golden_hint(expected.name)
+    assert stderr == expected.read_text(), golden_hint(expected.name)
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c) for c in CASE_NAMES])
 def test_case_diagnostics(case: str, tmp_path: Path, maestro) -> None:
     root = project_for(case, tmp_path)
     result = maestro("compile", "--root", root)
-    assert result.code == 1
-    compare(case, result.err)
+    assert result.returncode == 1
+    compare(case, result.stderr)
     assert not (root / "gitops").exists()
 
 

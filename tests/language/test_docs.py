@@ -55,7 +55,7 @@ def test_the_policy_example_is_what_maestro_prints(example: Path, maestro) -> No
     spec = example / "pipelines" / "aapl-direction.yaml"
     spec.write_text(spec.read_text().replace("resources: {gpus: 1,", "resources: {gpus: 8,"))
     result = maestro("compile", "--root", example, "--env", "prod")
-    assert result.code == 1 and result.err.splitlines()[0] == line
+    assert result.returncode == 1 and result.stderr.splitlines()[0] == line
 
 
 def test_the_documented_loader_limits_are_the_real_ones() -> None:

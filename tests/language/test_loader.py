@@ -120,6 +120,6 @@ def test_an_oversized_spec_is_refused_through_the_cli(maestro, example: Path) ->
     spec = example / "pipelines" / "aapl-direction.yaml"
     spec.write_bytes(spec.read_bytes() + b"#" * MAX_FILE_BYTES)
     result = maestro("compile", "--root", example)
-    assert result.code == 1
-    assert result.err.startswith("pipelines/aapl-direction.yaml: error: file is ")
+    assert result.returncode == 1
+    assert result.stderr.startswith("pipelines/aapl-direction.yaml: error: file is ")
     assert not (example / "gitops").exists()

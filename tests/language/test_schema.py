@@ -22,8 +22,8 @@ def committed(kind: str) -> Path:
 
 def printed(kind: str, maestro) -> str:
     result = maestro("schema", kind)
-    assert result.code == 0, result.err
-    return result.out
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 @pytest.mark.parametrize("kind", KINDS)

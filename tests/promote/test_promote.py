@@ -5,20 +5,18 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.compile.conftest import refusing_model_schemas
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support import REPO, Outcome, golden_hint, maestro, regenerating_golden
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 
-def _run(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "maestro", *args], cwd=root, capture_output=True, text=True)
+def _run(root: Path, *args: str) -> Outcome:
+    return maestro(root, *args)
 
 
 def _git(root: Path, *args: str) -> str:
@@ -122,10 +120,10 @@ def test_markdown_diff_snapshot(repo: Path) -> None:
     result = _run(repo, "diff", "--env", "prod", "--format", "markdown")
     assert result.returncode == 0, result.stderr
     snapshot = SNAPSHOTS / "msft-weight-change.md"
-    if os.environ.get("MAESTRO_REGEN_GOLDEN") == "1" and os.environ.get("CI") != "true":
+    if regenerating_golden():
         snapshot.parent.mkdir(exist_ok=True)
         snapshot.write_text(result.stdout)
-    assert result.stdout == snapshot.read_text(), "regenerate with MAESTRO_REGEN_GOLDEN=1 if the change is intended"
+    assert result.stdout == snapshot.read_text(), golden_hint(snapshot.name)
 
 
 # ---- issue 11: `maestro promote` never writes or reads through a symbolic link ------------------

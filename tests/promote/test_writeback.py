@@ -9,8 +9,6 @@ environments, an invalid compiled tree, and a committed symbolic link.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from maestro.promote import Promotion, promote_text
 from maestro.contract import PASSWORD_VARIABLE, USERNAME_VARIABLE
 from maestro.steps.writeback import WriteBack, write_back
 from tests.compile.conftest import refusing_model_schemas
-from tests.support import REPO, copy_examples, git, seed_bare_repository
+from tests.support import REPO, Outcome, copy_examples, git, maestro, seed_bare_repository
 
 SECRET = "s3cr3t-token-value"
 PIPELINE, RUN = "msft-momentum", "msft-momentum-x7k2p"
@@ -57,8 +55,8 @@ def _changed(origin: Path, commit: str) -> list[str]:
     return sorted(git(origin, "diff", "--name-only", "--no-renames", f"{commit}~1", commit).split())
 
 
-def _compile_check(clone: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "maestro", "compile", "--check"], cwd=clone, capture_output=True, text=True)
+def _compile_check(clone: Path) -> Outcome:
+    return maestro(clone, "compile", "--check")
 
 
 def _body(clone: Path, path: str) -> dict:

@@ -1,46 +1,33 @@
-"""Fixtures for robustness tests: example and generated projects, the real CLI in a subprocess, and
-what "located" and "converged" mean."""
+"""Fixtures for robustness tests: example and generated projects, and what "located" and "converged"
+mean. The CLI (in-process, and the real command for kill and signal tests) is tests.support's."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from benchmarks.generate import make_project
 
-REPO = Path(__file__).resolve().parents[2]
-MAESTRO = [sys.executable, "-m", "maestro"]
+from tests.support import MAESTRO, REPO, WATCHDOG, copy_examples, maestro  # noqa: F401 (the tests import them from here)
+
 # A refusal's every line: `file:line:col: error: ...`, or the closing count line; or, for a problem
 # outside the specs (a file system's), the one line `error: ...`.
 LOCATED = re.compile(r"^[^:\n]+:\d+:\d+: error: \S|^\d+ error\(s\); nothing was written\.$")
 OUTSIDE = re.compile(r"^error: \S")
-WATCHDOG = 300   # seconds; only a hang gets near it
 
 
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
     """A copy of the example specs, not compiled yet."""
-    root = tmp_path / "example"
-    for folder in ("pipelines", "environments"):
-        shutil.copytree(REPO / folder, root / folder)
-    return root
+    return copy_examples(tmp_path / "example")
 
 
 @pytest.fixture
 def generated(tmp_path: Path):
     """make(count): a project of `count` pipelines generated from the examples (several teams)."""
     return lambda count, name="generated": make_project(tmp_path / name, count, seed=count)
-
-
-def maestro(root: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([*MAESTRO, *args], cwd=root, capture_output=True, text=True, timeout=WATCHDOG,
-                          env={**os.environ, **(env or {})})
 
 
 def files_under(folder: Path) -> dict[str, bytes]:

@@ -11,13 +11,14 @@ import os
 import re
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from maestro import gitops
 from maestro.compile import compile_project
+
+from tests.support import wait_at_the_lock
 
 from .conftest import MAESTRO, WATCHDOG, files_under, maestro
 
@@ -32,24 +33,6 @@ def start(root: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
 def finish(process: subprocess.Popen) -> tuple[int, str]:
     _, err = process.communicate(timeout=WATCHDOG)
     return process.returncode, err
-
-
-def wait_at_the_lock(root: Path, *processes: subprocess.Popen) -> None:
-    """Until every process has the lock file open: it has compiled the specs and waits for the lock."""
-    lock = str((root / ".maestro/lock").resolve())
-    deadline = time.monotonic() + WATCHDOG
-    for process in processes:
-        while not _has_open(process.pid, lock):
-            assert process.poll() is None, f"the compile ended ({process.returncode}) without waiting for the lock"
-            assert time.monotonic() < deadline, "the compile never reached the lock"
-            time.sleep(0.01)
-
-
-def _has_open(pid: int, path: str) -> bool:
-    try:
-        return any(os.readlink(f"/proc/{pid}/fd/{fd}") == path for fd in os.listdir(f"/proc/{pid}/fd"))
-    except OSError:   # a descriptor closed while listing
-        return False
 
 
 def test_two_compiles_at_once_both_succeed(generated) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.support import Invoked, invoke_maestro
+from tests.support import Outcome, maestro
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -92,9 +92,9 @@ def make_project(root: Path, kind: str, name: str = "syn", **options) -> Path:
     return root
 
 
-def run_cli(*args: str) -> Invoked:
+def run_cli(*args: str) -> Outcome:
     """`maestro run ARGS` in-process, through the real entry point."""
-    return invoke_maestro("run", *args)
+    return maestro(None, "run", *args)
 
 
 def read_summary(output: Path) -> dict:

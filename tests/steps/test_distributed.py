@@ -19,7 +19,7 @@ from maestro.steps.context import StepError
 from maestro.steps.distributed import World, WorkerFailed, describe, fit_distributed, plan_world, worker_count
 from maestro.steps.learning import fit, predict, split_validation
 
-from tests.support import invoke_maestro
+from tests.support import maestro
 
 from .conftest import step_context
 from .test_train import samples
@@ -152,16 +152,16 @@ def test_train_step_with_two_cpu_workers_logs_the_world_size_and_writes_once(tmp
     (tmp_path / "spec.json").write_text(spec_json(ctx.pipeline, ctx.environment))
     train = ["train", "--spec", str(tmp_path / "spec.json"), "--workdir", str(ctx.workdir), "--run-id", "r-1"]
     monkeypatch.setenv("MAESTRO_TRAIN_CPU_WORKERS", "2")
-    result = invoke_maestro("step", *train)
+    result = maestro(None, "step", *train)
     assert result.exit_code == 0, result.output
     assert "train: world size 2 (gloo on cpu): global batch 64, 32 windows per worker" in result.output
     assert sorted(p.name for p in (ctx.workdir / "train").iterdir()) == ["manifest.json", "model.json", "model.pt"]
     training = json.loads((ctx.workdir / "train" / "model.json").read_text())["training"]
     assert training["world_size"] == 2 and len(training["history"]) == 2
     monkeypatch.setenv("MAESTRO_TRAIN_CPU_WORKERS", "two")
-    refused = invoke_maestro("step", *train)
+    refused = maestro(None, "step", *train)
     assert refused.exit_code == 2 and "MAESTRO_TRAIN_CPU_WORKERS must be a whole number" in refused.output
     monkeypatch.delenv("MAESTRO_TRAIN_CPU_WORKERS")
-    alone = invoke_maestro("step", *train)
+    alone = maestro(None, "step", *train)
     assert alone.exit_code == 0 and "world size" not in alone.output
     assert "world_size" not in json.loads((ctx.workdir / "train" / "model.json").read_text())["training"]

@@ -87,7 +87,7 @@ def test_outputs_are_deterministic_across_runs(learnable_run, tmp_path):
     assert read_summary(tmp_path / "again")["metrics"] == read_summary(root / "out")["metrics"]
 
 
-from tests.support import git as _git, invoke_maestro, seed_bare_repository
+from tests.support import git as _git, maestro, seed_bare_repository
 
 
 def test_publish_with_write_back_proposes_the_run_in_the_gitops_repo(learnable_run, tmp_path):
@@ -98,7 +98,7 @@ def test_publish_with_write_back_proposes_the_run_in_the_gitops_repo(learnable_r
     (tmp_path / "spec.json").write_text(json.dumps(spec))
     work = tmp_path / "work"
     shutil.copytree(root / "out" / "work", work, ignore=shutil.ignore_patterns("publish"))
-    result = invoke_maestro("step", "publish", "--spec", str(tmp_path / "spec.json"), "--workdir", str(work),
+    result = maestro(None, "step", "publish", "--spec", str(tmp_path / "spec.json"), "--workdir", str(work),
                             "--run-id", "syn-abc123", "--write-back")
     assert result.exit_code == 0, result.output
     promotion = json.loads((work / "publish" / "publish.json").read_text())["promotion"]

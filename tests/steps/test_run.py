@@ -3,7 +3,6 @@ failures, and `maestro step` as the pods call it."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 
 
-from tests.support import invoke_maestro
+from tests.support import maestro
 
 from .conftest import REPO, make_project, read_summary, run_cli, step_context
 
@@ -128,17 +127,16 @@ def test_maestro_step_runs_one_step_from_spec_json_as_a_pod_does(learnable_run, 
             (work / step / f.name).write_bytes(f.read_bytes())
     spec = root / "out" / "spec.json"
     monkeypatch.chdir(root)   # a relative data.path resolves from the pod's working directory
-    result = invoke_maestro("step", "features", "--spec", str(spec), "--workdir", str(work), "--run-id", "r-1")
+    result = maestro(None, "step", "features", "--spec", str(spec), "--workdir", str(work), "--run-id", "r-1")
     assert result.exit_code == 0, result.output
     ours = json.loads((work / "features" / "manifest.json").read_text())
     theirs = json.loads((root / "out" / "work" / "features" / "manifest.json").read_text())
     assert ours["run_id"] == "r-1" and ours["outputs"] == theirs["outputs"] and ours["spec_hash"] == theirs["spec_hash"]
-    refused = invoke_maestro("step", "validate", "--spec", str(spec), "--workdir", str(work),
+    refused = maestro(None, "step", "validate", "--spec", str(spec), "--workdir", str(work),
                              "--run-id", "r-1", "--start", "2001-01-01")
     assert refused.exit_code == 2 and "ingest step only" in refused.output
 
 
-@pytest.mark.skipif(importlib.util.find_spec("maestro.cli") is None, reason="the lead's maestro.cli is not there yet")
 def test_real_entry_point_runs_the_example(dev_example_run):
     output, _ = dev_example_run
     maestro = Path(sys.executable).parent / "maestro"
@@ -154,8 +152,6 @@ def test_help_never_imports_torch_or_pandas(args):
             "from maestro.cli import main\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in ('torch', 'pandas', 'numpy') if m in sys.modules))")
-    if importlib.util.find_spec("maestro.cli") is None:
-        code = code.replace("from maestro.cli import main", "from maestro.commands.run import run_command as main")
     done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
 
@@ -180,16 +176,16 @@ def test_maestro_step_failures_go_through_the_one_funnel(tmp_path):
     ctx = step_context(tmp_path, {"source": "sample", "tickers": ["AAPL"], "start": "2010-01-04", "end": "2011-12-30"})
     (tmp_path / "spec.json").write_text(spec_json(ctx.pipeline, ctx.environment))
     step = ["step", "features", "--spec", str(tmp_path / "spec.json"), "--workdir", str(ctx.workdir), "--run-id", "r-1"]
-    missing = invoke_maestro(*step)
+    missing = maestro(None, *step)
     assert (missing.exit_code, missing.stdout) == (1, "")
     assert missing.stderr == (f"maestro step features: error: the output of step 'ingest' is missing at "
                               f"{ctx.workdir / 'ingest'}; run 'ingest' first\n")
     (tmp_path / "spec.json").write_text("{not json")
-    broken = invoke_maestro(*step)
+    broken = maestro(None, *step)
     assert broken.exit_code == 1
     assert broken.stderr.startswith("maestro step features: internal error: JSONDecodeError: ")
     assert broken.stderr.endswith(" (run with --debug for the traceback and please report it)\n")
     for debug in (["--debug", *step], [*step, "--debug"]):
-        shown = invoke_maestro(*debug)
+        shown = maestro(None, *debug)
         assert shown.exit_code == 1 and "Traceback (most recent call last):" in shown.stderr, shown.stderr
         assert shown.stderr.splitlines()[0].startswith("maestro step features: internal error: JSONDecodeError: ")

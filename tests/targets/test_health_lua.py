@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from importlib import resources
 
+import lupa
 import pytest
 import yaml
 
 from maestro.targets import argocd_health
-
-lupa = pytest.importorskip("lupa")
 
 
 def _health(obj: dict) -> dict:

@@ -9,7 +9,7 @@ import pytest
 
 from maestro.validation import Document, Result, load_documents, validate_documents
 from maestro.validation.locations import BUNDLE_DIR
-from tests.support import Invoked, invoke_maestro
+from tests.support import Outcome, maestro
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
@@ -48,7 +48,7 @@ def validate_text(text: str, source: str = "-", **options) -> list[Result]:
     return validate_documents(load_documents(["-"], stdin=io.StringIO(text)), **options)
 
 
-def run_cli(*args: str, input: str | None = None, env: dict | None = None) -> Invoked:
+def run_cli(*args: str, input: str | None = None, env: dict | None = None) -> Outcome:
     """`maestro validate ARGS` in-process, through the real entry point (exit_code, stdout, stderr)."""
     environment = {"MAESTRO_SCHEMA_LOCATION": None, **(env or {})}  # CI sets it; tests choose their own
-    return invoke_maestro("validate", *args, input=input, env=environment)
+    return maestro(None, "validate", *args, input=input, env=environment)

@@ -9,10 +9,10 @@ The library API, for `maestro compile` to fail closed on what it emits:
 The locations are the caller's: a command takes its flags, else `schema_locations_from_env(os.environ)`;
 nothing below a command reads the environment.
 
-Stages, one module each: sources/yamlload (read and parse), templates/locations/
+Stages, one module each: maestro.loading.documents/manifests (read and parse), templates/locations/
 builtin/fetch (find schemas), formats/compiled/metadata (check one document),
 fastcheck (compiled yes/no), rules (check documents together), engine (verdicts),
-render (output), command (CLI).
+report (output); the command is maestro.commands.validate.
 This module stays light: jsonschema and the schemas load on first use.
 """
 

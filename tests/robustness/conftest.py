@@ -14,7 +14,10 @@ from tests.support import MAESTRO, REPO, WATCHDOG, copy_examples, maestro  # noq
 
 # A refusal's every line: `file:line:col: error: ...`, or the closing count line; or, for a problem
 # outside the specs (a file system's), the one line `error: ...`.
-LOCATED = re.compile(r"^[^:\n]+:\d+:\d+: error: \S|^\d+ error\(s\); nothing was written\.$")
+# A problem with a whole file (too large, unreadable, a refused link, empty) names the file alone:
+# it has no line to point at, and is never given a made-up 1:1.
+LOCATED = re.compile(r"^[^:\n]+:\d+:\d+: error: \S|^\d+ error\(s\); nothing was written\.$"
+                     r"|^[^:\n]+: error: (?:file is \d+ KiB|the file |cannot read file|is a symbolic link)")
 OUTSIDE = re.compile(r"^error: \S")
 
 

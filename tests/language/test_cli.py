@@ -111,8 +111,8 @@ def test_an_unexpected_exception_is_one_short_line(exploding, maestro) -> None:
                                   pytest.param(("explode", "--debug"), id="after")])
 def test_debug_shows_the_traceback(exploding, maestro, args) -> None:
     result = maestro(*args)
-    assert result.code == 1
-    first, *rest = result.err.splitlines()
+    assert result.returncode == 1
+    first, *rest = result.stderr.splitlines()
     assert first == "internal error: RuntimeError: boom"
     assert rest[0] == "Traceback (most recent call last):" and rest[-1] == "RuntimeError: boom"
 
@@ -127,8 +127,8 @@ def unreadable() -> None:
 def test_an_os_error_is_one_line_and_its_traceback_shows_under_debug(monkeypatch, maestro, debug: bool) -> None:
     monkeypatch.setitem(COMMANDS, "unreadable", (f"{__name__}:unreadable", "Fail on purpose."))
     result = maestro(*(["--debug"] if debug else []), "unreadable")
-    assert result.code == 1
-    first, *rest = result.err.splitlines()
+    assert result.returncode == 1
+    first, *rest = result.stderr.splitlines()
     assert first == "error: No such file or directory: /nonexistent/maestro-test/spec.yaml"
     assert (rest[:1] == ["Traceback (most recent call last):"] and rest[-1].startswith("FileNotFoundError")) if debug \
         else rest == []

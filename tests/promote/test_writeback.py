@@ -269,7 +269,7 @@ def test_the_write_back_refuses_exactly_what_maestro_compile_refuses(origin: Pat
     spec = clone / "pipelines/msft-momentum.yaml"
     spec.write_text(promote_text(spec.read_text(), "pipelines/msft-momentum.yaml",
                                  Promotion("v13", "candidate", RUN), "dev"))
-    compiled = subprocess.run([sys.executable, "-m", "maestro", "compile"], cwd=clone, capture_output=True, text=True)
+    compiled = maestro(clone, "compile")
     assert compiled.returncode == 1
     assert [line for line in compiled.stderr.splitlines() if line.startswith("gitops/")] == \
         str(invalid.value).splitlines()

@@ -41,9 +41,9 @@ def _seeded_with(tmp_path: Path, edit) -> Path:
 
 
 def _request(origin: Path, promotion: str = "direct", environment: str = "dev", pipeline: str = PIPELINE,
-             run: str = RUN) -> WriteBack:
+             run: str = RUN, schema_locations: tuple[str, ...] = ()) -> WriteBack:
     return WriteBack(str(origin), "main", "gitops", promotion, environment, pipeline, run,
-                     {"accuracy": 0.5612, "sharpe": 1.31, "p_value": 0.012})
+                     {"accuracy": 0.5612, "sharpe": 1.31, "p_value": 0.012}, schema_locations)
 
 
 def _checkout(origin: Path, ref: str, into: Path) -> Path:
@@ -248,28 +248,28 @@ def test_a_revision_that_keeps_moving_fails_cleanly(origin: Path, tmp_path: Path
     assert git(origin, "log", "--format=%s", "main").splitlines() == ["concurrent", "concurrent", "seed"]
 
 
-def test_an_invalid_compiled_tree_is_never_pushed(origin: Path, tmp_path: Path, monkeypatch) -> None:
+def test_an_invalid_compiled_tree_is_never_pushed(origin: Path, tmp_path: Path) -> None:
     """The recompile validates as `maestro compile` does: here a Model schema that refuses s3:// URIs."""
     # A location given first overrides the shipped bundle for the kinds it holds: here the Model alone.
-    monkeypatch.setenv("MAESTRO_SCHEMA_LOCATION", str(refusing_model_schemas(tmp_path / "schemas")))
+    locations = (str(refusing_model_schemas(tmp_path / "schemas")),)
     seed = git(origin, "rev-parse", "main").strip()
     with pytest.raises(MaestroError) as invalid:
-        write_back(_request(origin))
+        write_back(_request(origin, schema_locations=locations))
     assert "Model msft-momentum-v13" in str(invalid.value) and "storageUri" in str(invalid.value)
     assert git(origin, "rev-parse", "main").strip() == seed
 
 
-def test_the_write_back_refuses_exactly_what_maestro_compile_refuses(origin: Path, tmp_path: Path, monkeypatch) -> None:
+def test_the_write_back_refuses_exactly_what_maestro_compile_refuses(origin: Path, tmp_path: Path) -> None:
     """The same edit, made by hand in a checkout: `maestro compile` there names the very errors the
     write-back raised, no more and no fewer."""
-    monkeypatch.setenv("MAESTRO_SCHEMA_LOCATION", str(refusing_model_schemas(tmp_path / "schemas")))
+    location = str(refusing_model_schemas(tmp_path / "schemas"))
     with pytest.raises(MaestroError) as invalid:
-        write_back(_request(origin))
+        write_back(_request(origin, schema_locations=(location,)))
     clone = _checkout(origin, "main", tmp_path / "by-hand")
     spec = clone / "pipelines/msft-momentum.yaml"
     spec.write_text(promote_text(spec.read_text(), "pipelines/msft-momentum.yaml",
                                  Promotion("v13", "candidate", RUN), "dev"))
-    compiled = maestro(clone, "compile")
+    compiled = maestro(clone, "compile", env={"MAESTRO_SCHEMA_LOCATION": location})
     assert compiled.returncode == 1
     assert [line for line in compiled.stderr.splitlines() if line.startswith("gitops/")] == \
         str(invalid.value).splitlines()

@@ -106,6 +106,28 @@ def test_publish_with_write_back_proposes_the_run_in_the_gitops_repo(learnable_r
     assert "propose syn v1 from run syn-abc123" in _git(bare, "log", "-1", "--format=%B", "main")
 
 
+def test_the_pods_schema_location_reaches_the_write_backs_validation(learnable_run, tmp_path):
+    """$MAESTRO_SCHEMA_LOCATION, read by `maestro step`, is what the write-back's recompile validates
+    with: a WorkflowTemplate schema there that refuses everything stops the push."""
+    root, _ = learnable_run
+    bare = seed_bare_repository(tmp_path, root)
+    seed = _git(bare, "rev-parse", "main").strip()
+    spec = json.loads((root / "out" / "spec.json").read_text())
+    spec["environment"]["spec"]["gitops"]["repo_url"] = str(bare)
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    work = tmp_path / "work"
+    shutil.copytree(root / "out" / "work", work, ignore=shutil.ignore_patterns("publish"))
+    refusing = tmp_path / "refusing"
+    refusing.mkdir()
+    (refusing / "workflowtemplate_v1alpha1.json").write_text('{"not": {}}')
+    location = str(refusing) + "/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json"
+    result = maestro(None, "step", "publish", "--spec", str(tmp_path / "spec.json"), "--workdir", str(work),
+                     "--run-id", "syn-abc123", "--write-back", env={"MAESTRO_SCHEMA_LOCATION": location})
+    assert result.exit_code == 1
+    assert "proposing it in" in result.stderr and "WorkflowTemplate" in result.stderr
+    assert _git(bare, "rev-parse", "main").strip() == seed
+
+
 def test_model_pt_is_byte_identical_across_processes(learnable_run, tmp_path):
     """Fresh processes (as pods are) train from the same features: the same bytes, whatever their hash seed."""
     import os

@@ -43,6 +43,14 @@ def _train_options(name: str) -> dict:
     return {"cpu_workers": int(value)}
 
 
+def _write_back_options() -> dict:
+    """publish --write-back: the write-back recompiles and validates like `maestro compile`, with the
+    pod's $MAESTRO_SCHEMA_LOCATION, read here."""
+    from ..validation.locations import schema_locations_from_env
+
+    return {"write_back": True, "schema_locations": tuple(schema_locations_from_env(os.environ))}
+
+
 STEP_HELP = """Run one built-in pipeline step (what the workflow pods run).
 
 \b
@@ -67,7 +75,7 @@ def step_command(name, spec_path, workdir, run_id, start, end, write_back) -> in
         raise click.UsageError("--start and --end apply to the ingest step only")
     if name != "publish" and write_back:
         raise click.UsageError("--write-back applies to the publish step only")
-    options = {**({"write_back": True} if write_back else {}), **_train_options(name)}
+    options = {**(_write_back_options() if write_back else {}), **_train_options(name)}
     from ..steps.context import StepContext, load_spec
     from ..steps.registry import step_function
 

@@ -26,7 +26,7 @@ from .serving import FORMATS, SELDON_REQUIREMENTS, lay_out
 PROPOSAL_FAILURES = (UsageError, MaestroError, OSError, subprocess.SubprocessError)
 
 
-def run(ctx: StepContext, write_back: bool = False) -> None:
+def run(ctx: StepContext, write_back: bool = False, schema_locations: tuple[str, ...] = ()) -> None:
     gate = read_json(ctx.upstream("gate") / "gate.json")
     if not gate["passed"]:
         raise StepError("the gate refused this model, so it is not published; see gate/gate.json")
@@ -38,7 +38,7 @@ def run(ctx: StepContext, write_back: bool = False) -> None:
                          ctx.pipeline.metadata.name, out / "model")
     record = publish_record(ctx, served, model_file, evaluation, gate)
     shutil.copyfile(ctx.upstream("gate") / CARD, out / CARD)
-    record["promotion"] = propose_version(record, ctx) if write_back else {"status": "not-requested"}
+    record["promotion"] = propose_version(record, ctx, schema_locations) if write_back else {"status": "not-requested"}
     write_json(out / "publish.json", record)
     write_manifest(ctx, "publish")
 
@@ -60,14 +60,15 @@ def publish_record(ctx: StepContext, served: str, model_file: str, evaluation: d
     }
 
 
-def propose_version(record: dict, ctx: StepContext) -> dict:
+def propose_version(record: dict, ctx: StepContext, schema_locations: tuple[str, ...] = ()) -> dict:
     """Push the run as the next version of this environment's serving (candidate when it serves a default)."""
     from .writeback import WriteBack, write_back
 
     gitops = ctx.environment.spec.gitops
     figures = {k: record["metrics"].get(k) for k in ("accuracy", "sharpe", "p_value")}
     request = WriteBack(gitops.repo_url, gitops.revision, gitops.path, gitops.promotion,
-                        ctx.environment.metadata.name, ctx.pipeline.metadata.name, ctx.run_id, figures)
+                        ctx.environment.metadata.name, ctx.pipeline.metadata.name, ctx.run_id, figures,
+                        tuple(schema_locations))
     try:
         pushed = write_back(request)
     except PROPOSAL_FAILURES as exc:  # git, credentials, a spec that no longer compiles: say which and stop

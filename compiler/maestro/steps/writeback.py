@@ -58,6 +58,7 @@ class WriteBack:
     pipeline: str
     run_id: str
     metrics: dict
+    schema_locations: tuple[str, ...] = ()   # where else to look for schemas (the pod's $MAESTRO_SCHEMA_LOCATION)
 
 
 @dataclass(frozen=True)
@@ -80,11 +81,8 @@ class Pushed:
 
 
 def write_back(request: WriteBack, scratch: Path | None = None) -> Pushed:
-    """The pod-side entry: git credentials and $MAESTRO_SCHEMA_LOCATION are read here, from the process
-    environment, and passed down."""
-    from ..validation.locations import schema_locations_from_env
-
-    locations = tuple(schema_locations_from_env(os.environ))
+    """The pod-side entry: git reads its credentials from the process environment (through askpass);
+    everything else comes in `request`."""
     direct = pushes_directly(request)
     ref = request.revision if direct else f"maestro/{request.pipeline}-{request.run_id}"
     notes = () if direct or request.promotion != "direct" else (
@@ -98,7 +96,7 @@ def write_back(request: WriteBack, scratch: Path | None = None) -> Pushed:
             _git(env, None, "clone", "--quiet", "--no-tags", "--single-branch", "--branch", request.revision,
                  request.repo_url, str(work))
             cloned = _git(env, work, "rev-parse", "HEAD").strip()
-            proposal = propose(project_root(work, request.gitops_path), request, work, locations)
+            proposal = propose(project_root(work, request.gitops_path), request, work, request.schema_locations)
             message = commit_message(request, proposal.version)
             _commit(env, work, proposal.files, message)
             _refuse_foreign_changes(env, work, cloned, set(proposal.files))

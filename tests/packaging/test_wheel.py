@@ -3,7 +3,8 @@ fresh virtual environment (no checkout on its path), compiles the examples from 
 checkout into exactly the committed gitops/, validated against the schemas inside the wheel.
 
 Needs the package registry (the fresh venv installs the wheel's dependencies); marked `packaging`,
-left out of a bare `pytest`, run by `make test` and CI."""
+left out of a bare `pytest`, run by `make test` and CI. The fixtures are session-scoped so that the
+suite's scheduler keeps these tests on one worker: one build, one venv."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def run(*args: object, cwd: Path, env: dict | None = None) -> subprocess.Complet
     return done
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def dist(tmp_path_factory) -> Path:
     """The wheel and the sdist, built from the checkout as `python -m build` builds them."""
     out = tmp_path_factory.mktemp("dist")
@@ -37,7 +38,7 @@ def dist(tmp_path_factory) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def venv(dist: Path, tmp_path_factory) -> Path:
     """A fresh virtual environment (not the one running the tests) with the wheel installed."""
     env = tmp_path_factory.mktemp("venv") / "v"
@@ -52,7 +53,7 @@ def outside_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "MAESTRO_SCHEMA_LOCATION")}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def project(tmp_path_factory) -> Path:
     """The example specs, copied into a folder outside the checkout."""
     root = tmp_path_factory.mktemp("outside")

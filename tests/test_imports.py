@@ -20,7 +20,7 @@ COMPILE_PATH = ("maestro.compile", "maestro.incremental", "maestro.cache", "maes
                 "maestro.lower", "maestro.names", "maestro.contract", "maestro.targets", "maestro.render",
                 "maestro.validation", "maestro.diff", "maestro.diff_format", "maestro.promote",
                 "maestro.commands.compile", "maestro.commands.diff", "maestro.commands.promote",
-                "maestro.commands.validate")
+                "maestro.commands.validate", "maestro.api", "maestro.scaffold", "maestro.commands.init")
 FORBIDDEN_MODULES = ("maestro.steps",)
 FORBIDDEN_LIBRARIES = ("torch", "pandas", "numpy")
 

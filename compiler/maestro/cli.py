@@ -18,6 +18,7 @@ from .commands.options import Session, debug_option
 
 COMMANDS = {
     # name: (module:attribute, one-line help)
+    "init": ("maestro.commands.init:init_command", "Scaffold a new repository: environments/, a pipeline, pre-commit."),
     "compile": ("maestro.commands.compile:compile_command", "Compile the specs into gitops/ (or --check it)."),
     "validate": ("maestro.commands.validate:validate_command", "Validate Kubernetes manifests offline, like kubeconform."),
     "diff": ("maestro.commands.diff:diff_command", "Show what a compile would change, per resource and field."),
@@ -96,13 +97,15 @@ def report(exc: Exception, session: Session) -> int:
 def _handlers() -> tuple:
     from .errors import Failure, MaestroError, UsageError   # here: `maestro --help` stays light
 
+    # Usage errors, failures and refused paths are MaestroErrors too (the API's one error type):
+    # they come before the findings' handler.
     return (
-        (MaestroError, _diagnostics),
         ((UsageError, click.UsageError), _usage_error),
         (click.exceptions.Exit, lambda exc, _: exc.exit_code),
         (click.exceptions.Abort, lambda exc, session: _say("aborted")),
         (Failure, lambda exc, session: _say(f"{_subject(session)}error: {exc}")),
         (OSError, _os_error),
+        (MaestroError, _diagnostics),
     )
 
 

@@ -67,28 +67,39 @@ class Diagnostic:
 
 
 class MaestroError(Exception):
-    """Every diagnostic of a run, raised once, sorted and without repeats."""
+    """The one error type of maestro, and of its Python API: every diagnostic of a run, raised once,
+    sorted and without repeats. The subclasses below say what kind of problem it is (the CLI maps
+    them to messages and exit codes); each carries its message as one diagnostic without a file, so
+    `for d in error.diagnostics: print(d.format())` reports any of them."""
 
-    def __init__(self, diagnostics: Iterable[Diagnostic]):
-        self.diagnostics: list[Diagnostic] = sorted(set(diagnostics), key=Diagnostic.sort_key)
-        super().__init__("\n".join(d.format() for d in self.diagnostics))
+    def __init__(self, diagnostics: Iterable[Diagnostic], message: str | None = None):
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(sorted(set(diagnostics), key=Diagnostic.sort_key))
+        super().__init__(message if message is not None else "\n".join(d.format() for d in self.diagnostics))
 
 
-class UsageError(Exception):
+class UsageError(MaestroError):
     """A problem with how a command was called (exit code 2), not with the specs."""
 
+    def __init__(self, message: str):
+        super().__init__([Diagnostic.about((), str(message))], str(message))
 
-class Failure(Exception):
+
+class Failure(MaestroError):
     """An expected failure that is neither the specs' fault nor a bug: a step that cannot go on, a
     local run whose step failed. Reported as one line `error: ...`, exit 1, no traceback."""
 
+    def __init__(self, message: str):
+        super().__init__([Diagnostic.about((), str(message))], str(message))
 
-class UnsafePath(OSError):
+
+class UnsafePath(MaestroError, OSError):
     """A path maestro refuses to follow: a symbolic link where none may be, a path that leaves its
-    folder, state taken from a checkout. Reported as one line `error: ...`, exit 1, nothing written."""
+    folder, state taken from a checkout. Reported as one line `error: ...`, exit 1, nothing written.
+    An OSError too, so file operations that refuse a link fail the way any file operation fails."""
 
     def __init__(self, message: str):
-        super().__init__(errno.EPERM, message)
+        OSError.__init__(self, errno.EPERM, message)
+        self.diagnostics = (Diagnostic.about((), message),)
 
 
 def raise_if_any(diagnostics: Sequence[Diagnostic]) -> None:

@@ -55,6 +55,16 @@ def find_root(start: Path) -> Path:
     raise UsageError(f"no directory with pipelines/ and environments/ at or above {start}; pass --root")
 
 
+def project_root(root: str | os.PathLike | None) -> Path:
+    """`root`, which must hold pipelines/ and environments/, resolved; None: found from the working directory."""
+    if root is None:
+        return find_root(Path.cwd().resolve())
+    root = Path(root)
+    if not (root / "pipelines").is_dir() or not (root / "environments").is_dir():
+        raise UsageError(f"{root} holds no pipelines/ and environments/")
+    return root.resolve()
+
+
 def load_project(root: Path, only_envs: Sequence[str] = (), only_pipelines: Collection[str] | None = None) -> Project:
     """`only_pipelines`: the pipeline files (relative to root) to load; None loads them all."""
     diagnostics: list[Diagnostic] = []

@@ -97,7 +97,7 @@ def test_wheel_carries_the_bundle(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", *isolation,
                     "--disable-pip-version-check", "-w", str(tmp_path), str(REPO)], check=True, capture_output=True,
                    timeout=600, cwd=tmp_path)
-    [wheel] = tmp_path.glob("maestro_gitops-*.whl")
+    [wheel] = tmp_path.glob("maestro_mlops_compiler-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = {i.filename: i.compress_size for i in archive.infolist() if i.filename.startswith("maestro/schemas/")}
     expected = {f"maestro/schemas/{p.relative_to(BUNDLE_DIR).as_posix()}" for p in BUNDLE_DIR.rglob("*") if p.is_file()}

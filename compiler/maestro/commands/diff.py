@@ -30,24 +30,12 @@ def diff_command(root: Path | None, envs: tuple[str, ...], against: str | None, 
       maestro diff
       maestro diff --against origin/main --format markdown > comment.md
     """
-    from .. import diff_format
-    from ..compile import compile_project
-    from ..diff import diff_trees, tree_at_ref
-    from ..gitops import generated_files, locked, preflight
-    from ..tree import in_scope
-    from .compile import compile_cache, schema_locations
+    from .. import api
+    from .compile import cache_wanted, schema_locations
 
-    root = resolve_root(root)
-    preflight(root)   # before the cache under .maestro/ is read or written
-    # Validated as `maestro compile` validates: a tree that compile would refuse is refused here too.
-    compiled = compile_project(root, envs, schema_locations=schema_locations(()), cache=compile_cache(root))
-    for line in compiled.warnings:
+    result = api.diff_gitops(resolve_root(root), envs, against=against, schema_locations=schema_locations(()),
+                             cache=cache_wanted())
+    for line in result.warnings:
         click.echo(line, err=True)
-    tree = compiled.tree
-    with locked(root):   # read-only: never recovers an interrupted write, which only `compile` does
-        old = tree_at_ref(root, against) if against else generated_files(root / "gitops")
-    old = {p: d for p, d in old.items() if in_scope(p, tree.scope)}
-    changes = diff_trees(old, tree.files)
-    click.echo({"text": diff_format.as_text, "markdown": diff_format.as_markdown,
-                "json": diff_format.as_json}[fmt](changes))
-    return 1 if exit_code and changes else 0
+    click.echo(result.format(fmt))
+    return 1 if exit_code and result.changes else 0

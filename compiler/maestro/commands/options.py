@@ -48,11 +48,6 @@ def step_settings() -> dict:
 
 
 def resolve_root(root: Path | None) -> Path:
-    from ..project import find_root
+    from ..project import project_root
 
-    if root is not None:
-        if not (root / "pipelines").is_dir() or not (root / "environments").is_dir():
-            from ..errors import UsageError
-            raise UsageError(f"{root} holds no pipelines/ and environments/")
-        return root.resolve()
-    return find_root(Path.cwd().resolve())
+    return project_root(root)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import click
@@ -32,42 +30,13 @@ def promote_command(pipeline: str, version: str, run: str | None, role: str, wei
       maestro promote aapl-direction --version v5 --run aapl-direction-x1y2z --as candidate --weight 10
       maestro promote aapl-direction --version v5 --as default
     """
-    from .. import diff_format
-    from ..compile import compile_project
-    from ..diff import diff_trees
-    from ..errors import UsageError
-    from ..promote import Promotion, promote_text, read_real, refuse_symlinks, replace_file
-
-    root = resolve_root(root)
-    spec = root / "pipelines" / f"{pipeline}.yaml"
-    refuse_symlinks(root, spec)       # never edit, or echo, a file a link points at
-    if not spec.is_file():
-        raise UsageError(f"no pipeline spec at {spec.relative_to(root)}")
-    change = Promotion(version, role, run, weight, mode)
-    edited = promote_text(read_real(spec).decode("utf-8"), spec.relative_to(root).as_posix(), change)
-    before = compile_project(root, validate=False).tree.files
-    after = _compile_with(root, spec, edited)
-    replace_file(spec, edited.encode("utf-8"))
-    click.echo(diff_format.as_text(diff_trees(before, after)))
-    click.echo(f"edited {spec.relative_to(root)}; run `maestro compile` and commit both", err=True)
-    return 0
-
-
-def _compile_with(root: Path, spec: Path, edited: str) -> dict[str, bytes]:
-    """The compiled tree with the edited spec, built in a scratch copy of the specs and validated as
-    `maestro compile` validates it: an edit whose tree compile would refuse is refused."""
-    from ..compile import compile_project
-    from ..project import teams_file
+    from .. import api, diff_format
     from .compile import schema_locations
 
-    with tempfile.TemporaryDirectory() as scratch:
-        copy = Path(scratch)
-        for folder in ("pipelines", "environments"):
-            shutil.copytree(root / folder, copy / folder)
-        for teams in teams_file(root):   # the tenancy the specs are checked against
-            shutil.copyfile(teams, copy / teams.name)
-        (copy / "pipelines" / spec.name).write_text(edited)
-        compiled = compile_project(copy, schema_locations=schema_locations(()))
-    for line in compiled.warnings:
+    result = api.promote_version(pipeline, version, role=role, run=run, weight=weight, mode=mode,
+                                 root=resolve_root(root), schema_locations=schema_locations(()))
+    for line in result.warnings:
         click.echo(line, err=True)
-    return compiled.tree.files
+    click.echo(diff_format.as_text(result.changes))
+    click.echo(f"edited {result.spec}; run `maestro compile` and commit both", err=True)
+    return 0

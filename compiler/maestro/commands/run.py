@@ -39,34 +39,13 @@ Example:
 @click.option("--no-cache", is_flag=True, help="Run every step even when its inputs are unchanged.")
 @debug_option
 def run_command(pipeline, root, env_name, output_dir, no_cache) -> int:
-    from ..errors import Failure
-    from ..local import execute, summarize
-    from ..lower import lower_pipeline
+    from ..runner import run_pipeline
 
-    root, effective = _effective(pipeline, root, env_name)
-    plan = lower_pipeline(effective)   # the plan the emitters compile, so laptop and cluster agree
-    output = output_dir or root / "runs" / f"{pipeline}-{env_name}"
-    click.echo(f"maestro run {pipeline} --env {env_name} -> {output}", err=True)
-    outcome = execute(plan, output, root, use_cache=not no_cache,
-                      echo=lambda text, end="\n": click.echo(text + end, err=True, nl=False), debug=session().debug,
-                      **step_settings())
-    summary = summarize(outcome, plan)
-    if outcome.failed:
-        raise Failure(outcome.error)
-    _verdict(summary, output)
+    result = run_pipeline(pipeline, env_name, root=root, output_dir=output_dir, use_cache=not no_cache,
+                          progress=lambda text: click.echo(text, err=True, nl=False), debug=session().debug,
+                          **step_settings())
+    _verdict(result.summary, result.output)
     return 0
-
-
-def _effective(pipeline: str, root, env_name: str):
-    from ..errors import UsageError, did_you_mean, one_of
-    from ..project import find_root, load_project
-
-    root = (root or find_root(Path.cwd())).resolve()
-    project = load_project(root, only_envs=[env_name])
-    if (pipeline, env_name) not in project.effective:
-        hint = did_you_mean(pipeline, project.pipelines) or one_of(project.pipelines)
-        raise UsageError(f"no pipeline named '{pipeline}' in {root / 'pipelines'} ({hint})")
-    return root, project.effective[(pipeline, env_name)]
 
 
 def _verdict(summary: dict, output: Path) -> None:

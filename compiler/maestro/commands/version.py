@@ -16,10 +16,11 @@ from .options import debug_option
 def version_text() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
+    from .. import DISTRIBUTION
     from ..validation.locations import BUNDLE_DIR
 
     try:
-        own = version("maestro-gitops")
+        own = version(DISTRIBUTION)
     except PackageNotFoundError:
         own = "unknown (not installed)"
     lines = [f"maestro {own}", "targets (JSON Schemas shipped with maestro, checked by compile and validate):"]

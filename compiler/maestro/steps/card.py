@@ -8,7 +8,6 @@ model. Deterministic: no timestamps, no tool versions beyond the recorded ones.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -31,11 +30,25 @@ LIMITATIONS = [
 
 def template_dirs(root: Path, first: Optional[Path] = None) -> list[Path]:
     """`first` ($MAESTRO_TEMPLATES, as the command read it), then the project's (or the pod's working
-    dir's) templates/, then the templates/ of the source checkout this package runs from."""
+    dir's) templates/, then the templates/ of the source checkout this package runs from, then the
+    copy an installed wheel carries."""
     found = [first] if first else []
-    found += [root / "templates", Path(__file__).resolve().parents[3] / "templates",
-              Path(sys.prefix) / "share" / "maestro" / "templates"]
+    found += [root / "templates", Path(__file__).resolve().parents[3] / "templates", *installed_templates()]
     return [d for d in found if (d / TEMPLATE).is_file()]
+
+
+def installed_templates() -> list[Path]:
+    """The folder where pip put the wheel's copy of templates/ (its data files, share/maestro/templates),
+    found from the installed files' record, so a venv, `pip install --user` and pipx alike find it."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    from .. import DISTRIBUTION
+
+    try:
+        installed = distribution(DISTRIBUTION).files or []
+    except PackageNotFoundError:    # running from a checkout that was never installed
+        return []
+    return [Path(str(f.locate())).resolve().parent for f in installed if f.name == TEMPLATE and "share" in f.parts]
 
 
 def storage_uri(ctx: StepContext) -> str:

@@ -1,0 +1,228 @@
+"""The Python API: what the `maestro` commands do, as functions that take values and return values.
+
+In: a project root (a folder holding pipelines/ and environments/; None: found upward from the
+working directory, as the commands do) or manifest paths, and the options the commands take. Out:
+frozen result values. Every problem is raised as one `MaestroError` carrying `Diagnostic`s; its
+subclasses `UsageError`, `Failure` and `UnsafePath` say what kind of problem it is. Nothing here
+prints or reads an environment variable: the commands (commands/) read those, call these functions
+and print what they return. `maestro/__init__.py` exports them lazily; docs/api.md is the reference.
+`run_pipeline` is in `runner`: it reaches the step runtime, which the compile path must not import.
+
+The names are not the commands' (`compile`, `diff`, `promote`) because those are the package's own
+modules: `maestro.compile` is `maestro/compile.py`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator, Literal, Sequence, Union
+
+from .errors import UsageError
+
+if TYPE_CHECKING:
+    from .compile import Compiled
+    from .diff import ResourceChange
+    from .gitops import Drift
+    from .validation import Result
+
+PathLike = Union[str, "os.PathLike[str]"]
+DiffFormat = Literal["text", "markdown", "json"]
+
+
+@dataclass(frozen=True)
+class CompileResult:
+    """What `compile_gitops` did to gitops/ (paths relative to it)."""
+
+    written: tuple[str, ...]
+    pruned: tuple[str, ...]
+    unchanged: int
+    unaccounted: tuple[str, ...]    # files maestro did not generate, left alone (`check_gitops` fails on them)
+    warnings: tuple[str, ...]       # lines for the user
+    pipelines: int
+    environments: int
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """How gitops/ differs from what the specs compile to; `up_to_date` when it does not."""
+
+    drift: tuple[Drift, ...]        # missing | stale | extra | foreign files, each with a short diff
+    warnings: tuple[str, ...]
+    pending: bool                   # an interrupted compile waits in .maestro/ (only a compile completes it)
+
+    @property
+    def up_to_date(self) -> bool:
+        return not self.drift
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    """The per-resource, per-field changes a compile makes to a tree."""
+
+    changes: tuple[ResourceChange, ...]
+    warnings: tuple[str, ...]
+
+    def format(self, fmt: DiffFormat = "text") -> str:
+        from . import diff_format
+
+        return {"text": diff_format.as_text, "markdown": diff_format.as_markdown,
+                "json": diff_format.as_json}[fmt](self.changes)
+
+
+@dataclass(frozen=True)
+class PromoteResult:
+    """The edited spec (relative to the root) and what the edit changes in the compiled tree."""
+
+    spec: str
+    changes: tuple[ResourceChange, ...]
+    warnings: tuple[str, ...]
+
+
+# --- compile, check, diff --------------------------------------------------------------------------
+
+def compile_gitops(root: PathLike | None = None, envs: Sequence[str] = (), *, validate: bool = True,
+                   schema_locations: Sequence[str] = (), cache: bool = True) -> CompileResult:
+    """Compile the specs into `root/gitops/`, as `maestro compile` does: every manifest is validated
+    first (the shipped schemas, after `schema_locations`), and nothing is written if anything is invalid."""
+    from . import gitops
+
+    root = _root(root)
+    with _compiled(root, envs, validate, schema_locations, cache) as compiled:
+        recovered = gitops.recover(root, root / "gitops")
+        written, pruned = gitops.write(root, root / "gitops", compiled.tree)
+        kept = gitops.unaccounted(root / "gitops", compiled.tree)
+    return CompileResult(tuple(written), tuple(pruned), len(compiled.tree.files) - len(written), tuple(kept),
+                         (*compiled.warnings, *([recovered] if recovered else [])), compiled.pipelines,
+                         compiled.environments)
+
+
+def check_gitops(root: PathLike | None = None, envs: Sequence[str] = (), *, validate: bool = True,
+                 schema_locations: Sequence[str] = (), cache: bool = True) -> CheckResult:
+    """Compare gitops/ with what the specs compile to, writing nothing (`maestro compile --check`)."""
+    from . import gitops
+
+    root = _root(root)
+    with _compiled(root, envs, validate, schema_locations, cache) as compiled:
+        drift = gitops.check(root / "gitops", compiled.tree)
+        pending = gitops.pending(root)   # read-only: never recovers, so a checkout's journal is never acted on
+    return CheckResult(tuple(drift), compiled.warnings, pending)
+
+
+def diff_gitops(root: PathLike | None = None, envs: Sequence[str] = (), *, against: str | None = None,
+                schema_locations: Sequence[str] = (), cache: bool = True) -> DiffResult:
+    """What compiling the specs changes, per resource and field, against gitops/ on disk or at the
+    git revision `against` (`maestro diff`). Validated as a compile is: a tree it refuses is refused."""
+    from .compile import compile_project
+    from .diff import diff_trees, tree_at_ref
+    from .gitops import generated_files, locked, preflight
+    from .tree import in_scope
+
+    root = _root(root)
+    preflight(root)   # before the cache under .maestro/ is read or written
+    compiled = compile_project(root, envs, schema_locations=schema_locations, cache=_cache(root, cache))
+    with locked(root):   # read-only: never recovers an interrupted write, which only a compile does
+        old = tree_at_ref(root, against) if against else generated_files(root / "gitops")
+    old = {path: data for path, data in old.items() if in_scope(path, compiled.tree.scope)}
+    return DiffResult(tuple(diff_trees(old, compiled.tree.files)), compiled.warnings)
+
+
+@contextmanager
+def _compiled(root: Path, envs: Sequence[str], validate: bool, locations: Sequence[str],
+              cache: bool) -> Iterator[Compiled]:
+    """The compile of the specs as they are, with the gitops lock held: a refused spec stops before
+    the lock is taken; specs edited meanwhile are compiled again, since another compile may have
+    written their newer tree, and an older one must never be written or checked over it."""
+    from . import gitops
+    from .compile import compile_project, inputs_digest
+
+    gitops.preflight(root)   # before the cache under .maestro/ is read or written
+    options = dict(envs=envs, validate=validate, schema_locations=locations, cache=_cache(root, cache))
+    inputs = inputs_digest(root)
+    compiled = compile_project(root, **options)
+    with gitops.locked(root):
+        yield compile_project(root, **options) if inputs_digest(root) != inputs else compiled
+
+
+def _cache(root: Path, wanted: bool):
+    from .incremental import NamespaceCache
+
+    return NamespaceCache(root) if wanted else None
+
+
+# --- validate --------------------------------------------------------------------------------------
+
+def validate_manifests(paths: Sequence[PathLike], *, schema_locations: Sequence[str] = (),
+                       kubernetes_version: str | None = None, strict: bool = False,
+                       ignore_missing_schemas: bool = False, skip: Sequence[str] = (), reject: Sequence[str] = (),
+                       ignore_filename_patterns: Sequence[str] = (), cache_dir: str | None = None) -> tuple[Result, ...]:
+    """One `Result` per manifest under `paths` (files or folders; `-` is stdin), as `maestro validate`
+    checks them. Invalid manifests are results (`result.failed`), not errors; a bad option is a UsageError."""
+    from .validation import DEFAULT_KUBERNETES_VERSION, load_documents
+    from .validation.engine import make_settings, validate_documents
+
+    settings = make_settings(schema_locations, kubernetes_version or DEFAULT_KUBERNETES_VERSION,
+                             ignore_missing_schemas, skip, reject, strict, cache_dir)   # options before documents
+    documents = load_documents([os.fspath(p) for p in paths], ignore_filename_patterns=ignore_filename_patterns)
+    return tuple(validate_documents(documents, settings))
+
+
+# --- promote ---------------------------------------------------------------------------------------
+
+def promote_version(pipeline: str, version: str, *, role: Literal["candidate", "default"],
+                    run: str | None = None, weight: int | None = None, mode: Literal["ab", "shadow"] | None = None,
+                    root: PathLike | None = None, schema_locations: Sequence[str] = ()) -> PromoteResult:
+    """Edit pipelines/PIPELINE.yaml (comments kept) so `version` becomes the candidate or the default
+    (`maestro promote`). The edited spec is compiled and validated first; a refused edit writes nothing."""
+    from .compile import compile_project
+    from .diff import diff_trees
+    from .promote import Promotion, promote_text, read_real, refuse_symlinks, replace_file
+
+    root = _root(root)
+    spec = root / "pipelines" / f"{pipeline}.yaml"
+    refuse_symlinks(root, spec)       # never edit, or echo, a file a link points at
+    if not spec.is_file():
+        raise UsageError(f"no pipeline spec at {spec.relative_to(root)}")
+    relative = spec.relative_to(root).as_posix()
+    edited = promote_text(read_real(spec).decode("utf-8"), relative, Promotion(version, role, run, weight, mode))
+    before = compile_project(root, validate=False).tree.files
+    after = _compile_edited(root, spec, edited, schema_locations)
+    replace_file(spec, edited.encode("utf-8"))
+    return PromoteResult(relative, tuple(diff_trees(before, after.tree.files)), after.warnings)
+
+
+def _compile_edited(root: Path, spec: Path, edited: str, locations: Sequence[str]) -> Compiled:
+    """The project compiled with the edited spec, in a scratch copy of the specs, validated as a
+    compile is: an edit whose tree a compile would refuse is refused."""
+    from .compile import compile_project
+    from .project import teams_file
+
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch)
+        for folder in ("pipelines", "environments"):
+            shutil.copytree(root / folder, copy / folder)
+        for teams in teams_file(root):   # the tenancy the specs are checked against
+            shutil.copyfile(teams, copy / teams.name)
+        (copy / "pipelines" / spec.name).write_text(edited)
+        return compile_project(copy, schema_locations=locations)
+
+
+# --- init ------------------------------------------------------------------------------------------
+
+def init_project(root: PathLike = ".") -> tuple[str, ...]:
+    """Scaffold a new repository in `root` (`maestro init`): environments/dev.yaml, one example
+    pipeline, the spec JSON Schemas the editor modelines name, and a pre-commit config. Returns the
+    files written, relative to `root`. Refuses (UsageError, nothing written) if any of them exists."""
+    from .scaffold import scaffold
+
+    return scaffold(Path(root))
+
+
+def _root(root: PathLike | None) -> Path:
+    from .project import project_root
+
+    return project_root(root)

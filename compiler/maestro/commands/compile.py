@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .json_output import emit, errors_as_json, output_option
 from .options import debug_option, env_option, resolve_root, root_option
 
 if TYPE_CHECKING:
@@ -24,9 +25,11 @@ if TYPE_CHECKING:
 @click.option("--schema-location", multiple=True, metavar="DIR|TEMPLATE",
               help="Where else to look for schemas, before the ones shipped with Maestro (repeatable); "
                    "default: $MAESTRO_SCHEMA_LOCATION.")
+@output_option
 @debug_option
+@errors_as_json(lambda arguments: arguments["output"] == "json")
 def compile_command(root: Path | None, envs: tuple[str, ...], check: bool, no_validate: bool,
-                    schema_location: tuple[str, ...]) -> int:
+                    schema_location: tuple[str, ...], output: str) -> int:
     """Compile pipelines/ and environments/ into gitops/.
 
     Every generated manifest is validated (JSON Schemas plus the controllers' rules) before
@@ -37,6 +40,7 @@ def compile_command(root: Path | None, envs: tuple[str, ...], check: bool, no_va
       maestro compile
       maestro compile --env prod --check
       maestro compile --schema-location ~/schemas/argo-v4.2 --check
+      maestro compile --check --output json
     """
     from .. import gitops
     from ..compile import compile_project, inputs_digest
@@ -60,7 +64,10 @@ def compile_command(root: Path | None, envs: tuple[str, ...], check: bool, no_va
             if gitops.pending(root):
                 click.echo("note: an interrupted compile is pending in .maestro/; `maestro compile` "
                            "completes it", err=True)
-            return _report_drift(gitops.check(gitops_dir, tree))
+            drifts = gitops.check(gitops_dir, tree)
+            if output == "json":
+                return _drift_document(drifts, compiled.warnings)
+            return _report_drift(drifts)
         warning = gitops.recover(root, gitops_dir)
         if warning:
             click.echo(warning, err=True)
@@ -71,6 +78,11 @@ def compile_command(root: Path | None, envs: tuple[str, ...], check: bool, no_va
                    f"it: delete it or move it to a {gitops.MANUAL_FOLDER}/ folder (`compile --check` fails on it)",
                    err=True)
     unchanged = len(tree.files) - len(written)
+    if output == "json":
+        emit("compile", written=[f"gitops/{p}" for p in sorted(written)], pruned=[f"gitops/{p}" for p in sorted(pruned)],
+             unchanged=unchanged, unaccounted=[f"gitops/{p}" for p in kept], environments=compiled.environments,
+             pipelines=compiled.pipelines, warnings=list(compiled.warnings))
+        return 0
     click.echo(f"gitops/: {len(written)} written, {len(pruned)} pruned, {unchanged} unchanged "
                f"({compiled.environments} environments, {compiled.pipelines} pipelines)")
     return 0
@@ -88,6 +100,13 @@ def compile_cache(root: Path) -> NamespaceCache | None:
     from ..incremental import NO_CACHE_VARIABLE, NamespaceCache, cache_disabled
 
     return None if cache_disabled(os.environ.get(NO_CACHE_VARIABLE)) else NamespaceCache(root)
+
+
+def _drift_document(drifts: list, warnings: tuple[str, ...]) -> int:
+    """The --check verdict as `maestro.check/v1`; exit 1 on any drift, as in text."""
+    files = [{"path": f"gitops/{d.path}", "status": d.status, "diff": d.diff} for d in drifts]
+    emit("check", up_to_date=not drifts, files=files, warnings=list(warnings))
+    return 1 if drifts else 0
 
 
 def _report_drift(drifts: list) -> int:

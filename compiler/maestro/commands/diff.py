@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from .json_output import errors_as_json, output_option
 from .options import debug_option, env_option, resolve_root, root_option
 
 FORMATTERS = ("text", "markdown", "json")
@@ -18,8 +19,13 @@ FORMATTERS = ("text", "markdown", "json")
               help="Compare with gitops/ at this git revision; default: gitops/ on disk.")
 @click.option("--format", "fmt", type=click.Choice(FORMATTERS), default="text", show_default=True)
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there are changes, like `git diff --exit-code`.")
+@click.option("--graph", "graphs", is_flag=True,
+              help="markdown: add the Mermaid graph of each changed pipeline (as `maestro graph` draws it).")
+@output_option
 @debug_option
-def diff_command(root: Path | None, envs: tuple[str, ...], against: str | None, fmt: str, exit_code: bool) -> int:
+@errors_as_json(lambda arguments: "json" in (arguments["fmt"], arguments["output"]))
+def diff_command(root: Path | None, envs: tuple[str, ...], against: str | None, fmt: str, exit_code: bool,
+                 graphs: bool, output: str) -> int:
     """Show, per resource and field, what compiling the specs changes.
 
     The compiled tree is validated as `maestro compile` validates it (schemas from
@@ -28,7 +34,8 @@ def diff_command(root: Path | None, envs: tuple[str, ...], against: str | None, 
     \b
     Examples:
       maestro diff
-      maestro diff --against origin/main --format markdown > comment.md
+      maestro diff --against origin/main --format markdown --graph > comment.md
+      maestro diff --output json      # the same as --format json
     """
     from .. import diff_format
     from ..compile import compile_project
@@ -37,6 +44,7 @@ def diff_command(root: Path | None, envs: tuple[str, ...], against: str | None, 
     from ..tree import in_scope
     from .compile import compile_cache, schema_locations
 
+    fmt = _format(fmt, output)
     root = resolve_root(root)
     preflight(root)   # before the cache under .maestro/ is read or written
     # Validated as `maestro compile` validates: a tree that compile would refuse is refused here too.
@@ -48,6 +56,27 @@ def diff_command(root: Path | None, envs: tuple[str, ...], against: str | None, 
         old = tree_at_ref(root, against) if against else generated_files(root / "gitops")
     old = {p: d for p, d in old.items() if in_scope(p, tree.scope)}
     changes = diff_trees(old, tree.files)
-    click.echo({"text": diff_format.as_text, "markdown": diff_format.as_markdown,
-                "json": diff_format.as_json}[fmt](changes))
+    if fmt == "markdown":
+        click.echo(diff_format.as_markdown(changes, changed_graphs(root, changes) if graphs else ()))
+    else:
+        click.echo({"text": diff_format.as_text, "json": diff_format.as_json}[fmt](changes))
     return 1 if exit_code and changes else 0
+
+
+def _format(fmt: str, output: str) -> str:
+    """`--output json` is `--format json`, the spelling every other command takes."""
+    if output == "json" and fmt not in ("text", "json"):
+        from ..errors import UsageError
+        raise UsageError(f"--output json and --format {fmt} contradict each other; give one")
+    return "json" if output == "json" else fmt
+
+
+def changed_graphs(root: Path, changes: list) -> list[tuple[str, str | None]]:
+    """(title, Mermaid source) of each pipeline with a changed or added resource, per environment; the
+    source is None past the first MAX_GRAPHS, which are named but not drawn."""
+    from ..diff_format import MAX_GRAPHS
+    from ..graph import pipeline_graph, to_mermaid
+
+    changed = sorted({(c.pipeline, c.env) for c in changes if c.pipeline and c.change != "removed"})
+    shown = [(f"{name} in {env}", to_mermaid(pipeline_graph(root, name, env))) for name, env in changed[:MAX_GRAPHS]]
+    return shown + [(f"{name} in {env}", None) for name, env in changed[MAX_GRAPHS:]]

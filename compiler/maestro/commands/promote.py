@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from .json_output import emit, errors_as_json, output_option
 from .options import debug_option, resolve_root, root_option
 
 
@@ -19,9 +20,11 @@ from .options import debug_option, resolve_root, root_option
 @click.option("--weight", type=click.IntRange(1, 99), default=None, help="Candidate's percent of traffic.")
 @click.option("--mode", type=click.Choice(["ab", "shadow"]), default=None, help="Experiment mode.")
 @root_option
+@output_option
 @debug_option
+@errors_as_json(lambda arguments: arguments["output"] == "json")
 def promote_command(pipeline: str, version: str, run: str | None, role: str, weight: int | None,
-                    mode: str | None, root: Path | None) -> int:
+                    mode: str | None, root: Path | None, output: str) -> int:
     """Edit pipelines/PIPELINE.yaml so VERSION becomes the candidate or the default.
 
     Comments and formatting are kept. The edited spec is checked against every environment
@@ -30,7 +33,7 @@ def promote_command(pipeline: str, version: str, run: str | None, role: str, wei
     \b
     Examples:
       maestro promote aapl-direction --version v5 --run aapl-direction-x1y2z --as candidate --weight 10
-      maestro promote aapl-direction --version v5 --as default
+      maestro promote aapl-direction --version v5 --as default --output json
     """
     from .. import diff_format
     from ..compile import compile_project
@@ -48,7 +51,12 @@ def promote_command(pipeline: str, version: str, run: str | None, role: str, wei
     before = compile_project(root, validate=False).tree.files
     after = _compile_with(root, spec, edited)
     replace_file(spec, edited.encode("utf-8"))
-    click.echo(diff_format.as_text(diff_trees(before, after)))
+    changes = diff_trees(before, after)
+    if output == "json":
+        emit("promote", pipeline=pipeline, version=version, role=role, run=run, weight=weight, mode=mode,
+             edited=spec.relative_to(root).as_posix(), changes=diff_format.records(changes))
+    else:
+        click.echo(diff_format.as_text(changes))
     click.echo(f"edited {spec.relative_to(root)}; run `maestro compile` and commit both", err=True)
     return 0
 

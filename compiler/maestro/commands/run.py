@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from .json_output import emit, errors_as_json, output_option
 from .options import debug_option, session, step_settings
 
 
@@ -26,6 +27,7 @@ steps are listed as skipped. Exit 0 when the run completes, whatever the gate de
 Example:
   maestro run aapl-direction --env dev
   maestro run msft-momentum --env dev --output-dir /tmp/msft --no-cache
+  maestro run aapl-direction --env dev --output json > run.json
 """
 
 
@@ -37,23 +39,28 @@ Example:
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where work/ and summary.json go (default: <root>/runs/<pipeline>-<env>/).")
 @click.option("--no-cache", is_flag=True, help="Run every step even when its inputs are unchanged.")
+@output_option
 @debug_option
-def run_command(pipeline, root, env_name, output_dir, no_cache) -> int:
+@errors_as_json(lambda arguments: arguments["output"] == "json")
+def run_command(pipeline, root, env_name, output_dir, no_cache, output) -> int:
     from ..errors import Failure
     from ..local import execute, summarize
     from ..lower import lower_pipeline
 
     root, effective = _effective(pipeline, root, env_name)
     plan = lower_pipeline(effective)   # the plan the emitters compile, so laptop and cluster agree
-    output = output_dir or root / "runs" / f"{pipeline}-{env_name}"
-    click.echo(f"maestro run {pipeline} --env {env_name} -> {output}", err=True)
-    outcome = execute(plan, output, root, use_cache=not no_cache,
+    directory = output_dir or root / "runs" / f"{pipeline}-{env_name}"
+    click.echo(f"maestro run {pipeline} --env {env_name} -> {directory}", err=True)
+    outcome = execute(plan, directory, root, use_cache=not no_cache,
                       echo=lambda text, end="\n": click.echo(text + end, err=True, nl=False), debug=session().debug,
                       **step_settings())
     summary = summarize(outcome, plan)
     if outcome.failed:
         raise Failure(outcome.error)
-    _verdict(summary, output)
+    if output == "json":
+        _run_document(directory)
+    else:
+        _verdict(summary, directory)
     return 0
 
 
@@ -67,6 +74,16 @@ def _effective(pipeline: str, root, env_name: str):
         hint = did_you_mean(pipeline, project.pipelines) or one_of(project.pipelines)
         raise UsageError(f"no pipeline named '{pipeline}' in {root / 'pipelines'} ({hint})")
     return root, project.effective[(pipeline, env_name)]
+
+
+def _run_document(directory: Path) -> None:
+    """`maestro.run/v1`: summary.json as written (values made JSON-safe), its steps as a list in DAG order."""
+    import json
+
+    summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
+    steps = [{"name": name, **result} for name, result in summary.pop("steps").items()]
+    emit("run", **{**summary, "steps": steps, "output_dir": str(directory.resolve()),
+                   "summary_file": str((directory / "summary.json").resolve())})
 
 
 def _verdict(summary: dict, output: Path) -> None:

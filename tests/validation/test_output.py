@@ -8,6 +8,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from tests.output_schemas import conforming
+
 from .conftest import FIXTURES, run_cli
 
 GOOD = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: good\ndata:\n  k: v\n"
@@ -44,7 +46,7 @@ def test_text_verbose_lists_every_document():
 
 
 def test_json_has_kubeconforms_shape_and_lists_the_failures():
-    report = json.loads(_run("--output", "json").stdout)
+    report = conforming(_run("--output", "json").stdout, "validate")
     assert list(report) == ["resources"]   # the counts only with --summary, as kubeconform
     assert [(r["name"], r["status"], r["index"], r["line"]) for r in report["resources"]] == [
         ("bad", "statusInvalid", 1, 8), ("nokind", "statusError", 2, 15)]
@@ -56,7 +58,7 @@ def test_json_has_kubeconforms_shape_and_lists_the_failures():
 
 
 def test_json_verbose_lists_every_document_and_summary_adds_the_counts():
-    report = json.loads(_run("--output", "json", "--verbose", "--summary").stdout)
+    report = conforming(_run("--output", "json", "--verbose", "--summary").stdout, "validate")
     assert report["summary"] == {"valid": 1, "invalid": 1, "errors": 1, "skipped": 1}
     assert [(r["name"], r["status"]) for r in report["resources"]] == [
         ("good", "statusValid"), ("bad", "statusInvalid"), ("nokind", "statusError"), ("s", "statusSkipped")]

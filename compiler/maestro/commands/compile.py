@@ -1,4 +1,5 @@
-"""`maestro compile`: specs to gitops/, validated before anything is written; `--check` for CI."""
+"""`maestro compile`: specs to gitops/, validated before anything is written; `--check` for CI.
+`--output json` prints what was written (`maestro.compile/v1`) or the drift (`maestro.check/v1`)."""
 
 from __future__ import annotations
 

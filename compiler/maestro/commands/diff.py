@@ -1,4 +1,5 @@
-"""`maestro diff`: what a fresh compile changes against the tree on disk or at a git ref."""
+"""`maestro diff`: what a fresh compile changes against the tree on disk or at a git ref, as text,
+markdown (with `--graph`, each changed pipeline's Mermaid graph) or JSON (`maestro.diff/v1`)."""
 
 from __future__ import annotations
 

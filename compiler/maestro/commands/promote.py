@@ -1,4 +1,5 @@
-"""`maestro promote`: make a version the candidate or the default, checked before writing."""
+"""`maestro promote`: make a version the candidate or the default, checked before writing; prints the
+change to the compiled tree (`--output json`: `maestro.promote/v1`)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """`maestro run PIPELINE`: the pipeline's DAG on this machine, with the pods' step code.
 
 In: a pipeline name, `--root`, `--env` (default dev), `--output-dir` (default
-`<root>/runs/<pipeline>-<env>/`), `--no-cache`, `--debug`. Out: progress with per-step timings on
-stderr, the gate's verdict on stdout, `summary.json` in the output dir; exit 0 when the run
+`<root>/runs/<pipeline>-<env>/`), `--no-cache`, `--output text|json`, `--debug`. Out: progress with
+per-step timings on stderr, the gate's verdict on stdout (`--output json`: the `maestro.run/v1`
+document instead), `summary.json` in the output dir; exit 0 when the run
 completes (whatever the gate said), 1 when a step fails or the specs are invalid, 2 on a usage
 error (`cli.run` reports those). Light to import: the steps (and torch, pandas) load only when a run
 starts.

@@ -5,6 +5,7 @@ tree is compared, which `make check` keeps current), with its GPU steps, custom 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -87,6 +88,14 @@ def test_dot_draws_the_same_nodes_and_edges() -> None:
     assert dot.startswith('// maestro graph msft-momentum --env prod\ndigraph "msft-momentum" {') and dot.endswith("}\n")
     assert 'step_train [label="train\\n1 GPU", shape=box' in dot
     assert "step_publish -> model_msft_momentum_v11 [label=" in dot and "lhead=cluster_serving];" in dot
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed (apt-get install graphviz)")
+@pytest.mark.parametrize("pipeline, env", [("msft-momentum", "prod"), ("msft-momentum", "dev"), ("goog-volatility", "prod")])
+def test_graphviz_reads_the_dot(pipeline: str, env: str) -> None:
+    answer = subprocess.run(["dot", "-Tsvg"], input=graph(pipeline, "--env", env, "--format", "dot"),
+                            capture_output=True, text=True, timeout=60)
+    assert answer.returncode == 0 and answer.stderr == "" and "<svg" in answer.stdout
 
 
 @pytest.mark.parametrize("fmt", ["mermaid", "dot", "html"])

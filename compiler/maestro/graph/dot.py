@@ -37,7 +37,7 @@ def to_dot(graph: Graph) -> str:
              '  node [fontname="Helvetica"];', '  edge [fontname="Helvetica"];']
     if graph.schedule:
         lines.append(f"  {_node('schedule', schedule_lines(graph.schedule), 'schedule')}")
-    lines += [f"  subgraph cluster_workflow {{", f"    label={quoted(workflow_title(graph))};"]
+    lines += ["  subgraph cluster_workflow {", f"    label={quoted(workflow_title(graph))};"]
     lines += [f"    {_node(node_id('step', s.name), step_lines(s), _style(s))}" for s in graph.steps]
     lines.append("  }")
     if graph.schedule:

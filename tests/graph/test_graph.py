@@ -143,3 +143,12 @@ def test_the_markdown_diff_embeds_the_graph_of_each_changed_pipeline(tmp_path: P
     assert dict(blocks)["msft-momentum in prod"] == graph("msft-momentum", "--env", "prod", root=root)
     assert "aapl-direction" not in comment   # unchanged: not drawn
     assert "```mermaid" not in maestro(root, "diff", "--against", "HEAD", "--format", "markdown", check=True).stdout
+    refused = maestro(root, "diff", "--against", "HEAD", "--graph")
+    assert refused.returncode == 2 and "add --format markdown" in refused.stderr
+
+
+def test_the_command_offers_the_formats_the_package_draws() -> None:
+    from maestro.commands.graph import FORMATS as OFFERED
+    from maestro.graph import FORMATS
+
+    assert OFFERED == FORMATS

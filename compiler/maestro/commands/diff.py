@@ -45,7 +45,7 @@ def diff_command(root: Path | None, envs: tuple[str, ...], against: str | None, 
     from ..tree import in_scope
     from .compile import compile_cache, schema_locations
 
-    fmt = _format(fmt, output)
+    fmt = _format(fmt, output, graphs)
     root = resolve_root(root)
     preflight(root)   # before the cache under .maestro/ is read or written
     # Validated as `maestro compile` validates: a tree that compile would refuse is refused here too.
@@ -64,12 +64,16 @@ def diff_command(root: Path | None, envs: tuple[str, ...], against: str | None, 
     return 1 if exit_code and changes else 0
 
 
-def _format(fmt: str, output: str) -> str:
+def _format(fmt: str, output: str, graphs: bool) -> str:
     """`--output json` is `--format json`, the spelling every other command takes."""
+    from ..errors import UsageError
+
     if output == "json" and fmt not in ("text", "json"):
-        from ..errors import UsageError
         raise UsageError(f"--output json and --format {fmt} contradict each other; give one")
-    return "json" if output == "json" else fmt
+    chosen = "json" if output == "json" else fmt
+    if graphs and chosen != "markdown":
+        raise UsageError("--graph draws into the markdown comment: add --format markdown")
+    return chosen
 
 
 def changed_graphs(root: Path, changes: list) -> list[tuple[str, str | None]]:

@@ -25,6 +25,7 @@ COMMANDS = {
     "run": ("maestro.commands.run:run_command", "Run a pipeline's DAG on this machine."),
     "step": ("maestro.commands.step:step_command", "Run one built-in step (what workflow pods call)."),
     "promote": ("maestro.commands.promote:promote_command", "Make a model version the candidate or the default."),
+    "graph": ("maestro.commands.graph:graph_command", "Draw a pipeline's DAG as Argo runs it (Mermaid, DOT, HTML)."),
     "schema": ("maestro.commands.schema:schema_command", "Print the JSON Schema of a spec kind."),
     "version": ("maestro.commands.version:version_command", "Print the version and the platform versions targeted."),
 }

@@ -19,6 +19,7 @@ import yaml
 from .errors import UsageError
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+PIPELINE_LABEL = "maestro.dev/pipeline"
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class ResourceChange:
     name: str
     change: str                     # added | removed | changed
     fields: tuple[FieldChange, ...] = field(default_factory=tuple)
+    pipeline: str = ""              # the pipeline it belongs to (its maestro.dev/pipeline label), if any
 
     @property
     def title(self) -> str:
@@ -46,14 +48,15 @@ def diff_trees(old: dict[str, bytes], new: dict[str, bytes]) -> list[ResourceCha
     changes = []
     for key in sorted(before.keys() | after.keys()):
         env, kind, name = key
+        pipeline = _pipeline_of(after.get(key) or before[key])
         if key not in before:
-            changes.append(ResourceChange(env, kind, name, "added"))
+            changes.append(ResourceChange(env, kind, name, "added", pipeline=pipeline))
         elif key not in after:
-            changes.append(ResourceChange(env, kind, name, "removed"))
+            changes.append(ResourceChange(env, kind, name, "removed", pipeline=pipeline))
         else:
             fields = tuple(_field_changes(before[key], after[key], ""))
             if fields:
-                changes.append(ResourceChange(env, kind, name, "changed", fields))
+                changes.append(ResourceChange(env, kind, name, "changed", fields, pipeline))
     return changes
 
 
@@ -68,12 +71,17 @@ def _resources(tree: dict[str, bytes]) -> dict[tuple[str, str, str], dict]:
     return resources
 
 
+def _pipeline_of(body: dict) -> str:
+    labels = (body.get("metadata") or {}).get("labels") or {}
+    return str(labels.get(PIPELINE_LABEL, ""))
+
+
 def _identity(path: str, body: dict) -> tuple[str, str, str]:
     metadata = body.get("metadata") or {}
     env = path.split("/")[1].removesuffix(".yaml") if path.startswith("bootstrap/") else path.split("/")[0]
     name = metadata.get("name", "")
     if body["kind"] == "Experiment":
-        name = (metadata.get("labels") or {}).get("maestro.dev/pipeline", name)
+        name = (metadata.get("labels") or {}).get(PIPELINE_LABEL, name)
     return env, body["kind"], name
 
 

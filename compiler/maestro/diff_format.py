@@ -1,4 +1,5 @@
-"""Format a semantic diff as text, markdown (a pull-request comment) or JSON."""
+"""Format a semantic diff as text, markdown (a pull-request comment, optionally with the Mermaid graph
+of each changed pipeline) or JSON (`maestro.diff/v1`, docs/output.md)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any, Sequence
 from .diff import ResourceChange
 
 MAX_FIELDS = 25
+MAX_GRAPHS = 10   # a pull-request comment holds at most 65,536 characters; each graph takes about 2,000
 
 
 def as_text(changes: Sequence[ResourceChange]) -> str:
@@ -22,7 +24,8 @@ def as_text(changes: Sequence[ResourceChange]) -> str:
     return "\n".join(lines)
 
 
-def as_markdown(changes: Sequence[ResourceChange]) -> str:
+def as_markdown(changes: Sequence[ResourceChange], graphs: Sequence[tuple[str, str | None]] = ()) -> str:
+    """`graphs`: (title, Mermaid source) of the changed pipelines; a None source is named, not drawn."""
     if not changes:
         return "### maestro diff\n\nNo change to the compiled manifests.\n"
     counts = {c: sum(1 for x in changes if x.change == c) for c in ("added", "changed", "removed")}
@@ -32,13 +35,34 @@ def as_markdown(changes: Sequence[ResourceChange]) -> str:
         lines += [f"#### {env}", "", "| resource | change | details |", "| --- | --- | --- |"]
         lines += [f"| `{c.name}` {c.kind} | {c.change} | {_details(c)} |" for c in group]
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + _graphs(graphs))
+
+
+def _graphs(graphs: Sequence[tuple[str, str | None]]) -> list[str]:
+    if not graphs:
+        return []
+    lines = ["#### Changed pipelines", ""]
+    for title, source in graphs:
+        if source is not None:   # folded: GitHub draws a ```mermaid block inside <details> too
+            lines += [f"<details><summary>{title}</summary>", "", "```mermaid", source.rstrip("\n"), "```", "",
+                      "</details>", ""]
+    undrawn = [title for title, source in graphs if source is None]
+    if undrawn:
+        lines += [f"Not drawn (more than {MAX_GRAPHS}): {', '.join(undrawn)}; `maestro graph PIPELINE --env ENV` "
+                  "draws each.", ""]
+    return lines
+
+
+def records(changes: Sequence[ResourceChange]) -> list[dict]:
+    return [{"env": c.env, "kind": c.kind, "name": c.name, "pipeline": c.pipeline, "change": c.change,
+             "fields": [{"path": f.path, "old": f.old, "new": f.new} for f in c.fields]} for c in changes]
 
 
 def as_json(changes: Sequence[ResourceChange]) -> str:
-    records = [{"env": c.env, "kind": c.kind, "name": c.name, "change": c.change,
-                "fields": [{"path": f.path, "old": f.old, "new": f.new} for f in c.fields]} for c in changes]
-    return json.dumps(records, indent=2, sort_keys=True, default=str)
+    """`maestro.diff/v1`: the changes, with a count of each kind of change."""
+    counts = {c: sum(1 for x in changes if x.change == c) for c in ("added", "changed", "removed")}
+    document = {"schema": "maestro.diff/v1", "counts": counts, "changes": records(changes)}
+    return json.dumps(document, indent=2, sort_keys=True, default=str)
 
 
 def _details(change: ResourceChange) -> str:

@@ -41,7 +41,7 @@ def test_text_diff_names_resource_field_and_values(repo: Path) -> None:
 
 
 def test_json_diff_parses(repo: Path) -> None:
-    records = json.loads(maestro(repo, "diff", "--against", "HEAD", "--format", "json", check=True).stdout)
+    records = json.loads(maestro(repo, "diff", "--against", "HEAD", "--format", "json", check=True).stdout)["changes"]
     envs = {r["env"] for r in records}
     assert envs == {"dev", "staging", "prod"}
     assert all(r["change"] in ("added", "removed", "changed") for r in records)

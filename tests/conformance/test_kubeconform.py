@@ -92,10 +92,11 @@ def kubeconform_verdicts(binaries, inputs) -> dict[str, str]:
 @pytest.fixture(scope="package")
 def maestro_verdicts(inputs) -> dict[str, str]:
     answer = subprocess.run([sys.executable, "-m", "maestro", "validate", "--strict", "-s", str(SCHEMAS),
-                             "-o", "json", *map(str, inputs.values())], capture_output=True, text=True, timeout=300)
+                             "-o", "json", "--verbose", *map(str, inputs.values())], capture_output=True, text=True,
+                            timeout=300)
     assert answer.returncode in (0, 1), answer.stderr
     report = json.loads(answer.stdout)
-    return file_verdicts(report["resources"], "status", {"valid", "skipped"}, inputs)
+    return file_verdicts(report["resources"], "status", {"statusValid", "statusSkipped"}, inputs)
 
 
 def test_maestro_and_kubeconform_agree_file_by_file_but_for_the_known_cases(kubeconform_verdicts, maestro_verdicts) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 
+from tests.output_schemas import conforming
 from tests.support import maestro
 
 from .conftest import REPO, make_project, read_summary, run_cli, step_context
@@ -43,6 +44,17 @@ def test_second_run_reuses_every_step_from_the_cache(dev_example_run):
     statuses = {n: s["status"] for n, s in read_summary(output)["steps"].items()}
     assert {statuses[n] for n in ("ingest", "validate", "features", "train", "evaluate", "gate")} == {"cached"}
     assert before == {p: p.read_bytes() for p in (output / "work").rglob("manifest.json")}
+
+
+def test_json_output_is_summary_json_with_its_steps_in_dag_order(dev_example_run):
+    output, _ = dev_example_run
+    result = run_cli("aapl-direction", "--root", str(REPO), "--env", "dev", "--output-dir", str(output), "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    report, summary = conforming(result.stdout, "run"), read_summary(output)
+    assert [(s.pop("name"), s) for s in report["steps"]] == list(summary["steps"].items())
+    assert (report["gate"], report["metrics"], report["run_id"]) == (summary["gate"], summary["metrics"], summary["run_id"])
+    assert report["summary_file"] == str((output / "summary.json").resolve())
+    assert "ingest" in result.stderr   # stdout is the document alone (it parsed); progress stays on stderr
 
 
 def test_random_walk_is_not_learned_and_the_gate_refuses(tmp_path):
@@ -95,6 +107,16 @@ def test_a_failing_step_exits_non_zero_with_its_message_and_no_traceback(tmp_pat
     assert "step validate failed" in result.output and "- min_rows for SYN: 1500 rows" in result.output
     assert "Traceback" not in result.output
     assert read_summary(root / "out")["steps"]["train"]["status"] == "not-run"
+
+
+def test_a_failing_step_with_json_output_is_an_error_document_and_exit_1(tmp_path):
+    root = make_project(tmp_path, "walk")
+    spec = root / "pipelines" / "syn.yaml"
+    spec.write_text(spec.read_text().replace("min_rows: 500", "min_rows: 5000"))
+    result = run_cli("syn", "--root", str(root), "--output-dir", str(root / "out"), "--output", "json")
+    assert result.exit_code == 1
+    report = conforming(result.stdout, "error")
+    assert (report["command"], report["kind"]) == ("run", "failure") and "step validate failed" in report["message"]
 
 
 def test_spec_errors_and_unknown_pipelines(tmp_path):

@@ -103,12 +103,12 @@ def test_stdin_through_the_command():
     stream = CONFIGMAP.format(name="a") + "---\n# comment only\n---\n" + CONFIGMAP.format(name="b")
     result = run_cli("--summary", "-", input=stream)
     assert result.exit_code == 0, result.output
-    assert result.stdout == "Summary: 2 resources found in 1 file - Valid: 2, Invalid: 0, Errors: 0, Skipped: 0\n"
+    assert result.stdout == "Summary: 2 resources found parsing stdin - Valid: 2, Invalid: 0, Errors: 0, Skipped: 0\n"
 
 
 def test_stdin_mixed_with_files(tmp_path):
     (tmp_path / "a.yaml").write_text(CONFIGMAP.format(name="a"))
-    result = run_cli("-o", "json", str(tmp_path / "a.yaml"), "-", input=CONFIGMAP.format(name="b"))
+    result = run_cli("-o", "json", "--verbose", str(tmp_path / "a.yaml"), "-", input=CONFIGMAP.format(name="b"))
     names = [(r["filename"], r["name"]) for r in json.loads(result.stdout)["resources"]]
     assert names == [(str(tmp_path / "a.yaml"), "a"), ("-", "b")]
 

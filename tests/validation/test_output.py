@@ -8,6 +8,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from tests.output_schemas import conforming
+
 from .conftest import FIXTURES, run_cli
 
 GOOD = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: good\ndata:\n  k: v\n"
@@ -34,7 +36,7 @@ def test_text_lists_findings_with_file_and_line():
     assert result.stdout.splitlines() == [
         "-:13: ConfigMap bad is invalid: $.data.k: expected string, got integer",
         "-:15: document nokind failed validation: $.kind: missing kind: every manifest needs 'kind'",
-        "Summary: 4 resources found in 1 file - Valid: 1, Invalid: 1, Errors: 1, Skipped: 1",
+        "Summary: 4 resources found parsing stdin - Valid: 1, Invalid: 1, Errors: 1, Skipped: 1",
     ]
 
 
@@ -43,13 +45,24 @@ def test_text_verbose_lists_every_document():
     assert lines[0] == "-:1: ConfigMap good is valid" and lines[-1] == "-:19: Secret s is skipped"
 
 
-def test_json_parses_and_lists_every_document():
-    result = _run("--output", "json")
-    report = json.loads(result.stdout)
-    assert report["summary"] == {"valid": 1, "invalid": 1, "errors": 1, "skipped": 1}
+def test_json_has_kubeconforms_shape_and_lists_the_failures():
+    report = conforming(_run("--output", "json").stdout, "validate")
+    assert list(report) == ["resources"]   # the counts only with --summary, as kubeconform
     assert [(r["name"], r["status"], r["index"], r["line"]) for r in report["resources"]] == [
-        ("good", "valid", 0, 1), ("bad", "invalid", 1, 8), ("nokind", "error", 2, 15), ("s", "skipped", 3, 19)]
-    assert report["resources"][1]["errors"] == [{"path": "$.data.k", "message": "expected string, got integer", "line": 13}]
+        ("bad", "statusInvalid", 1, 8), ("nokind", "statusError", 2, 15)]
+    bad = report["resources"][0]
+    assert {k: bad[k] for k in ("filename", "kind", "name", "version", "msg")} == {
+        "filename": "-", "kind": "ConfigMap", "name": "bad", "version": "v1",
+        "msg": "at '/data/k': expected string, got integer"}
+    assert bad["validationErrors"] == [{"path": "/data/k", "msg": "expected string, got integer", "line": 13}]
+
+
+def test_json_verbose_lists_every_document_and_summary_adds_the_counts():
+    report = conforming(_run("--output", "json", "--verbose", "--summary").stdout, "validate")
+    assert report["summary"] == {"valid": 1, "invalid": 1, "errors": 1, "skipped": 1}
+    assert [(r["name"], r["status"]) for r in report["resources"]] == [
+        ("good", "statusValid"), ("bad", "statusInvalid"), ("nokind", "statusError"), ("s", "statusSkipped")]
+    assert "validationErrors" not in report["resources"][0] and report["resources"][0]["msg"] == ""
 
 
 def test_junit_is_well_formed_xml():

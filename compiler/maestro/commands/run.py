@@ -1,8 +1,9 @@
 """`maestro run PIPELINE`: the pipeline's DAG on this machine, with the pods' step code.
 
 In: a pipeline name, `--root`, `--env` (default dev), `--output-dir` (default
-`<root>/runs/<pipeline>-<env>/`), `--no-cache`, `--debug`. Out: progress with per-step timings on
-stderr, the gate's verdict on stdout, `summary.json` in the output dir; exit 0 when the run
+`<root>/runs/<pipeline>-<env>/`), `--no-cache`, `--output text|json`, `--debug`. Out: progress with
+per-step timings on stderr, the gate's verdict on stdout (`--output json`: the `maestro.run/v1`
+document instead), `summary.json` in the output dir; exit 0 when the run
 completes (whatever the gate said), 1 when a step fails or the specs are invalid, 2 on a usage
 error (`cli.run` reports those). Light to import: the steps (and torch, pandas) load only when a run
 starts.
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from .json_output import emit, errors_as_json, output_option
 from .options import debug_option, session, step_settings
 
 
@@ -26,6 +28,7 @@ steps are listed as skipped. Exit 0 when the run completes, whatever the gate de
 Example:
   maestro run aapl-direction --env dev
   maestro run msft-momentum --env dev --output-dir /tmp/msft --no-cache
+  maestro run aapl-direction --env dev --output json > run.json
 """
 
 
@@ -37,15 +40,30 @@ Example:
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where work/ and summary.json go (default: <root>/runs/<pipeline>-<env>/).")
 @click.option("--no-cache", is_flag=True, help="Run every step even when its inputs are unchanged.")
+@output_option
 @debug_option
-def run_command(pipeline, root, env_name, output_dir, no_cache) -> int:
+@errors_as_json(lambda arguments: arguments["output"] == "json")
+def run_command(pipeline, root, env_name, output_dir, no_cache, output) -> int:
     from ..runner import run_pipeline
 
     result = run_pipeline(pipeline, env_name, root=root, output_dir=output_dir, use_cache=not no_cache,
                           progress=lambda text: click.echo(text, err=True, nl=False), debug=session().debug,
                           **step_settings())
-    _verdict(result.summary, result.output)
+    if output == "json":
+        _run_document(result.output)
+    else:
+        _verdict(result.summary, result.output)
     return 0
+
+
+def _run_document(directory: Path) -> None:
+    """`maestro.run/v1`: summary.json as written (values made JSON-safe), its steps as a list in DAG order."""
+    import json
+
+    summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
+    steps = [{"name": name, **result} for name, result in summary.pop("steps").items()]
+    emit("run", **{**summary, "steps": steps, "output_dir": str(directory.resolve()),
+                   "summary_file": str((directory / "summary.json").resolve())})
 
 
 def _verdict(summary: dict, output: Path) -> None:

@@ -14,6 +14,7 @@ import click
 
 from ..validation.locations import ENV_VAR
 from ..validation.templates import FIELDS
+from .kubeconform import KubeconformFlags
 from .options import debug_option
 
 DEFAULT_KUBERNETES_VERSION = "1.37.0"
@@ -33,6 +34,11 @@ template (a path or http(s) URL) using
 ${ENV_VAR} (comma-separated) is used. Maestro's own ConfigMap patch files
 (gitops/bootstrap/*.patch.yaml) are checked as the ConfigMap they patch.
 
+kubeconform's spelling of the options works too: -summary, -strict, -output json,
+-schema-location L, -ignore-missing-schemas, -skip K, -reject K, -kubernetes-version V,
+-ignore-filename-pattern R, -verbose, -exit-on-error, -cache DIR, -n N, and -flag=value.
+The json report has kubeconform's shape (docs/validate.md).
+
 Exit status: 0 all valid or skipped, 1 something invalid or in error, 2 usage error.
 
 \b
@@ -41,11 +47,13 @@ Examples:
   maestro validate --schema-location ~/schemas/argo-v4.2 gitops/
   maestro validate -s 'schemas/{{{{.Group}}}}/{{{{.ResourceKind}}}}_{{{{.ResourceAPIVersion}}}}.json' app.yaml
   kubectl kustomize overlays/prod | maestro validate --summary -
+  maestro validate -strict -summary -output json gitops/     # as kubeconform takes them
   maestro validate --output junit --skip Secret,v1/ConfigMap manifests/ > report.xml
 """
 
 
-@click.command("validate", help=_HELP, short_help="Validate Kubernetes manifests offline, like kubeconform.")
+@click.command("validate", cls=KubeconformFlags, help=_HELP,
+               short_help="Validate Kubernetes manifests offline, like kubeconform.")
 @click.argument("paths", nargs=-1, metavar="[PATH|-]...", type=click.Path(exists=True, allow_dash=True))
 @click.option("-s", "--schema-location", "schema_locations", multiple=True, metavar="DIR|TEMPLATE|URL",
               help=f"Where else to find schemas, tried in order (repeatable) before maestro's bundle ('bundle') "
@@ -62,8 +70,12 @@ Examples:
 @click.option("--reject", multiple=True, metavar="KINDS",
               help="Comma-separated kinds or apiVersion/kinds to refuse (repeatable).")
 @click.option("-o", "--output", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format.")
-@click.option("--summary", is_flag=True, help="Print a summary line (text, tap; json always has one).")
-@click.option("-v", "--verbose", is_flag=True, help="Text: also list valid and skipped documents.")
+@click.option("--summary", is_flag=True, help="Add a summary: kubeconform's line (text, tap), the counts (json).")
+@click.option("-v", "--verbose", is_flag=True, help="Text and json: also list valid and skipped documents.")
+@click.option("--exit-on-error", is_flag=True,
+              help="Report no further than the first document that is invalid or in error, as kubeconform does.")
+@click.option("-n", "--concurrency", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Accepted for kubeconform's -n; maestro validates in this one process, so it changes nothing.")
 @click.option("--ignore-filename-pattern", "ignore_patterns", multiple=True, metavar="REGEX",
               help="Do not read files whose path matches REGEX (repeatable), e.g. '\\.patch\\.yaml$'.")
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False), metavar="DIR",
@@ -71,12 +83,13 @@ Examples:
 @debug_option
 def validate_command(paths: tuple[str, ...], schema_locations: tuple[str, ...], kubernetes_version: str, strict: bool,
                      ignore_missing_schemas: bool, skip: tuple[str, ...], reject: tuple[str, ...], output: str,
-                     summary: bool, verbose: bool, ignore_patterns: tuple[str, ...], cache_dir: str | None) -> int:
+                     summary: bool, verbose: bool, exit_on_error: bool, concurrency: int | None,
+                     ignore_patterns: tuple[str, ...], cache_dir: str | None) -> int:
     from ..errors import UsageError
     from ..validation.engine import make_settings, validate_documents
     from ..validation.locations import schema_locations_from_env
-    from ..validation.report import render
-    from ..loading.documents import load_documents
+    from ..validation.report import Inputs, render
+    from ..loading.documents import STDIN, load_source, manifest_files
 
     if not paths:
         raise click.UsageError("give at least one PATH, or - to read stdin")
@@ -86,9 +99,20 @@ def validate_command(paths: tuple[str, ...], schema_locations: tuple[str, ...], 
         _check_patterns(ignore_patterns)
     except UsageError as exc:
         raise click.UsageError(_usage_message(str(exc), schema_locations)) from None
-    results = validate_documents(load_documents(paths, ignore=ignore_patterns), settings)  # `-` reads sys.stdin
-    click.echo(render(results, output, summary=summary, verbose=verbose), nl=False)
+    sources = list(manifest_files(paths, ignore_patterns))
+    documents = [document for source in sources for document in load_source(source)]   # `-` reads sys.stdin
+    results = validate_documents(documents, settings)
+    if exit_on_error:
+        results = _to_first_failure(results)
+    inputs = Inputs(files=len(set(sources)), stdin=paths == (STDIN,))
+    click.echo(render(results, output, summary=summary, verbose=verbose, inputs=inputs), nl=False)
     return 1 if any(r.failed for r in results) else 0
+
+
+def _to_first_failure(results: list) -> list:
+    """The results up to the first failed one: kubeconform -exit-on-error stops there."""
+    failed = next((i for i, r in enumerate(results) if r.failed), None)
+    return results if failed is None else results[:failed + 1]
 
 
 def _check_patterns(patterns: tuple[str, ...]) -> None:

@@ -224,3 +224,17 @@ def test_a_bad_trainjob_field_fails_the_compile_naming_the_trainjob(tmp_path, mo
     lines = [d.format() for d in caught.value.diagnostics]
     assert lines and all("workflowtemplate-msft-return-multinode.yaml" in line and "TrainJob train-msft-return-multinode-*"
                          in line and "numNodes" in line for line in lines), lines
+
+
+def test_the_launcher_pod_argos_executor_alone_meets_restricted(plan) -> None:
+    from tests.robustness.policy import merge_patch
+
+    envplan = _env(plan, "staging")
+    workflow = argo.workflow_template(envplan, next(p for p in envplan.pipelines if p.name == PIPELINE))
+    template = _templates(plan)["train"]
+    spec = {"serviceAccountName": template["serviceAccountName"], "securityContext": workflow["spec"]["securityContext"],
+            "containers": [{"name": "main", "image": "quay.io/argoproj/argoexec:v4.1.2",
+                            "command": ["argoexec", "resource", "create"]}]}
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "launcher"},
+           "spec": merge_patch(spec, json.loads(template["podSpecPatch"]))}
+    assert violations(pod) == [] and errors(pod) == []

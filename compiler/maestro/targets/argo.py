@@ -1,5 +1,6 @@
-"""Emit Argo Workflows: per pipeline a WorkflowTemplate (the DAG), a CronWorkflow when scheduled,
-and the ConfigMap holding the effective spec that the built-in steps read.
+"""Emit Argo Workflows: per pipeline a WorkflowTemplate (the DAG; a container template per step, or
+for a train step spanning nodes the resource template of its TrainJob, `trainjob`), a CronWorkflow
+when scheduled, and the ConfigMap holding the effective spec that the built-in steps read.
 
 In: an `EnvironmentPlan`. Out: `Output`s under `<env>/<namespace>/`.
 """

@@ -222,8 +222,12 @@ def validate_outputs(outputs: Iterable[Output], locations: Sequence[str]) -> dic
     """Validate `outputs` together; raise on any failure. Out: the kind of each unchecked (skipped) path.
     The schemas shipped with Maestro cover every kind it emits and are searched after `locations`."""
     from .validation import Document, validate_documents
+    from .validation.embedded import resource_manifests
 
     documents = [Document(f"gitops/{o.path}", 0, 0, o.body) for o in outputs]   # in memory: no lines
+    # What a resource template creates (a TrainJob) is checked too, as a document of the same file.
+    documents += [Document(doc.source, i, 0, manifest) for doc in list(documents)
+                  for i, (_, manifest) in enumerate(resource_manifests(doc.body), start=1)]
     results = validate_documents(documents, schema_locations=locations)
     failures = [r for r in results if r.status in ("invalid", "error")]
     if failures:

@@ -3,7 +3,8 @@
 A leaf module (it imports nothing of maestro), read by the lowering and the emitters on one side and
 by the pod-side code (`maestro step`, `maestro run`, the write-back) on the other, so the cluster and
 the laptop cannot drift apart: where the spec and the work directory are mounted, the names of the
-git credential variables, and the built-in steps of SPEC-v1 with their order and their inputs.
+git and artifact store credential variables, and the built-in steps of SPEC-v1 with their order and
+their inputs.
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ WORKDIR = "/maestro/work"               # each step writes WORKDIR/<step>; its i
 # The write-back's git credentials, handed only to the publish step (through GIT_ASKPASS, never argv).
 USERNAME_VARIABLE = "MAESTRO_GIT_USERNAME"
 PASSWORD_VARIABLE = "MAESTRO_GIT_PASSWORD"
+
+# The artifact store's keys, handed only to the pods of a TrainJob (train spanning nodes), which read
+# their inputs from and write their output to the store themselves (`maestro step train --exchange`).
+ACCESS_KEY_VARIABLE = "MAESTRO_ARTIFACT_ACCESS_KEY"
+SECRET_KEY_VARIABLE = "MAESTRO_ARTIFACT_SECRET_KEY"
 
 # The built-in steps of SPEC-v1, in order: each runs after the one before it.
 BUILTIN_STEPS = ("ingest", "validate", "features", "train", "evaluate", "gate", "publish")

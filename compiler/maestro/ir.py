@@ -35,6 +35,12 @@ class StepPlan:
     semaphore: Optional[str] = None          # the training steps: ConfigMap of the team's semaphore
     model_key: Optional[str] = None          # publish: artifact key the model folder is uploaded to
     trials_key: Optional[str] = None         # gate with policy.multiple_testing: key of the trial registry
+    nodes: int = 1                           # train: above 1, a TrainJob of nodes x max(gpus, 1) workers
+    # Steps of a TrainJob cannot pass artifacts through Argo: they meet in the artifact store under this
+    # key prefix, `<exchange>/<step>/` holding one step's folder.
+    exchange: Optional[str] = None
+    exchange_inputs: tuple[str, ...] = ()    # inputs read from the exchange instead of from their tasks
+    exchange_output: bool = False            # the step's folder is also uploaded to the exchange
 
 
 @dataclass(frozen=True)
@@ -173,6 +179,11 @@ class GitopsLayout:
 
 
 @dataclass(frozen=True)
+class TrainerPlan:
+    runtime: str                      # the ClusterTrainingRuntime multi-node train steps run on
+
+
+@dataclass(frozen=True)
 class EnvironmentSettings:
     """What the targets need of one environment, beyond its pipelines and teams."""
 
@@ -181,6 +192,7 @@ class EnvironmentSettings:
     quota: QuotaPlan
     network: NetworkPlan
     artifacts: ArtifactStore
+    trainer: TrainerPlan
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ dir and whether to use the cache. Out: `<output>/spec.json` (the plan's spec.jso
 run in the plan's dependency order and read the spec from spec.json, as the pods do. A step is reused
 when its spec section, the content of its inputs and the step code are unchanged since it last ran
 there and its outputs are intact. Custom container steps are listed as skipped: they run only in the
-cluster.
+cluster. A train step that spans nodes (a TrainJob in the cluster) runs here as one node, and says so.
 """
 
 from __future__ import annotations
@@ -93,6 +93,8 @@ def execute(plan: PipelinePlan, output: Path, root: Path, use_cache: bool = True
     cache = _load_cache(output) if use_cache else {}
     for step in run_order(plan.steps):
         result = _skip_reason(step, ctx, outcome)
+        if step.nodes > 1 and result is None:
+            echo(f"  ({step.name} spans {step.nodes} nodes in {plan.env}; here it runs on this machine alone)")
         echo(f"  {step.name:<12} ", end="")
         if step.name == "gate" and result is None:
             _bring_trials(output, ctx.workdir)

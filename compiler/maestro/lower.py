@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import replace
 from typing import Iterable, Sequence
 
 from . import names
 from .ir import (ArtifactStore, EnvironmentPlan, EnvironmentSettings, ExperimentPlan, ExternalSecretPlan, GitopsLayout,
                  GpuPlacement, NetworkPlan, Ownership, PipelinePlan, Plan, QuotaPlan, SchedulePlan, ServedModel,
-                 ServingPlan, StepPlan, SyncPolicy, TeamOwnership, TeamPlan, Toleration)
+                 ServingPlan, StepPlan, SyncPolicy, TeamOwnership, TeamPlan, Toleration, TrainerPlan)
 from .project import Effective, Project
 from .language.environment import Artifacts, Environment
 from .language.pipeline import Pipeline
@@ -67,6 +68,7 @@ def environment_settings(env: Environment) -> EnvironmentSettings:
         network=NetworkPlan(tuple(network.egress), network.ingest_internet, tuple(network.inference_from),
                             network.seldon_namespace),
         artifacts=_artifact_store(spec.artifacts),
+        trainer=TrainerPlan(spec.trainer.runtime),
     )
 
 
@@ -88,7 +90,7 @@ def ownership(teams: Teams | None) -> Ownership | None:
 def lower_pipeline(effective: Effective) -> PipelinePlan:
     p, env = effective.pipeline, effective.environment
     meta, env_name = p.metadata, env.metadata.name
-    steps = _builtin_steps(effective) + _custom_steps(p)
+    steps = exchanged(_builtin_steps(effective) + _custom_steps(p))
     return PipelinePlan(
         name=meta.name,
         team=meta.team,
@@ -130,6 +132,7 @@ def _builtin_step(effective: Effective, name: str, depends: tuple[str, ...], inp
         shared_memory=training.resources.shared_memory if trains and training.resources.gpus else None,
         retries=training.retries, timeout_seconds=timeout,
         semaphore=names.semaphore_configmap(p.metadata.team) if trains else None,
+        nodes=training.resources.nodes if name == "train" else 1,
         **_step_role(name, p, env),
     )
 
@@ -146,6 +149,23 @@ def _step_role(name: str, p: Pipeline, env: Environment) -> dict:
         return {"when_gate_passed": True, "secret_env": _git_credentials(env),
                 "model_key": names.model_key(team, pipeline, "{{workflow.name}}")}
     return {}
+
+
+def exchanged(steps: tuple[StepPlan, ...]) -> tuple[StepPlan, ...]:
+    """Steps that run outside Argo (a TrainJob) take their inputs from the artifact store and leave
+    their output there: each of their inputs is also uploaded there, each reader of theirs downloads
+    it from there, and they are told where (`--exchange`)."""
+    remote = {s.name for s in steps if s.nodes > 1}
+    if not remote:
+        return steps
+    feeds = {i for s in steps if s.name in remote for i in s.inputs}
+    prefix = names.exchange_prefix()
+    return tuple(replace(
+        s, exchange=prefix if s.name in remote | feeds or set(s.inputs) & remote else None,
+        exchange_inputs=tuple(i for i in s.inputs if i in remote or s.name in remote),
+        exchange_output=s.name in feeds or s.name in remote,
+        args=s.args + (("--exchange", prefix) if s.name in remote else ()),
+    ) for s in steps)
 
 
 def _step_args(name: str) -> tuple[str, ...]:

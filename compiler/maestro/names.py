@@ -40,6 +40,27 @@ def workflow_service_account(team: str) -> str:
     return fit(f"{team}-workflow")
 
 
+def trainjob_service_account(team: str) -> str:
+    """The one account that may create TrainJobs: only the train step's resource template uses it."""
+    return fit(f"{team}-trainjob-launcher")
+
+
+# A TrainJob name must be an RFC 1035 label (a letter first) of at most 63 characters, and JobSet adds
+# `-node-<i>-<j>` to it in its pods' host names: a short prefix that starts with a letter, and the
+# API server's five random characters after it.
+TRAINJOB_PREFIX_MAX = 40
+
+
+def trainjob_prefix(pipeline: str) -> str:
+    return fit(f"train-{pipeline}", TRAINJOB_PREFIX_MAX) + "-"
+
+
+def exchange_prefix() -> str:
+    """Where the steps around a TrainJob meet in the artifact store: beside the workflow's own
+    artifacts (`artifacts/<namespace>/<workflow>/<pod>`), at a name no pod has."""
+    return "artifacts/{{workflow.namespace}}/{{workflow.name}}/exchange"
+
+
 def semaphore_configmap(team: str) -> str:
     return fit(f"{team}-training-semaphore")
 

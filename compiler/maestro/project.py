@@ -15,7 +15,7 @@ from typing import Collection, Iterable, Sequence
 from .errors import Diagnostic, MaestroError, UnsafePath, UsageError, did_you_mean, one_of
 from .overlay import deep_merge, graft, subtree
 from .loading.positions import Located, load_file
-from .language.checks import check_pipeline
+from .language.checks import check_effective, check_pipeline
 from .language.diagnose import validate_model
 from .language.environment import Environment
 from .language.pipeline import Pipeline
@@ -219,6 +219,7 @@ def _add_effective(project: Project, doc: Located, env_doc: Located, diagnostics
     pipeline, found = validate_model(effective, Pipeline)
     if pipeline is not None:
         found.extend(_locate(effective, finding) for finding in check_pipeline(pipeline))
+        found.extend(_locate(effective, finding) for finding in check_effective(pipeline, env.metadata.name))
         found.extend(_locate(effective, replace(finding, hint=_policy_hint(env_doc, finding.hint)))
                      for finding in check_policy(env, pipeline))
         sources = tuple(sorted({doc.file, env_doc.file}))

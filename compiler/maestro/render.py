@@ -80,12 +80,18 @@ def header(sources: Iterable[str]) -> str:
 
 
 def render(body: dict, sources: Iterable[str]) -> bytes:
+    return (header(sources) + manifest_text(body)).encode("utf-8")
+
+
+def manifest_text(body: dict) -> str:
+    """An object as the YAML text another object carries (an Argo resource template's manifest):
+    the same key order and scalars as `render`, without the header."""
     stream = io.StringIO()
     dumper = _Dumper(stream, default_flow_style=False, allow_unicode=True, width=4096, sort_keys=False)
     dumper.open()
     dumper.serialize(dumper.node(body, TOP_KEYS))
     dumper.close()
-    return (header(sources) + stream.getvalue()).encode("utf-8")
+    return stream.getvalue()
 
 
 def ordered(value: Any, top: bool = False) -> Any:

@@ -184,3 +184,34 @@ def test_the_argocd_cm_health_patch_applies_as_a_merge_patch(kube: Kube, establi
         assert {f"resource.customizations.health.mlops.seldon.io_{kind}" for kind in ("Model", "Experiment")} <= set(patch["data"])
         patched = kube.merge_patch(argocd_cm, patch)
         assert patched["data"] == {"url": "https://argocd.example.com", **patch["data"]}, tree
+
+
+# -- what a resource template creates: the TrainJob of a train step that spans nodes ---------------
+def embedded_trainjobs(run) -> list[tuple[str, dict]]:
+    from maestro.validation.embedded import resource_manifests
+
+    return [(m.source, manifest) for m in run.manifests for _, manifest in resource_manifests(m.body)
+            if manifest.get("kind") == "TrainJob"]
+
+
+@pytest.mark.parametrize("tree", TREES)
+def test_every_trainjob_a_workflow_would_create_is_accepted_and_a_broken_one_refused(applied, kube: Kube, tree: str) -> None:
+    """Created as Argo's executor creates it (POST with generateName; Argo's `{{...}}` placeholders
+    stand in strings, which the server takes as they are), in a namespace the tree created, with the
+    Trainer CRD's schema and CEL rules (the name's) evaluated. Trainer's own webhook does not run here."""
+    jobs = embedded_trainjobs(applied(tree))
+    assert jobs, "the tree should hold a train step that spans nodes"
+    refused, accepted = [], []
+    for source, job in jobs:
+        try:
+            kube.create(job, dry_run=True)
+        except Rejected as rejection:
+            refused.append((source, str(rejection)[:300]))
+        broken = copy.deepcopy(job)
+        broken["spec"]["trainer"]["numNodes"] = "two"
+        try:
+            kube.create(broken, dry_run=True)
+            accepted.append(source)
+        except Rejected:
+            pass
+    assert refused == [] and accepted == []

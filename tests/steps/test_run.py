@@ -140,6 +140,17 @@ def test_custom_steps_are_listed_as_skipped(tmp_path):
     assert steps["backtest"]["status"] == "skipped" and "runs only in the cluster" in steps["backtest"]["detail"]
 
 
+def test_a_train_step_spanning_nodes_runs_as_one_node_locally_and_says_so(tmp_path):
+    root = make_project(tmp_path, "walk")
+    spec = root / "pipelines" / "syn.yaml"
+    spec.write_text(spec.read_text().replace("epochs: 60", "epochs: 2, resources: {nodes: 2, allow_cpu_nodes: true}"))
+    result = run_cli("syn", "--root", str(root), "--output-dir", str(root / "out"))
+    assert "(train spans 2 nodes in dev; here it runs on this machine alone)" in result.stderr
+    assert read_summary(root / "out")["steps"]["train"]["status"] == "ran"
+    training = json.loads((root / "out" / "work" / "train" / "model.json").read_text())["training"]
+    assert "world_size" not in training   # one process, as on one node without GPUs
+
+
 def test_maestro_step_runs_one_step_from_spec_json_as_a_pod_does(learnable_run, tmp_path, monkeypatch):
     root, _ = learnable_run
     work = tmp_path / "work"

@@ -5,7 +5,8 @@ A pod is isolated for a direction when any policy selecting it lists that direct
 `policyTypes`; an isolated pod accepts (or sends) only what some rule of a selecting policy allows.
 Peers: `podSelector` alone means pods of the policy's namespace, `namespaceSelector` alone every pod
 of the matching namespaces, both together the matching pods of the matching namespaces, `ipBlock`
-an address range (minus `except`). Named ports and `endPort` are not used by maestro, so not here.
+an address range (minus `except`); a port with `endPort`, the range from one to the other. Named
+ports are not used by maestro, so not here.
 """
 
 from __future__ import annotations
@@ -57,7 +58,12 @@ def _peer_matches(peer: dict, policy_namespace: str, other: Pod) -> bool:
 
 
 def _port_matches(ports: list[dict] | None, port: int, protocol: str) -> bool:
-    return not ports or any(p.get("port") in (None, port) and p.get("protocol", "TCP") == protocol for p in ports)
+    return not ports or any(_in_range(p, port) and p.get("protocol", "TCP") == protocol for p in ports)
+
+
+def _in_range(rule: dict, port: int) -> bool:
+    first = rule.get("port")
+    return first is None or first == port or first < port <= rule.get("endPort", first)
 
 
 def _allowed(policies: list[dict], pod: Pod, other: Pod, port: int, protocol: str, direction: str) -> bool:

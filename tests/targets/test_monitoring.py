@@ -12,7 +12,8 @@ def _rules(plan, env_name, namespace):
 
 
 def test_one_group_per_pipeline(plan) -> None:
-    assert sorted(_rules(plan, "prod", "quant-research-prod")) == ["maestro.aapl-direction", "maestro.msft-momentum"]
+    assert sorted(_rules(plan, "prod", "quant-research-prod")) == ["maestro.aapl-direction", "maestro.msft-momentum",
+                                                                    "maestro.msft-return-multinode"]
 
 
 def test_training_alerts(plan) -> None:

@@ -57,6 +57,7 @@ def _policies(plan, namespace):
 @pytest.mark.parametrize(("namespace", "expected"), [
     pytest.param("quant-research-prod", ["maestro-allow-dns", "maestro-allow-egress-cidrs",
                                          "maestro-allow-egress-cidrs-servers", "maestro-allow-ingest-internet", "maestro-allow-publish-git",
+                                         "maestro-allow-rendezvous-msft-return-multinode",
                                          "maestro-allow-seldon", "maestro-default-deny"], id="serving-namespace"),
     pytest.param("risk-lab-prod", ["maestro-allow-dns", "maestro-allow-egress-cidrs",
                                    "maestro-allow-ingest-internet", "maestro-allow-publish-git",

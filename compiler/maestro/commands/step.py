@@ -5,7 +5,9 @@ In: `--spec spec.json --workdir DIR --run-id ID [--start YYYY-MM-DD] [--end YYYY
 Out: the step's folder under the work dir; exit 0 on success (also when the gate refuses: Argo reads
 gate/passed), 1 when the step fails (`cli.run` prints its message as `maestro step NAME: error: ...`,
 no traceback unless --debug). Imports neither torch nor pandas itself.
-train only: $MAESTRO_TRAIN_CPU_WORKERS=N runs N CPU worker processes (see steps/distributed.py).
+train only: $MAESTRO_TRAIN_CPU_WORKERS=N runs N CPU worker processes (see steps/distributed.py); under
+torchrun, one rank of the world it started; `--exchange PREFIX` (a TrainJob's pods) reads features/ from
+and writes train/ to the artifact store (steps/exchange.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from ..contract import BUILTIN_STEPS
+from ..contract import ACCESS_KEY_VARIABLE, BUILTIN_STEPS, SECRET_KEY_VARIABLE
 from .options import debug_option, session, step_settings
 
 
@@ -32,15 +34,42 @@ def _date(ctx, param, value: str):
 CPU_WORKERS = "MAESTRO_TRAIN_CPU_WORKERS"
 
 
-def _train_options(name: str) -> dict:
-    """train only: $MAESTRO_TRAIN_CPU_WORKERS=N forces N CPU worker processes (gloo), for tests and
-    benchmarks of the multi-GPU path on machines without GPUs. Read here, and only here."""
-    value = os.environ.get(CPU_WORKERS, "")
-    if name != "train" or not value:
+def _train_options(name: str, exchange: str) -> dict:
+    """train only, read here and only here: $MAESTRO_TRAIN_CPU_WORKERS=N forces N CPU worker
+    processes (gloo), for tests and benchmarks of the multi-GPU path on machines without GPUs;
+    torchrun's RANK, WORLD_SIZE, ... make this process one rank of a TrainJob's world; --exchange
+    takes the artifact store's keys from $MAESTRO_ARTIFACT_ACCESS_KEY and $MAESTRO_ARTIFACT_SECRET_KEY."""
+    if name != "train":
+        if exchange:
+            raise click.UsageError("--exchange applies to the train step only")
         return {}
-    if not value.isdigit() or int(value) < 1:
+    from ..steps.launch import launch_from
+
+    try:
+        launch = launch_from(os.environ)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    options = {"launch": launch} if launch else {}
+    value = os.environ.get(CPU_WORKERS, "")
+    if value and launch:
+        raise click.UsageError(f"{CPU_WORKERS} cannot be used under torchrun, which starts the workers itself")
+    if value and (not value.isdigit() or int(value) < 1):
         raise click.UsageError(f"{CPU_WORKERS} must be a whole number of at least 1, not '{value}'")
-    return {"cpu_workers": int(value)}
+    if value:
+        options["cpu_workers"] = int(value)
+    if exchange:
+        options["exchange"] = _exchange(exchange)
+    return options
+
+
+def _exchange(prefix: str):
+    from ..steps.exchange import Exchange
+
+    keys = [os.environ.get(variable, "") for variable in (ACCESS_KEY_VARIABLE, SECRET_KEY_VARIABLE)]
+    if not all(keys):
+        raise click.UsageError(f"--exchange needs the artifact store's keys in {ACCESS_KEY_VARIABLE} and "
+                               f"{SECRET_KEY_VARIABLE}")
+    return Exchange(prefix.strip("/"), *keys)
 
 
 def _write_back_options() -> dict:
@@ -69,13 +98,16 @@ Example:
 @click.option("--start", default="", callback=_date, help="ingest only: first day; empty: the spec's.")
 @click.option("--end", default="", callback=_date, help="ingest only: last day; empty: the spec's.")
 @click.option("--write-back", is_flag=True, help="publish only: propose the run as a new version in the GitOps repo.")
+@click.option("--exchange", default="", metavar="PREFIX",
+              help="train only: fetch the inputs from and store the output in the artifact store under PREFIX "
+                   "(a TrainJob's pods, which Argo passes no artifacts).")
 @debug_option
-def step_command(name, spec_path, workdir, run_id, start, end, write_back) -> int:
+def step_command(name, spec_path, workdir, run_id, start, end, write_back, exchange) -> int:
     if name != "ingest" and (start or end):
         raise click.UsageError("--start and --end apply to the ingest step only")
     if name != "publish" and write_back:
         raise click.UsageError("--write-back applies to the publish step only")
-    options = {**(_write_back_options() if write_back else {}), **_train_options(name)}
+    options = {**(_write_back_options() if write_back else {}), **_train_options(name, exchange)}
     from ..steps.context import StepContext, load_spec
     from ..steps.registry import step_function
 

@@ -198,3 +198,22 @@ PIPELINE_CHECKS: tuple[Callable[[Pipeline], Iterator[Diagnostic]], ...] = (
 
 def check_pipeline(p: Pipeline) -> list[Diagnostic]:
     return [finding for check in PIPELINE_CHECKS for finding in check(p)]
+
+
+def check_cpu_nodes(p: Pipeline, env_name: str) -> Iterator[Diagnostic]:
+    """Several nodes without GPUs is most often an override that dropped the GPUs (dev's gpus: 0) but
+    kept the nodes: every node would be paid for and train on CPU. Allowed only when asked for."""
+    resources = p.spec.training.resources
+    if resources.nodes > 1 and not resources.gpus and not resources.allow_cpu_nodes:
+        yield Diagnostic.about(("spec", "training", "resources", "nodes"),
+                               f"{resources.nodes} nodes but no GPUs in {env_name}: each node would train on CPU",
+                               "give the nodes GPUs (gpus: N), set nodes: 1, or set allow_cpu_nodes: true")
+
+
+# On the effective spec of each environment only: the pipeline as written may leave its GPUs to an
+# environment's defaults or overrides.
+EFFECTIVE_CHECKS: tuple[Callable[[Pipeline, str], Iterator[Diagnostic]], ...] = (check_cpu_nodes,)
+
+
+def check_effective(p: Pipeline, env_name: str) -> list[Diagnostic]:
+    return [finding for check in EFFECTIVE_CHECKS for finding in check(p, env_name)]

@@ -64,6 +64,13 @@ class Gpu(SpecSection):
         1, description="Trainings of one team that may run at once here (an Argo semaphore).")
 
 
+class Trainer(SpecSection):
+    runtime: Name = Field(
+        "torch-distributed",
+        description="The Kubeflow Trainer ClusterTrainingRuntime that multi-node train steps run on "
+                    "(training.resources.nodes above 1); the cluster must have it (docs/multinode.md).")
+
+
 class Quota(SpecSection):
     gpus: int = Field(0, ge=0, description="GPUs a team's namespace may request in total.")
     cpu: Quantity = Field("16", description="CPU a team's namespace may request in total (Kubernetes quantity).")
@@ -109,7 +116,10 @@ class Policy(SpecSection):
     allowed_registries: list[str] = Field(
         default_factory=list, description="Image prefixes accepted, e.g. ghcr.io/acme; empty accepts any.")
     max_gpus_per_step: Optional[int] = Field(
-        None, ge=0, description="Most GPUs any step may request; unset for no limit.")
+        None, ge=0, description="Most GPUs any step may request (per node, for a train step spanning nodes); "
+                                "unset for no limit.")
+    max_nodes_per_step: Optional[int] = Field(
+        None, ge=1, description="Most nodes a train step may span (training.resources.nodes); unset for no limit.")
     max_candidate_weight: int = Field(
         100, ge=0, le=100, description="Largest experiment.candidate_weight accepted.")
     require_gate: bool = Field(False, description="Pipelines may not remove evaluation.gate.")
@@ -129,6 +139,7 @@ class EnvironmentSpec(SpecSection):
     artifacts: Artifacts = Field(description="Argo Workflows artifact repository (S3 API: AWS, MinIO, ...).")
     gpu: Gpu = Field(default_factory=Gpu, description="GPU scheduling.")
     quota: Quota = Field(default_factory=Quota, description="ResourceQuota of each team namespace.")
+    trainer: Trainer = Field(default_factory=Trainer, description="Kubeflow Trainer, for multi-node training.")
     schedules: bool = Field(True, description="false: every CronWorkflow is suspended here.")
     network: Network = Field(default_factory=Network, description="NetworkPolicy: extra egress.")
     defaults: dict[str, Any] = Field(default_factory=dict, description="Deep-merged under every pipeline's spec.")

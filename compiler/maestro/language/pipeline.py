@@ -132,6 +132,12 @@ class Resources(SpecSection):
         "4Gi", description="Memory request and limit of the train step (Kubernetes quantity).")
     shared_memory: Quantity = Field(
         "1Gi", description="Size of the memory-backed /dev/shm (PyTorch data loaders).")
+    nodes: PositiveInt = Field(
+        1, description="Nodes the train step spans; above 1 it runs as a Kubeflow Trainer TrainJob of "
+                       "nodes x gpus workers, each node with the cpu, memory and GPUs above (docs/multinode.md).")
+    allow_cpu_nodes: bool = Field(
+        False, description="With nodes above 1 and no GPUs: train across nodes on CPU (gloo) anyway; "
+                           "without it such a spec is refused as a likely mistake.")
 
 
 class Training(SpecSection):

@@ -32,14 +32,28 @@ def check_gpus(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
                                    "policy.max_gpus_per_step")
 
 
+def check_nodes(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
+    limit, nodes = env.spec.policy.max_nodes_per_step, p.spec.training.resources.nodes
+    if limit is not None and nodes > limit:
+        yield Diagnostic.about(("spec", "training", "resources", "nodes"),
+                               _exceeds(nodes, env, "max_nodes_per_step", limit), "policy.max_nodes_per_step")
+
+
 def check_gpu_quota(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
-    """A step asking for more GPUs than the namespace quota allows would be refused at run time."""
-    quota = env.spec.quota.gpus
-    steps = [(("spec", "training", "resources", "gpus"), p.spec.training.resources.gpus)]
+    """A step asking for more GPUs than the namespace quota allows would be refused at run time; a
+    train step spanning nodes asks for its GPUs on every node, all at once."""
+    quota, name = env.spec.quota.gpus, env.metadata.name
+    resources = p.spec.training.resources
+    if resources.nodes > 1 and resources.nodes * resources.gpus > quota:
+        yield Diagnostic.about(("spec", "training", "resources", "gpus"),
+                               f"{resources.nodes} nodes x {resources.gpus} GPUs = {resources.nodes * resources.gpus} "
+                               f"exceed {name}'s quota.gpus {quota}; the TrainJob's pods would never all be admitted",
+                               "quota.gpus")
+    steps = [] if resources.nodes > 1 else [(("spec", "training", "resources", "gpus"), resources.gpus)]
     steps += [(("spec", "steps", i, "resources", "gpus"), s.resources.gpus) for i, s in enumerate(p.spec.steps)]
     for path, gpus in steps:
         if gpus > quota:
-            yield Diagnostic.about(path, f"{gpus} exceeds {env.metadata.name}'s quota.gpus {quota}; the pod would "
+            yield Diagnostic.about(path, f"{gpus} exceeds {name}'s quota.gpus {quota}; the pod would "
                                          "never be admitted", "quota.gpus")
 
 
@@ -110,6 +124,7 @@ def _exceeds(value: int, env: Environment, rule: str, limit: int) -> str:
 
 POLICY_CHECKS: tuple[Callable[[Environment, Pipeline], Iterator[Diagnostic]], ...] = (
     check_gpus,
+    check_nodes,
     check_gpu_quota,
     check_candidate_weight,
     check_gate,

@@ -1,4 +1,6 @@
-"""Training on several devices of one node: one worker process per GPU, DistributedDataParallel.
+"""Training on several devices: one worker process per GPU, DistributedDataParallel; on one node
+with workers this process spawns, or, across the nodes of a TrainJob, as one of the ranks torchrun
+started (`joined`, `fit_launched`: the same workers, the same batch rule, rank 0's Fit).
 
 In: the samples, the spec, the seed and a `World` (how many workers, on which kind of device).
 Out: the same `learning.Fit` as `learning.fit`, built in this (the parent) process from rank 0's
@@ -29,9 +31,10 @@ import os
 import sys
 import time
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import wait
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 import torch
@@ -40,6 +43,7 @@ from torch import nn
 
 from . import learning
 from .context import StepError
+from .launch import Launch
 from .nets import build
 
 COLLECTIVE_TIMEOUT = 600.0   # seconds a worker waits for the others in one collective
@@ -74,10 +78,11 @@ def plan_world(gpus: int, cpu_workers: Optional[int] = None) -> World:
     return World(size, "cuda" if size > 1 else learning.pick_device())
 
 
-def describe(world: World, batch_size: int) -> str:
+def describe(world: World, batch_size: int, nodes: int = 1) -> str:
     share, extra = divmod(batch_size, world.size)
     per_worker = f"{share}" if not extra else f"{share}-{share + 1}"
-    return (f"world size {world.size} ({world.backend} on {world.device}): global batch {batch_size}, "
+    spread = f"{nodes} nodes x {world.size // nodes} processes, " if nodes > 1 else ""
+    return (f"world size {world.size} ({spread}{world.backend} on {world.device}): global batch {batch_size}, "
             f"{per_worker} windows per worker per step, learning rate unchanged")
 
 
@@ -89,10 +94,51 @@ def fit_distributed(samples: learning.Samples, spec, seed: int, world: World,
     data = learning.prepare(samples, spec)
     arrays = tuple(tuple(t.numpy() for t in part) for part in (data.train, data.val))
     result = run_workers(_fit_worker, (arrays, data.features, spec, seed, on_epoch, threads), world)
+    return _fit_of(result, data, spec, world)
+
+
+def _fit_of(result: dict, data: learning.Prepared, spec, world: World) -> learning.Fit:
+    """The served model of rank 0's best weights."""
     net = build(spec.model, data.features)
     state = {name: torch.from_numpy(value) for name, value in result["state"].items()}
     return learning.Fit(learning.served(net, state, data, spec), result["history"], result["best_epoch"],
                         world.device, world.size)
+
+
+# ---- a world torchrun started (a TrainJob's nodes) ------------------------------------------------
+
+@contextmanager
+def joined(launch: Launch, node_setup: Optional[Callable[[], None]] = None,
+           collective_timeout: float = COLLECTIVE_TIMEOUT) -> Iterator[World]:
+    """This process in the process group of every rank torchrun started (env:// rendezvous at
+    MASTER_ADDR:MASTER_PORT), for the block. `node_setup` runs once per node (local rank 0), and
+    every rank waits for every node's before going on: each node fetches its own inputs."""
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda":
+        learning.deterministic_cublas()
+        torch.cuda.set_device(launch.local_rank)   # "cuda" below means this process's GPU
+    world = World(launch.size, device, collective_timeout)
+    dist.init_process_group(world.backend, init_method="env://", rank=launch.rank, world_size=launch.size,
+                            timeout=dt.timedelta(seconds=collective_timeout))
+    try:
+        if node_setup is not None and launch.local_rank == 0:
+            node_setup()
+        dist.barrier()
+        yield world
+    finally:
+        dist.destroy_process_group()
+
+
+def fit_launched(samples: learning.Samples, spec, seed: int, world: World, launch: Launch, echo=None,
+                 threads: Optional[int] = None) -> Optional[learning.Fit]:
+    """This rank's part of the fit `fit_distributed` makes in one node's processes, the same batch rule
+    and the same result for the same world size; rank 0 gets the Fit, every other rank None."""
+    if launch.rank == 0:
+        (echo or _stderr)(f"train: {describe(world, spec.training.batch_size, launch.nodes)}")
+    data = learning.prepare(samples, spec)
+    arrays = tuple(tuple(t.numpy() for t in part) for part in (data.train, data.val))
+    result = _fit_worker(launch.rank, world, arrays, data.features, spec, seed, None, threads)
+    return None if result is None else _fit_of(result, data, spec, world)
 
 
 def _stderr(text: str) -> None:

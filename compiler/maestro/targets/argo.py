@@ -1,5 +1,6 @@
-"""Emit Argo Workflows: per pipeline a WorkflowTemplate (the DAG), a CronWorkflow when scheduled,
-and the ConfigMap holding the effective spec that the built-in steps read.
+"""Emit Argo Workflows: per pipeline a WorkflowTemplate (the DAG; a container template per step, or
+for a train step spanning nodes the resource template of its TrainJob, `trainjob`), a CronWorkflow
+when scheduled, and the ConfigMap holding the effective spec that the built-in steps read.
 
 In: an `EnvironmentPlan`. Out: `Output`s under `<env>/<namespace>/`.
 """
@@ -12,18 +13,14 @@ from .. import names
 from ..ir import EnvironmentPlan, PipelinePlan, SchedulePlan, StepPlan
 from ..contract import WORKDIR
 from .output import Output, object_path
-from .argo_steps import step_template
+from .argo_steps import POD_SECURITY, step_template
+from .trainjob import trainjob_template
 
 API_VERSION = "argoproj.io/v1alpha1"
 ENTRYPOINT = "pipeline"
 POD_GC = {"strategy": "OnPodSuccess", "deleteDelayDuration": "10m"}
 TTL = {"secondsAfterSuccess": 3 * 86400, "secondsAfterFailure": 7 * 86400}
 CRON_STARTING_DEADLINE = 3600
-# The step image's own user (Dockerfile); above 10000, clear of host users.
-POD_SECURITY = {
-    "runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001,
-    "seccompProfile": {"type": "RuntimeDefault"},
-}
 
 
 def emit(plan: EnvironmentPlan) -> Iterable[Output]:
@@ -79,8 +76,13 @@ def _workflow_spec(plan: EnvironmentPlan, pipeline: PipelinePlan) -> dict:
         "workflowMetadata": {"labels": dict(pipeline.labels)},
         "metrics": {"prometheus": _metrics(pipeline)},
         "volumes": [{"name": "spec", "configMap": {"name": pipeline.spec_configmap}}],
-        "templates": [_dag(pipeline)] + [step_template(plan, pipeline, step) for step in pipeline.steps],
+        "templates": [_dag(pipeline)] + [_template(plan, pipeline, step) for step in pipeline.steps],
     }
+
+
+def _template(plan: EnvironmentPlan, pipeline: PipelinePlan, step: StepPlan) -> dict:
+    """A container template; a TrainJob's resource template for a train step spanning nodes."""
+    return trainjob_template(plan, pipeline, step) if step.nodes > 1 else step_template(plan, pipeline, step)
 
 
 def _arguments(pipeline: PipelinePlan) -> list[dict]:
@@ -115,9 +117,10 @@ def _task(step: StepPlan) -> dict:
     task: dict = {"name": step.name, "template": step.name}
     if step.depends:
         task["depends"] = " && ".join(step.depends)
-    if step.inputs:
+    passed = [source for source in step.inputs if source not in step.exchange_inputs]
+    if passed:
         task["arguments"] = {"artifacts": [
-            {"name": source, "from": f"{{{{tasks.{source}.outputs.artifacts.out}}}}"} for source in step.inputs
+            {"name": source, "from": f"{{{{tasks.{source}.outputs.artifacts.out}}}}"} for source in passed
         ]}
     if step.when_gate_passed:
         task["when"] = "{{tasks.gate.outputs.parameters.passed}} == true"

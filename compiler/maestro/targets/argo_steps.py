@@ -2,7 +2,8 @@
 retries, deadlines, pod security (of the step's container and of the `init` and `wait` containers
 Argo adds), on the training steps (train, evaluate) only the GPU settings and the semaphore, and
 with `policy.multiple_testing` the gate's trial registry, read from and written back to the
-artifact repository.
+artifact repository; around a TrainJob (train spanning nodes, `trainjob`), the folders it reads and
+writes, passed through the artifact store's exchange keys instead of Argo's artifacts.
 
 In: the environment plan (its GPU placement), the pipeline plan and one `StepPlan`. Out: a template mapping.
 """
@@ -15,6 +16,11 @@ from .. import names
 from ..ir import EnvironmentPlan, GpuPlacement, PipelinePlan, StepPlan, Toleration
 from ..contract import WORKDIR
 
+# The step image's own user (Dockerfile); above 10000, clear of host users.
+POD_SECURITY = {
+    "runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
 CONTAINER_SECURITY = {
     "allowPrivilegeEscalation": False,
     "capabilities": {"drop": ["ALL"]},
@@ -25,7 +31,7 @@ RETRY_BACKOFF = {"duration": "30s", "factor": 2, "maxDuration": "1h"}
 # Argo adds its executor to every step pod: the `init` init container and the `wait` container.
 # Their securityContext comes only from the controller's `executor` config, so a per-workflow
 # podSpecPatch (applied after Argo adds them, merged by container name) gives them what Pod Security
-# "restricted" demands of every container. The pod-level securityContext (argo.POD_SECURITY)
+# "restricted" demands of every container. The pod-level securityContext (POD_SECURITY)
 # already sets the non-root user and the seccomp profile for them. Their root stays writable:
 # `wait` stages output archives under /tmp, and "restricted" does not ask for a read-only root.
 EXECUTOR_CONTAINERS = {"initContainers": ("init",), "containers": ("wait",)}
@@ -46,7 +52,7 @@ def step_template(plan: EnvironmentPlan, pipeline: PipelinePlan, step: StepPlan)
         "outputs": _outputs(step),
         "podSpecPatch": EXECUTOR_PATCH,
     }
-    inputs = [{"name": s, "path": f"{WORKDIR}/{s}"} for s in step.inputs]
+    inputs = [{"name": s, "path": f"{WORKDIR}/{s}"} | _exchanged(step, s) for s in step.inputs]
     if step.trials_key:
         # Absent on a pipeline's first run: the gate then starts a new registry.
         inputs.append({"name": "trials", "path": f"{WORKDIR}/trials/trials.json", "optional": True,
@@ -101,6 +107,10 @@ def _outputs(step: StepPlan) -> dict:
     if not step.builtin:
         out["optional"] = True   # a custom image may write nothing there
     artifacts = [out]
+    if step.exchange_output:
+        # Unarchived, file by file under its key: what a TrainJob's pods read with the store's API.
+        artifacts.append({"name": "exchange", "path": f"{WORKDIR}/{step.name}", "archive": {"none": {}},
+                          "s3": {"key": f"{step.exchange}/{step.name}"}})
     if step.model_key:
         # Uploaded unarchived, so the folder is the model's storageUri as Seldon reads it.
         artifacts.append({
@@ -118,7 +128,12 @@ def _outputs(step: StepPlan) -> dict:
     return outputs
 
 
-def _volumes(step: StepPlan) -> list[dict]:
+def _exchanged(step: StepPlan, source: str) -> dict:
+    """An input a TrainJob wrote: read from its key in the artifact store (a folder of files)."""
+    return {"s3": {"key": f"{step.exchange}/{source}"}} if source in step.exchange_inputs else {}
+
+
+def step_volumes(step: StepPlan) -> list[dict]:
     volumes = [{"name": "work", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}]
     if step.shared_memory:
         volumes.append({"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": step.shared_memory}})
@@ -127,7 +142,7 @@ def _volumes(step: StepPlan) -> list[dict]:
 
 def _placement(gpu: GpuPlacement, step: StepPlan) -> dict:
     """GPU steps go to GPU nodes; every other step is kept off them; trainings share the team semaphore."""
-    placement: dict = {"volumes": _volumes(step)}
+    placement: dict = {"volumes": step_volumes(step)}
     if step.semaphore:
         placement["synchronization"] = {"semaphores": [{"configMapKeyRef": {
             "name": step.semaphore, "key": names.SEMAPHORE_KEY}}]}
@@ -138,13 +153,13 @@ def _placement(gpu: GpuPlacement, step: StepPlan) -> dict:
     if gpu.node_selector:
         placement["nodeSelector"] = dict(gpu.node_selector)
     if gpu.tolerations:
-        placement["tolerations"] = [_toleration(t) for t in gpu.tolerations]
+        placement["tolerations"] = [toleration(t) for t in gpu.tolerations]
     if gpu.priority_class:
         placement["priorityClassName"] = gpu.priority_class
     return placement
 
 
-def _toleration(t: Toleration) -> dict:
+def toleration(t: Toleration) -> dict:
     fields = {"key": t.key, "operator": t.operator, "value": t.value, "effect": t.effect,
               "tolerationSeconds": t.seconds}
     return {name: value for name, value in fields.items() if value is not None}

@@ -6,12 +6,14 @@ that need them (workflow pods: Argo's executor talks to the API server and the a
 Seldon's server pods: the agent reads the store's Secret through the API, rclone downloads models),
 internet egress for ingest pods only (when `ingest_internet`), HTTPS/SSH to public addresses for
 publish pods (the git write-back), and the traffic Seldon's runtime needs inside a namespace that
-hosts models, with the scheduler API open only to the Seldon operator. docs/delivery.md lists every
-rule and why.
+hosts models, with the scheduler API open only to the Seldon operator; where a pipeline's train step
+is a TrainJob, the traffic between that pipeline's TrainJob pods (torchrun's rendezvous, gloo and
+NCCL). docs/delivery.md lists every rule and why.
 """
 
 from __future__ import annotations
 
+from .. import names
 from ..ir import NetworkPlan
 from .objects import NamespacePlan, metadata, resource
 
@@ -34,10 +36,18 @@ SELDON_INTERNAL_PORTS = (9000, 9001, 9002, 9004, 9005, 9008, 9501)
 SELDON_SCHEDULER_API = 9004
 SELDON_INFERENCE_PORT = 9000
 SELDON_METRICS_PORTS = (9003, 9006)   # envoy stats, agent metrics (for Prometheus)
+# JobSet labels every pod of a TrainJob with its JobSet's (the TrainJob's) name.
+JOBSET_NAME = "jobset.sigs.k8s.io/jobset-name"
+# torchrun's c10d store on the master node (29500, the Trainer's ContainerTrainerPort), then gloo's and
+# NCCL's own sockets, which bind ports the kernel picks (no setting fixes them): every unprivileged
+# port, between the pods of one pipeline's TrainJobs only.
+EPHEMERAL_PORTS = (1024, 65535)
 
 
-def network_policies(ns: NamespacePlan, network: NetworkPlan) -> list[dict]:
+def network_policies(ns: NamespacePlan, network: NetworkPlan, trainjobs: tuple = ()) -> list[dict]:
+    """`trainjobs`: the namespace's pipelines whose train step is a TrainJob (spans nodes)."""
     policies = [_default_deny(ns), _dns(ns)]
+    policies += [_rendezvous(ns, pipeline.name) for pipeline in trainjobs]
     if network.egress:
         policies.append(_egress_cidrs(ns, "maestro-allow-egress-cidrs", WORKFLOW, network.egress))
         if ns.served:
@@ -50,6 +60,20 @@ def network_policies(ns: NamespacePlan, network: NetworkPlan) -> list[dict]:
         if network.inference_from:
             policies.append(_inference_clients(ns, network.inference_from))
     return policies
+
+
+def _rendezvous(ns: NamespacePlan, pipeline: str) -> dict:
+    """The pods of a pipeline's TrainJobs talk to each other: the rendezvous, then the collectives. A
+    per-run TrainJob name cannot be written in a committed policy; a pipeline's runs share a team's
+    training semaphore, so by default (max_concurrent_trainings 1) one TrainJob runs at a time."""
+    selector = {"matchLabels": {"maestro.dev/pipeline": pipeline, "maestro.dev/step": "train"},
+                "matchExpressions": [{"key": JOBSET_NAME, "operator": "Exists"}]}
+    low, high = EPHEMERAL_PORTS
+    ports = [{"protocol": "TCP", "port": low, "endPort": high}]
+    peers = [{"podSelector": selector}]
+    name = names.fit(f"maestro-allow-rendezvous-{pipeline}")
+    return _policy(ns, name, selector, ["Ingress", "Egress"], ingress=[{"from": peers, "ports": ports}],
+                   egress=[{"to": peers, "ports": ports}])
 
 
 def _policy(ns: NamespacePlan, name: str, selector: dict, types: list[str], **rules) -> dict:

@@ -3,7 +3,9 @@
 In: an `EnvironmentPlan`. Out: per namespace (once, even when a fixed namespace pattern makes teams
 share it): Namespace (Pod Security Standards `restricted`), NetworkPolicies, ResourceQuota,
 LimitRange, the `artifact-repositories` ConfigMap and the ExternalSecrets; per team: the workflow
-ServiceAccount, its least-privilege Role and RoleBinding, and the GPU semaphore ConfigMap.
+ServiceAccount, its least-privilege Role and RoleBinding, and the GPU semaphore ConfigMap; per team
+with a pipeline whose train step spans nodes, the TrainJob launcher's ServiceAccount, Role and
+RoleBinding (create and get on TrainJobs, nothing else).
 """
 
 from __future__ import annotations
@@ -31,13 +33,15 @@ def emit(plan: EnvironmentPlan) -> Iterable[Output]:
         result += outputs(plan.name, ns.name, namespace_objects(ns, settings), ns.sources)
         for team in ns.teams:
             result += outputs(plan.name, ns.name, team_objects(team, settings), team.sources)
+            if any(p.team == team.team for p in trainjob_pipelines(ns)):
+                result += outputs(plan.name, ns.name, launcher_objects(team), team.sources)
     return result
 
 
 def namespace_objects(ns: NamespacePlan, settings: EnvironmentSettings) -> list[dict]:
     return [
         namespace(ns),
-        *network_policies(ns, settings.network),
+        *network_policies(ns, settings.network, trainjob_pipelines(ns)),
         resource_quota(ns, settings),
         limit_range(ns),
         artifact_repositories(ns, settings.artifacts),
@@ -75,18 +79,40 @@ def service_account(team: TeamPlan) -> dict:
     return resource("v1", "ServiceAccount", meta)
 
 
+# Argo's emissary executor (>= 3.4) only reports results through WorkflowTaskResults.
+WORKFLOW_RULES = ({"apiGroups": ["argoproj.io"], "resources": ["workflowtaskresults"], "verbs": ["create", "patch"]},)
+
+
 def role(team: TeamPlan) -> dict:
-    # Argo's emissary executor (>= 3.4) only reports results through WorkflowTaskResults.
-    rules = [{"apiGroups": ["argoproj.io"], "resources": ["workflowtaskresults"], "verbs": ["create", "patch"]}]
     meta = metadata("Role", team.service_account, team.labels, team.namespace)
-    return resource(RBAC, "Role", meta, rules=rules)
+    return resource(RBAC, "Role", meta, rules=[dict(r) for r in WORKFLOW_RULES])
 
 
-def role_binding(team: TeamPlan) -> dict:
-    meta = metadata("RoleBinding", team.service_account, team.labels, team.namespace)
-    ref = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": team.service_account}
-    subjects = [{"kind": "ServiceAccount", "name": team.service_account, "namespace": team.namespace}]
+def role_binding(team: TeamPlan, account: str | None = None) -> dict:
+    account = account or team.service_account
+    meta = metadata("RoleBinding", account, team.labels, team.namespace)
+    ref = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": account}
+    subjects = [{"kind": "ServiceAccount", "name": account, "namespace": team.namespace}]
     return resource(RBAC, "RoleBinding", meta, roleRef=ref, subjects=subjects)
+
+
+def launcher_objects(team: TeamPlan) -> list[dict]:
+    """The account of the train steps that span nodes, apart from the workflow's: custom steps run
+    untrusted images with the workflow's token, and whoever may create a TrainJob may run any pod,
+    mounting any Secret of the namespace. Only the resource template's pod (Argo's executor) has it."""
+    account = names.trainjob_service_account(team.team)
+    # Argo's executor creates the TrainJob (`kubectl create`) and polls it with GET until a condition
+    # holds; the controller, not the executor, adds the Workflow ownerReference. No list, no watch.
+    rules = [*(dict(r) for r in WORKFLOW_RULES),
+             {"apiGroups": ["trainer.kubeflow.org"], "resources": ["trainjobs"], "verbs": ["create", "get"]}]
+    return [resource("v1", "ServiceAccount", metadata("ServiceAccount", account, team.labels, team.namespace)),
+            resource(RBAC, "Role", metadata("Role", account, team.labels, team.namespace), rules=rules),
+            role_binding(team, account)]
+
+
+def trainjob_pipelines(ns: NamespacePlan) -> tuple:
+    """The pipelines of a namespace whose train step is a TrainJob (spans nodes)."""
+    return tuple(p for p in ns.pipelines if any(s.nodes > 1 for s in p.steps))
 
 
 def semaphore(team: TeamPlan, max_concurrent_trainings: int) -> dict:

@@ -4,7 +4,7 @@ In: a document body (and, for custom resources, the ObjectMeta schema of the
 chosen Kubernetes version, since CRD schemas describe `metadata` only as an object).
 Out: `Diagnostic`s about fields of `metadata`, not located yet: name or generateName
 present and well-formed (DNS-1123 subdomain; DNS-1123 label for Namespace;
-DNS-1035 label for Service; path segment for RBAC kinds), namespace a DNS-1123
+DNS-1035 label for Service and TrainJob; path segment for RBAC kinds), namespace a DNS-1123
 label, label keys and values and annotation keys well-formed, annotations at most
 256 KiB in total.
 """
@@ -56,7 +56,9 @@ def path_segment(value: str) -> str:
     return "may not contain '/' or '%'" if ("/" in value or "%" in value) else ""
 
 
-_NAME_RULES = {("", "Namespace"): dns1123_label, ("", "Service"): dns1035_label}
+# A TrainJob's CEL rules: an RFC 1035 label (JobSet names its headless Service after it).
+_NAME_RULES = {("", "Namespace"): dns1123_label, ("", "Service"): dns1035_label,
+               ("trainer.kubeflow.org", "TrainJob"): dns1035_label}
 _NAME_RULES.update({(_RBAC, kind): path_segment for kind in ("Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding")})
 
 

@@ -17,6 +17,9 @@ from typing import Iterator, Mapping, NamedTuple
 from click.testing import CliRunner
 
 REPO = Path(__file__).resolve().parents[1]
+# The example project's size, as counted from its files: tests compare a compile's counts with these.
+EXAMPLE_PIPELINES = tuple(sorted(p.stem for p in (REPO / "pipelines").glob("*.yaml")))
+EXAMPLE_ENVIRONMENTS = tuple(sorted(p.stem for p in (REPO / "environments").glob("*.yaml")))
 SHARED = REPO.parent / "shared"
 # A real command, in a fresh interpreter: for the tests whose subject is the process itself (the entry
 # point, what an import costs, signals, kill -9, another user). Everything else runs in-process.

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import maestro
-from tests.support import REPO, copy_examples
+from tests.support import EXAMPLE_ENVIRONMENTS, EXAMPLE_PIPELINES, REPO, copy_examples
 from tests.support import maestro as cli
 
 
@@ -22,7 +22,8 @@ def project(tmp_path: Path) -> Path:
 def test_compile_then_check_then_compile_again(project: Path) -> None:
     first = maestro.compile_gitops(project)
     files = {p.relative_to(project / "gitops").as_posix() for p in (project / "gitops").rglob("*") if p.is_file()}
-    assert set(first.written) == files and first.unchanged == 0 and (first.pipelines, first.environments) == (3, 3)
+    assert set(first.written) == files and first.unchanged == 0 and (first.pipelines, first.environments) == \
+        (len(EXAMPLE_PIPELINES), len(EXAMPLE_ENVIRONMENTS))
     assert maestro.check_gitops(project).up_to_date
     again = maestro.compile_gitops(project)
     assert again.written == () and again.unchanged == len(files)

@@ -10,6 +10,8 @@ import pytest
 
 from tests.output_schemas import conforming
 
+from tests.support import EXAMPLE_ENVIRONMENTS, EXAMPLE_PIPELINES
+
 from .conftest import maestro
 
 
@@ -36,7 +38,7 @@ def test_compile_lists_what_it_wrote(project: Path) -> None:
     report = conforming(result.stdout, "compile")
     files = sorted(p.relative_to(project).as_posix() for p in (project / "gitops").rglob("*") if p.is_file())
     assert report["written"] == files and report["pruned"] == [] and report["unchanged"] == 0
-    assert (report["environments"], report["pipelines"]) == (3, 3)
+    assert (report["environments"], report["pipelines"]) == (len(EXAMPLE_ENVIRONMENTS), len(EXAMPLE_PIPELINES))
     again = conforming(maestro(project, "compile", "-o", "json", check=True).stdout, "compile")
     assert again["written"] == [] and again["unchanged"] == len(files)
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from maestro.graph.mermaid import text
-from tests.support import REPO, copy_examples, maestro
+from tests.support import EXAMPLE_PIPELINES, REPO, copy_examples, maestro
 
 GITOPS = REPO / "gitops"
 
@@ -109,7 +109,7 @@ def test_labels_escape_what_mermaid_would_read_as_syntax() -> None:
 
 @pytest.mark.parametrize("args, message", [
     (("msft-momentun", "--env", "prod"), "(did you mean 'msft-momentum'?)"),
-    (("nope", "--env", "prod"), "(expected one of: aapl-direction, goog-volatility, msft-momentum)"),
+    (("nope", "--env", "prod"), f"(expected one of: {', '.join(EXAMPLE_PIPELINES)})"),
     (("msft-momentum", "--env", "prd"), "no environment named 'prd' (did you mean 'prod'?)"),
     (("msft-momentum", "--env", "nope"), "(expected one of: dev, prod, staging)"),
     (("msft-momentum", "--format", "png"), "'png' is not one of 'mermaid', 'dot', 'html'"),

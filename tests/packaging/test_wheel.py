@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import REPO
+from tests.support import EXAMPLE_ENVIRONMENTS, EXAMPLE_PIPELINES, REPO
 
 pytestmark = pytest.mark.packaging
 TIMEOUT = 900
@@ -82,7 +82,7 @@ def test_the_installed_wheel_compiles_the_examples_outside_the_checkout(venv: Pa
     where = run(python, "-c", "import maestro; print(maestro.__file__)", cwd=project, env=outside_env()).stdout
     assert Path(where.strip()).is_relative_to(venv), where
     compiled = run(maestro, "compile", cwd=project, env=outside_env())
-    assert "3 environments, 3 pipelines" in compiled.stdout
+    assert f"{len(EXAMPLE_ENVIRONMENTS)} environments, {len(EXAMPLE_PIPELINES)} pipelines" in compiled.stdout
     committed = {p.relative_to(REPO / "gitops").as_posix(): p.read_bytes()
                  for p in (REPO / "gitops").rglob("*") if p.is_file()}
     written = {p.relative_to(project / "gitops").as_posix(): p.read_bytes()

@@ -14,7 +14,7 @@ from typing import Collection, Iterable, Sequence
 
 from .errors import Diagnostic, MaestroError, UnsafePath, UsageError, did_you_mean, one_of
 from .overlay import deep_merge, graft, subtree
-from .loading.positions import Located, load_file
+from .loading.positions import Located, Position, load_file
 from .language.checks import EFFECTIVE_CHECKS, PIPELINE_CHECKS, check_effective, check_pipeline
 from .language.diagnose import validate_model
 from .language.hints import with_hints
@@ -84,8 +84,9 @@ def load_project(root: Path, only_envs: Sequence[str] = (), only_pipelines: Coll
         for env_name, env_doc in _by_name(env_docs, project.environments):
             if not only_envs or env_name in only_envs:
                 _add_effective(project, doc, env_doc, diagnostics, skipped)
+    by_file = {doc.file: doc for doc in pipe_docs}
     for file, not_run in skipped.items():
-        diagnostics += skipped_note(file, not_run)
+        diagnostics += skipped_note(by_file[file].key_at(("spec",)), not_run)
     diagnostics += _failed_environment_notes(env_docs, project, mergeable)
     if diagnostics:
         raise MaestroError(diagnostics)
@@ -247,8 +248,11 @@ def _failed_environment_notes(env_docs: list[Located], project: Project, pipelin
     checks = sorted(check_name(c) for c in (*EFFECTIVE_CHECKS, *POLICY_CHECKS))
     message = (f"{len(checks)} check(s) of the pipelines in this environment were not run ({', '.join(checks)}): "
                "the environment has errors")
-    return [Diagnostic(doc.file, None, None, (), message, severity="note")
-            for doc in env_docs if pipelines and not _valid_name(_name(doc), project.environments)]
+    return [_note(doc.key_at(("spec",)), message) for doc in env_docs if pipelines and not _valid_name(_name(doc), project.environments)]
+
+
+def _note(pos: Position, message: str) -> Diagnostic:
+    return Diagnostic(pos.file, pos.line, pos.col, (), message, severity="note")
 
 
 def _valid_name(name: object, valid: dict) -> bool:

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Callable, Iterable
 from pydantic import TypeAdapter, ValidationError
 
 from ..errors import Diagnostic
+from ..loading.positions import Position
 from .pipeline import Metadata, Pipeline, PipelineSpec
 
 SECTIONS = tuple(PipelineSpec.model_fields)
@@ -68,15 +69,16 @@ def _metadata(raw: Any) -> Metadata | None:
         return None
 
 
-def skipped_note(file: str, not_run: dict[str, tuple]) -> list[Diagnostic]:
-    """One note naming the checks not run on `file` and the sections with errors that stopped them."""
+def skipped_note(at: Position, not_run: dict[str, tuple]) -> list[Diagnostic]:
+    """One note, at the spec of a file (`at`), naming the checks not run on it and the sections with
+    errors that stopped them."""
     if not not_run:
         return []
     sections = sorted({section for blocking in not_run.values() for section in blocking})
     message = (f"{len(not_run)} check(s) were not run ({', '.join(sorted(not_run))}): they read "
                f"{', '.join(f'spec.{s}' for s in sections)}, which {'has' if len(sections) == 1 else 'have'} "
                "errors in this file")
-    return [Diagnostic(file, None, None, (), message, severity="note")]
+    return [Diagnostic(at.file, at.line, at.col, (), message, severity="note")]
 
 
 def check_name(check: Callable) -> str:

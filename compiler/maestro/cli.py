@@ -113,7 +113,9 @@ def _handlers() -> tuple:
 def _diagnostics(exc, session: Session) -> int:
     for diagnostic in exc.diagnostics:
         click.echo(diagnostic.format(), err=True)
-    return _say(f"{len(exc.diagnostics)} error(s); nothing was written.")
+    from .errors import error_count
+
+    return _say(f"{error_count(exc.diagnostics)} error(s); nothing was written.")
 
 
 def _usage_error(exc, session: Session) -> int:

@@ -107,6 +107,11 @@ def raise_if_any(diagnostics: Sequence[Diagnostic]) -> None:
         raise MaestroError(diagnostics)
 
 
+def error_count(diagnostics: Iterable[Diagnostic]) -> int:
+    """The errors among `diagnostics`, without the notes that explain them (checks not run, ...)."""
+    return sum(d.severity == "error" for d in diagnostics)
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A "did you mean" hint for a misspelled name, or an empty string."""
     close = difflib.get_close_matches(str(word), sorted(choices), n=1, cutoff=0.6)

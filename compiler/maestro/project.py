@@ -14,12 +14,14 @@ from typing import Collection, Iterable, Sequence
 
 from .errors import Diagnostic, MaestroError, UnsafePath, UsageError, did_you_mean, one_of
 from .overlay import deep_merge, graft, subtree
-from .loading.positions import Located, load_file
-from .language.checks import check_effective, check_pipeline
+from .loading.positions import Located, Position, load_file
+from .language.checks import EFFECTIVE_CHECKS, PIPELINE_CHECKS, check_effective, check_pipeline
 from .language.diagnose import validate_model
+from .language.hints import with_hints
+from .language.partial import bad_sections, check_name, partial_pipeline, run_checks, skipped_note
 from .language.environment import Environment
 from .language.pipeline import Pipeline
-from .language.policy import check_policy, image_findings
+from .language.policy import POLICY_CHECKS, check_policy, image_findings
 from .language.teams import TEAMS_FILE, Teams, check_team
 from .language.types import image_problem
 
@@ -76,12 +78,16 @@ def load_project(root: Path, only_envs: Sequence[str] = (), only_pipelines: Coll
     for doc in env_docs:
         _add_environment(project, doc, diagnostics)
     _check_env_filter(project, only_envs)
-    for doc in pipe_docs:
-        _add_pipeline(project, doc, diagnostics)
-    for name, doc in _by_name(pipe_docs, project.pipelines):
+    skipped: dict[str, dict[str, tuple]] = {}   # file of a partly valid pipeline -> {check not run: bad sections it reads}
+    mergeable = [doc for doc in pipe_docs if _add_pipeline(project, doc, diagnostics, skipped)]
+    for doc in mergeable:
         for env_name, env_doc in _by_name(env_docs, project.environments):
             if not only_envs or env_name in only_envs:
-                _add_effective(project, doc, env_doc, diagnostics)
+                _add_effective(project, doc, env_doc, diagnostics, skipped)
+    by_file = {doc.file: doc for doc in pipe_docs}
+    for file, not_run in skipped.items():
+        diagnostics += skipped_note(by_file[file].key_at(("spec",)), not_run)
+    diagnostics += _failed_environment_notes(env_docs, project, mergeable)
     if diagnostics:
         raise MaestroError(diagnostics)
     return project
@@ -192,32 +198,86 @@ def _add_environment(project: Project, doc: Located, diagnostics: list[Diagnosti
     project.files[f"environment/{env.metadata.name}"] = doc.file
 
 
-def _add_pipeline(project: Project, doc: Located, diagnostics: list[Diagnostic]) -> None:
+def _add_pipeline(project: Project, doc: Located, diagnostics: list[Diagnostic], skipped: dict) -> bool:
+    """Whether the pipeline can be merged with the environments: it is valid, or valid in part."""
     pipeline, problems = validate_model(doc, Pipeline)
-    diagnostics.extend(problems)
+    diagnostics.extend(with_hints(doc, problems))
     if pipeline is None:
-        return
-    _check_stem(doc, pipeline.metadata.name, diagnostics)
-    _check_unique(project, "pipeline", pipeline.metadata.name, doc, diagnostics)
+        partial, bad = partial_pipeline(doc.data, bad_sections(problems))
+        _check_partly(doc.file, doc, partial, bad, diagnostics, skipped, [(PIPELINE_CHECKS, (partial,), _same)])
+        _check_document(project, doc, partial, diagnostics)
+        return isinstance(_name(doc), str)
+    _check_document(project, doc, pipeline, diagnostics)
     diagnostics.extend(_locate(doc, finding) for finding in check_pipeline(pipeline))
-    refused = check_team(project.teams, pipeline, doc.file)
-    if refused:
-        pos = project.teams_doc.key_at(refused[1])
-        diagnostics.append(_located(doc, ("metadata", "team"), refused[0], f"{pos.file}:{pos.line}:{pos.col}"))
+    project.pipelines[pipeline.metadata.name] = pipeline
+    project.files[f"pipeline/{pipeline.metadata.name}"] = doc.file
+    return True
+
+
+def _check_document(project: Project, doc: Located, pipeline: Pipeline, diagnostics: list[Diagnostic]) -> None:
+    """What the pipeline's file must agree with: its name, its team, the environments it overrides.
+    `pipeline` may be partial: its metadata is then None when that did not validate."""
+    metadata = getattr(pipeline, "metadata", None)
+    if metadata is not None:
+        _check_stem(doc, metadata.name, diagnostics)
+        _check_unique(project, "pipeline", metadata.name, doc, diagnostics)
+        refused = check_team(project.teams, pipeline, doc.file)
+        if refused:
+            pos = project.teams_doc.key_at(refused[1])
+            diagnostics.append(_located(doc, ("metadata", "team"), refused[0], f"{pos.file}:{pos.line}:{pos.col}"))
     for env_name in pipeline.spec.overrides:
         if env_name not in project.environments:
             known = project.environments
             diagnostics.append(_located(doc, ("spec", "overrides", env_name), f"no environment named '{env_name}'",
                                         did_you_mean(env_name, known) or one_of(known), key=True))
-    project.pipelines[pipeline.metadata.name] = pipeline
-    project.files[f"pipeline/{pipeline.metadata.name}"] = doc.file
 
 
-def _add_effective(project: Project, doc: Located, env_doc: Located, diagnostics: list[Diagnostic]) -> None:
+def _check_partly(file: str, doc: Located, partial: Pipeline, bad: set[str], found: list[Diagnostic],
+                  skipped: dict, tables: list) -> None:
+    """The checks a pipeline that failed its model can still have: those whose sections are valid.
+    `tables` holds the (checks, arguments, finding -> finding) to run on `doc`; what a check could
+    not run for is kept in `skipped[file]`: {check name: the bad sections it reads}."""
+    for checks, args, adjust in tables:
+        findings, not_run = run_checks(checks, args, bad)
+        found.extend(_locate(doc, adjust(finding)) for finding in findings)
+        skipped.setdefault(file, {}).update(not_run)
+
+
+def _failed_environment_notes(env_docs: list[Located], project: Project, pipelines: list[Located]) -> list[Diagnostic]:
+    """An environment that failed its model cannot check any pipeline: say so once, at its file."""
+    checks = sorted(check_name(c) for c in (*EFFECTIVE_CHECKS, *POLICY_CHECKS))
+    message = (f"{len(checks)} check(s) of the pipelines in this environment were not run ({', '.join(checks)}): "
+               "the environment has errors")
+    return [_note(doc.key_at(("spec",)), message) for doc in env_docs if pipelines and not _valid_name(_name(doc), project.environments)]
+
+
+def _note(pos: Position, message: str) -> Diagnostic:
+    return Diagnostic(pos.file, pos.line, pos.col, (), message, severity="note")
+
+
+def _valid_name(name: object, valid: dict) -> bool:
+    return isinstance(name, str) and name in valid
+
+
+def _name(doc: Located) -> object:
+    metadata = doc.data.get("metadata")
+    return metadata.get("name") if isinstance(metadata, dict) else None
+
+
+def _add_effective(project: Project, doc: Located, env_doc: Located, diagnostics: list[Diagnostic],
+                   skipped: dict) -> None:
     env = project.environments[env_doc.data["metadata"]["name"]]
     effective = effective_document(doc, env_doc, env.metadata.name)
     pipeline, found = validate_model(effective, Pipeline)
-    if pipeline is not None:
+    found = with_hints(effective, found)
+    if pipeline is None:
+        def policy_hint(finding: Diagnostic) -> Diagnostic:
+            return replace(finding, hint=_policy_hint(env_doc, finding.hint))
+        partial, bad = partial_pipeline(effective.data, bad_sections(found))
+        _check_partly(doc.file, effective, partial, bad, found, skipped, [
+            (PIPELINE_CHECKS, (partial,), _same), (EFFECTIVE_CHECKS, (partial, env.metadata.name), _same),
+            (POLICY_CHECKS, (env, partial), policy_hint)])
+    else:
         found.extend(_locate(effective, finding) for finding in check_pipeline(pipeline))
         found.extend(_locate(effective, finding) for finding in check_effective(pipeline, env.metadata.name))
         found.extend(_locate(effective, replace(finding, hint=_policy_hint(env_doc, finding.hint)))
@@ -282,6 +342,10 @@ def _policy_hint(env_doc: Located, rule: str) -> str:
     """Where the rule is stated: `rule` is the field's dotted path under spec (e.g. policy.max_gpus_per_step)."""
     pos = env_doc.key_at(("spec", *rule.split(".")))
     return f"{pos.file}:{pos.line}:{pos.col}"
+
+
+def _same(finding: Diagnostic) -> Diagnostic:
+    return finding
 
 
 def _locate(doc: Located, finding: Diagnostic, key: bool = False) -> Diagnostic:

@@ -93,8 +93,12 @@ def test_invalid_spec_diagnostics_as_json_with_the_same_exit_code(project: Path)
     report = conforming(data.stdout, "error")
     assert (report["command"], report["kind"]) == ("compile", "invalid")
     assert report["diagnostics"] == [{
+        "file": "pipelines/msft-momentum.yaml", "line": 9, "col": 1, "path": "",
+        "message": "4 check(s) were not run (cpu nodes, gpu quota, gpus, nodes): they read spec.training, "
+                   "which has errors in this file", "hint": "", "severity": "note"}, {
         "file": "pipelines/msft-momentum.yaml", "line": 22, "col": 5, "path": "spec.training.epochz",
         "message": "unknown field 'epochz'", "hint": "did you mean 'epochs'?", "severity": "error"}]
+    assert report["message"] == "1 error(s); nothing was written."   # the note is not counted
     assert data.stderr == text.stderr   # the human lines still go to stderr
     assert not (project / "gitops").exists()
 

@@ -18,7 +18,7 @@ from .conftest import BASE, REPO
 SPEC = (REPO / "pipelines" / "msft-momentum.yaml").read_text().replace("msft-momentum", "demo")
 ORIGINALS = {"pipelines/demo.yaml": SPEC, "environments/prod.yaml": (BASE / "environments" / "prod.yaml").read_text()}
 # An empty file has no line to point at: it is named alone, without a made-up 1:1.
-LOCATED = re.compile(r"^[^:\n]+:\d+:\d+: error: \S|^[^:\n]+: error: the file holds no document$"
+LOCATED = re.compile(r"^[^:\n]+:\d+:\d+: (error|note): \S|^[^:\n]+: error: the file holds no document$"
                      r"|^\d+ error\(s\); nothing was written\.$")
 TOKENS = [*":-[]{},&*!|>?'\"#%@`~ \t\nabcAZ09.", "\u00e9", "\u2028", "\x00", "\ufeff", "null", "<<", "*a", "&a", "---"]
 GARBAGE = st.lists(st.sampled_from(TOKENS), min_size=1, max_size=8).map("".join)

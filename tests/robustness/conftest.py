@@ -16,7 +16,7 @@ from tests.support import MAESTRO, REPO, WATCHDOG, copy_examples, maestro  # noq
 # outside the specs (a file system's), the one line `error: ...`.
 # A problem with a whole file (too large, unreadable, a refused link, empty) names the file alone:
 # it has no line to point at, and is never given a made-up 1:1.
-LOCATED = re.compile(r"^[^:\n]+:\d+:\d+: error: \S|^\d+ error\(s\); nothing was written\.$"
+LOCATED = re.compile(r"^[^:\n]+:\d+:\d+: (?:error|note): \S|^\d+ error\(s\); nothing was written\.$"
                      r"|^[^:\n]+: error: (?:file is \d+ KiB|the file |cannot read file|is a symbolic link)")
 OUTSIDE = re.compile(r"^error: \S")
 

@@ -54,7 +54,7 @@ def errors_as_json(json_wanted: Callable[[dict], bool]) -> Callable:
 def error_document(exc: Exception, command: str | None) -> dict | None:
     """What went wrong, as data: `kind` is invalid (located diagnostics), usage, failure or internal.
     None for a requested exit (click's Exit and Abort), which is no error."""
-    from ..errors import Failure, MaestroError, UnsafePath, UsageError
+    from ..errors import Failure, MaestroError, UnsafePath, UsageError, error_count
 
     if isinstance(exc, (click.exceptions.Exit, click.exceptions.Abort)):
         return None
@@ -69,7 +69,7 @@ def error_document(exc: Exception, command: str | None) -> dict | None:
         kind, message = "failure", exc.strerror
     elif isinstance(exc, MaestroError) and exc.diagnostics:
         diagnostics = list(exc.diagnostics)
-        kind, message = "invalid", f"{len(diagnostics)} error(s); nothing was written."
+        kind, message = "invalid", f"{error_count(diagnostics)} error(s); nothing was written."
     elif isinstance(exc, OSError):
         kind, message = "failure", f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
     else:

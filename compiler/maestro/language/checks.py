@@ -12,6 +12,7 @@ from typing import Callable, Iterator
 from ..errors import Diagnostic, did_you_mean, one_of
 from ..contract import BUILTIN_STEPS
 from .pipeline import Pipeline
+from .partial import reads
 from .types import env_name_problem, image_problem
 
 # A variable looks like a credential when its name, in any case, contains one of CREDENTIAL_WORDS
@@ -34,12 +35,14 @@ def looks_like_credential(name: str) -> bool:
     return upper != "PWD" and any(part in CREDENTIAL_PARTS for part in NAME_PARTS.split(upper))
 
 
+@reads("data")
 def check_dates(p: Pipeline) -> Iterator[Diagnostic]:
     data = p.spec.data
     if data.end is not None and data.start >= data.end:
         yield Diagnostic.about(("spec", "data", "end"), f"end {data.end} is not after start {data.start}")
 
 
+@reads("data")
 def check_csv_path(p: Pipeline) -> Iterator[Diagnostic]:
     data = p.spec.data
     if data.source == "csv" and not data.path:
@@ -48,6 +51,7 @@ def check_csv_path(p: Pipeline) -> Iterator[Diagnostic]:
         yield Diagnostic.about(("spec", "data", "path"), f"path is only used with source 'csv', not '{data.source}'")
 
 
+@reads("features")
 def check_features(p: Pipeline) -> Iterator[Diagnostic]:
     for i, feature in enumerate(p.spec.features):
         if feature.kind == "macd" and feature.fast >= feature.slow:
@@ -55,6 +59,7 @@ def check_features(p: Pipeline) -> Iterator[Diagnostic]:
                                    f"fast {feature.fast} must be below slow {feature.slow}")
 
 
+@reads("model")
 def check_model(p: Pipeline) -> Iterator[Diagnostic]:
     model = p.spec.model
     if model.kind == "transformer" and model.hidden_size % model.heads:
@@ -63,6 +68,7 @@ def check_model(p: Pipeline) -> Iterator[Diagnostic]:
                                "choose heads that divide hidden_size")
 
 
+@reads("serving")
 def check_serving_references(p: Pipeline) -> Iterator[Diagnostic]:
     serving = p.spec.serving
     if serving is None:
@@ -90,6 +96,7 @@ def _unknown_version(path: tuple, name: str, names: list[str]) -> Diagnostic:
     return Diagnostic.about(path, f"'{name}' is not among serving.versions", hint)
 
 
+@reads("steps")
 def check_step_names(p: Pipeline) -> Iterator[Diagnostic]:
     seen: set[str] = set()
     for i, step in enumerate(p.spec.steps):
@@ -101,6 +108,7 @@ def check_step_names(p: Pipeline) -> Iterator[Diagnostic]:
         seen.add(step.name)
 
 
+@reads("steps")
 def check_step_references(p: Pipeline) -> Iterator[Diagnostic]:
     known = set(BUILTIN_STEPS) | {s.name for s in p.spec.steps}
     for i, step in enumerate(p.spec.steps):
@@ -113,6 +121,7 @@ def check_step_references(p: Pipeline) -> Iterator[Diagnostic]:
                     yield Diagnostic.about(("spec", "steps", i, field, j), f"step '{ref}' cannot depend on itself")
 
 
+@reads("steps")
 def check_step_cycles(p: Pipeline) -> Iterator[Diagnostic]:
     steps = {s.name: i for i, s in enumerate(p.spec.steps)}
     edges = {s.name: [r for r in (*s.after, *s.inputs) if r in steps and r != s.name] for s in p.spec.steps}
@@ -148,6 +157,7 @@ def _rotate(cycle: list[str], first: str) -> list[str]:
     return cycle[i:] + cycle[:i]
 
 
+@reads("steps")
 def check_env_secrets(p: Pipeline) -> Iterator[Diagnostic]:
     for i, step in enumerate(p.spec.steps):
         for name in step.env:
@@ -157,6 +167,7 @@ def check_env_secrets(p: Pipeline) -> Iterator[Diagnostic]:
                                        "put it in a Kubernetes Secret and list the Secret under secrets:")
 
 
+@reads("steps")
 def check_env_names(p: Pipeline) -> Iterator[Diagnostic]:
     for i, step in enumerate(p.spec.steps):
         for name in step.env:
@@ -165,6 +176,7 @@ def check_env_names(p: Pipeline) -> Iterator[Diagnostic]:
                 yield Diagnostic.about(("spec", "steps", i, "env", name), problem)
 
 
+@reads("steps")
 def check_images(p: Pipeline) -> Iterator[Diagnostic]:
     for i, step in enumerate(p.spec.steps):
         problem = image_problem(step.image)
@@ -172,6 +184,7 @@ def check_images(p: Pipeline) -> Iterator[Diagnostic]:
             yield Diagnostic.about(("spec", "steps", i, "image"), problem)
 
 
+@reads("evaluation", "target")
 def check_evaluation(p: Pipeline) -> Iterator[Diagnostic]:
     ev = p.spec.evaluation
     if ev.gap < p.spec.target.horizon:
@@ -200,6 +213,7 @@ def check_pipeline(p: Pipeline) -> list[Diagnostic]:
     return [finding for check in PIPELINE_CHECKS for finding in check(p)]
 
 
+@reads("training")
 def check_cpu_nodes(p: Pipeline, env_name: str) -> Iterator[Diagnostic]:
     """Several nodes without GPUs is most often an override that dropped the GPUs (dev's gpus: 0) but
     kept the nodes: every node would be paid for and train on CPU. Allowed only when asked for."""

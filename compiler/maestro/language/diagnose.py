@@ -84,6 +84,8 @@ def _describe(err: dict) -> tuple[str, str]:
     if kind in ("too_short", "too_long"):
         bound = f"at least {ctx['min_length']}" if kind == "too_short" else f"at most {ctx['max_length']}"
         return f"got {ctx['actual_length']} item(s): expected {bound}", ""
+    if kind == "list_type" and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return f"{_shown(value)}: {err['msg'][0].lower()}{err['msg'][1:]}", f"a list: [{value}]"   # tickers: MSFT
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return f"{_shown(value)}: expected a mapping", ""   # pydantic's message names a class
     return f"{_shown(value)}: {err['msg'][0].lower()}{err['msg'][1:]}", ""

@@ -14,9 +14,11 @@ from typing import Callable, Iterator
 from ..errors import Diagnostic
 from .environment import Environment
 from .pipeline import Pipeline
+from .partial import reads
 from .reserved import check_reserved_secrets
 
 
+@reads("training", "steps")
 def check_gpus(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
     limit = env.spec.policy.max_gpus_per_step
     if limit is None:
@@ -32,6 +34,7 @@ def check_gpus(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
                                    "policy.max_gpus_per_step")
 
 
+@reads("training")
 def check_nodes(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
     limit, nodes = env.spec.policy.max_nodes_per_step, p.spec.training.resources.nodes
     if limit is not None and nodes > limit:
@@ -39,6 +42,7 @@ def check_nodes(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
                                _exceeds(nodes, env, "max_nodes_per_step", limit), "policy.max_nodes_per_step")
 
 
+@reads("training", "steps")
 def check_gpu_quota(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
     """A step asking for more GPUs than the namespace quota allows would be refused at run time; a
     train step spanning nodes asks for its GPUs on every node, all at once."""
@@ -57,6 +61,7 @@ def check_gpu_quota(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
                                          "never be admitted", "quota.gpus")
 
 
+@reads("serving")
 def check_candidate_weight(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
     experiment = p.spec.serving.experiment if p.spec.serving else None
     limit = env.spec.policy.max_candidate_weight
@@ -66,6 +71,7 @@ def check_candidate_weight(env: Environment, p: Pipeline) -> Iterator[Diagnostic
                                "policy.max_candidate_weight")
 
 
+@reads("evaluation")
 def check_gate(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
     policy, name = env.spec.policy, env.metadata.name
     if p.spec.evaluation.gate is not None:
@@ -80,6 +86,7 @@ def check_gate(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
                                "policy.gate_floor")
 
 
+@reads("evaluation")
 def check_gate_floor(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
     """A gate that is present but vacuous (accuracy 0, p-value 1, ...) is as good as none."""
     floor, gate = env.spec.policy.gate_floor, p.spec.evaluation.gate
@@ -101,6 +108,7 @@ def check_gate_floor(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
         yield finding("beat_baselines", f"false, but {name}'s policy.gate_floor.beat_baselines is true")
 
 
+@reads("steps")
 def check_step_images(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
     for i, step in enumerate(p.spec.steps):
         for finding in image_findings(env, step.image):

@@ -15,6 +15,7 @@ from .. import names
 from ..errors import Diagnostic
 from .environment import Environment
 from .pipeline import Pipeline
+from .partial import reads
 
 
 def reserved_secrets(env: Environment) -> dict[str, tuple[str, str]]:
@@ -27,6 +28,7 @@ def reserved_secrets(env: Environment) -> dict[str, tuple[str, str]]:
     }
 
 
+@reads("steps")
 def check_reserved_secrets(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
     reserved = reserved_secrets(env)
     for i, step in enumerate(p.spec.steps):

@@ -2,8 +2,10 @@
 
 In: two mappings of gitops-relative path to bytes (old, new). Out: `ResourceChange`s with field
 paths and old → new values. Lists whose items all carry a `name` are matched by name, so a
-change reads `spec.candidates[msft-momentum-v12].weight 20 → 15`. An Experiment is identified by
-its pipeline, since maestro renames it whenever its weights change.
+change reads `spec.candidates[msft-momentum-v12].weight 20 → 15`. Resources are paired by what
+Argo CD pairs them by, (API group, kind, namespace, name), never by file: a renamed object (an
+Experiment `-w20` → `-w25`, a Model v4 → v5) is one removed and one added resource, as Argo CD
+prunes and creates them. An added or removed resource carries its kind's key fields (KEY_FIELDS).
 """
 
 from __future__ import annotations
@@ -20,6 +22,16 @@ from .errors import UsageError
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 PIPELINE_LABEL = "maestro.dev/pipeline"
+# What a reviewer needs to see of a resource that appears or goes away, by kind: dotted paths.
+KEY_FIELDS = {
+    "Model": ("spec.storageUri", "spec.requirements"),
+    "Experiment": ("spec.default", "spec.candidates", "spec.mirror"),
+    "WorkflowTemplate": ("spec.entrypoint",),
+    "CronWorkflow": ("spec.schedules", "spec.timezone", "spec.suspend"),
+    "Server": ("spec.serverConfig", "spec.replicas"),
+    "NetworkPolicy": ("spec.podSelector", "spec.policyTypes"),
+}
+Identity = tuple[str, str, str, str, str]   # env, kind, namespace, name, API group
 
 
 @dataclass(frozen=True)
@@ -35,32 +47,52 @@ class ResourceChange:
     kind: str
     name: str
     change: str                     # added | removed | changed
-    fields: tuple[FieldChange, ...] = field(default_factory=tuple)
+    fields: tuple[FieldChange, ...] = field(default_factory=tuple)   # added/removed: the key fields
     pipeline: str = ""              # the pipeline it belongs to (its maestro.dev/pipeline label), if any
+    namespace: str = ""             # metadata.namespace; empty for a cluster-scoped resource
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
 
     @property
     def title(self) -> str:
-        return f"{self.env}/{self.name} {self.kind}"
+        return f"{self.env}/{self.qualified_name} {self.kind}"
 
 
 def diff_trees(old: dict[str, bytes], new: dict[str, bytes]) -> list[ResourceChange]:
     before, after = _resources(old), _resources(new)
     changes = []
     for key in sorted(before.keys() | after.keys()):
-        env, kind, name = key
-        pipeline = _pipeline_of(after.get(key) or before[key])
-        if key not in before:
-            changes.append(ResourceChange(env, kind, name, "added", pipeline=pipeline))
-        elif key not in after:
-            changes.append(ResourceChange(env, kind, name, "removed", pipeline=pipeline))
+        env, kind, namespace, name, _ = key
+        old, new = before.get(key), after.get(key)
+        pipeline = _pipeline_of(new or old)
+        if old is None or new is None:
+            change = "added" if old is None else "removed"
+            fields = tuple(_key_fields(new or old, added=old is None))
         else:
-            fields = tuple(_field_changes(before[key], after[key], ""))
-            if fields:
-                changes.append(ResourceChange(env, kind, name, "changed", fields, pipeline))
+            change, fields = "changed", tuple(_field_changes(old, new, ""))
+            if not fields:
+                continue
+        changes.append(ResourceChange(env, kind, name, change, fields, pipeline, namespace))
     return changes
 
 
-def _resources(tree: dict[str, bytes]) -> dict[tuple[str, str, str], dict]:
+def _key_fields(body: dict, added: bool) -> Iterator[FieldChange]:
+    for path in KEY_FIELDS.get(body["kind"], ()):
+        value = _at(body, path)
+        if value is not None:
+            yield FieldChange(path, None, value) if added else FieldChange(path, value, None)
+
+
+def _at(body: dict, path: str) -> Any:
+    value: Any = body
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _resources(tree: dict[str, bytes]) -> dict[Identity, dict]:
     resources = {}
     for path, data in tree.items():
         if not path.endswith((".yaml", ".yml")):
@@ -76,13 +108,13 @@ def _pipeline_of(body: dict) -> str:
     return str(labels.get(PIPELINE_LABEL, ""))
 
 
-def _identity(path: str, body: dict) -> tuple[str, str, str]:
+def _identity(path: str, body: dict) -> Identity:
+    """The environment (the tree's first folder) and the object's identity as Argo CD sees it."""
     metadata = body.get("metadata") or {}
     env = path.split("/")[1].removesuffix(".yaml") if path.startswith("bootstrap/") else path.split("/")[0]
-    name = metadata.get("name", "")
-    if body["kind"] == "Experiment":
-        name = (metadata.get("labels") or {}).get(PIPELINE_LABEL, name)
-    return env, body["kind"], name
+    # Argo CD pairs by group, not version: a new apiVersion of the same object is a change.
+    group = str(body.get("apiVersion", "")).rpartition("/")[0]
+    return env, body["kind"], str(metadata.get("namespace") or ""), str(metadata.get("name", "")), group
 
 
 def _field_changes(old: Any, new: Any, path: str) -> Iterator[FieldChange]:

@@ -20,7 +20,9 @@ def as_text(changes: Sequence[ResourceChange]) -> str:
     for change in changes:
         if change.change != "changed":
             lines.append(f"{change.title}: {change.change}")
-        lines += [f"{change.title}: {f.path} {_value(f.old)} → {_value(f.new)}" for f in change.fields]
+            lines += [f"{change.title}: {f.path} {_value(_shown(f))}" for f in change.fields]
+        else:
+            lines += [f"{change.title}: {f.path} {_value(f.old)} → {_value(f.new)}" for f in change.fields]
     return "\n".join(lines)
 
 
@@ -33,7 +35,7 @@ def as_markdown(changes: Sequence[ResourceChange], graphs: Sequence[tuple[str, s
              f"{counts['added']} added, {counts['changed']} changed, {counts['removed']} removed.", ""]
     for env, group in groupby(changes, key=lambda c: c.env):
         lines += [f"#### {env}", "", "| resource | change | details |", "| --- | --- | --- |"]
-        lines += [f"| `{c.name}` {c.kind} | {c.change} | {_details(c)} |" for c in group]
+        lines += [f"| `{c.qualified_name}` {c.kind} | {c.change} | {_details(c)} |" for c in group]
         lines.append("")
     return "\n".join(lines + _graphs(graphs))
 
@@ -54,7 +56,8 @@ def _graphs(graphs: Sequence[tuple[str, str | None]]) -> list[str]:
 
 
 def records(changes: Sequence[ResourceChange]) -> list[dict]:
-    return [{"env": c.env, "kind": c.kind, "name": c.name, "pipeline": c.pipeline, "change": c.change,
+    return [{"env": c.env, "namespace": c.namespace, "kind": c.kind, "name": c.name, "pipeline": c.pipeline,
+             "change": c.change,
              "fields": [{"path": f.path, "old": f.old, "new": f.new} for f in c.fields]} for c in changes]
 
 
@@ -66,10 +69,18 @@ def as_json(changes: Sequence[ResourceChange]) -> str:
 
 
 def _details(change: ResourceChange) -> str:
-    shown = [f"`{f.path}` {_cell(f.old)} → {_cell(f.new)}" for f in change.fields[:MAX_FIELDS]]
+    if change.change != "changed":
+        shown = [f"`{f.path}` {_cell(_shown(f))}" for f in change.fields[:MAX_FIELDS]]
+    else:
+        shown = [f"`{f.path}` {_cell(f.old)} → {_cell(f.new)}" for f in change.fields[:MAX_FIELDS]]
     if len(change.fields) > MAX_FIELDS:
         shown.append(f"and {len(change.fields) - MAX_FIELDS} more")
     return "<br>".join(shown)
+
+
+def _shown(key_field: Any) -> Any:
+    """An added or removed resource's key field: its value, whichever side has it."""
+    return key_field.new if key_field.old is None else key_field.old
 
 
 def _cell(value: Any) -> str:

@@ -108,7 +108,6 @@ class TeamPlan:
     service_account: str
     semaphore_configmap: str
     pipelines: tuple[str, ...]
-    sources: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -242,8 +242,8 @@ def _experiment(p: Pipeline, models: tuple[ServedModel, ...]) -> ExperimentPlan 
 
 
 def team_plans(pipelines: Sequence) -> tuple[TeamPlan, ...]:
-    """The teams of an environment from its pipelines (anything with name, team, env, namespace and
-    sources: the incremental compile groups pipelines it has not loaded)."""
+    """The teams of an environment from its pipelines (anything with name, team, env and namespace:
+    the incremental compile groups pipelines it has not loaded)."""
     grouped: dict[str, list[PipelinePlan]] = defaultdict(list)
     for plan in pipelines:
         grouped[plan.team].append(plan)
@@ -254,7 +254,6 @@ def team_plans(pipelines: Sequence) -> tuple[TeamPlan, ...]:
             service_account=names.workflow_service_account(team),
             semaphore_configmap=names.semaphore_configmap(team),
             pipelines=tuple(p.name for p in plans),
-            sources=tuple(sorted({s for p in plans for s in p.sources})),
         )
         for team, plans in sorted(grouped.items())
     )

@@ -65,10 +65,11 @@ def test_diff(compiled: Path, spelling: tuple[str, str]) -> None:
     _edit(compiled, "candidate_weight: 15", "candidate_weight: 10")
     report = conforming(maestro(compiled, "diff", "--against", "HEAD", "--env", "prod", *spelling, check=True).stdout,
                         "diff")
-    assert report["counts"] == {"added": 0, "changed": 2, "removed": 0}
-    experiment = next(c for c in report["changes"] if c["kind"] == "Experiment")
-    assert (experiment["pipeline"], experiment["name"]) == ("msft-momentum", "msft-momentum")
-    assert {"path": "spec.mirror.percent", "old": 15, "new": 10} in experiment["fields"]
+    assert report["counts"] == {"added": 1, "changed": 1, "removed": 1}   # the Experiment is renamed
+    added = next(c for c in report["changes"] if c["kind"] == "Experiment" and c["change"] == "added")
+    assert (added["pipeline"], added["namespace"], added["name"]) == \
+        ("msft-momentum", "quant-research-prod", "msft-momentum-shadow-v12-w10")
+    assert {"path": "spec.mirror", "old": None, "new": {"name": "msft-momentum-v12", "percent": 10}} in added["fields"]
 
 
 def test_diff_refuses_output_json_with_another_format(compiled: Path) -> None:

@@ -27,8 +27,7 @@ NOT_READY_FOR = "15m"
 def emit(plan: EnvironmentPlan) -> Iterable[Output]:
     result: list[Output] = []
     for ns in namespaces(plan):
-        sources = {s for p in ns.pipelines for s in p.sources} | set(ns.sources)
-        result += outputs(plan.name, ns.name, [prometheus_rule(ns)], sources)
+        result += outputs(plan.name, ns.name, [prometheus_rule(ns)], ns.sources_of(ns.pipelines))
     return result
 
 

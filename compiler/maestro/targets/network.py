@@ -44,10 +44,9 @@ JOBSET_NAME = "jobset.sigs.k8s.io/jobset-name"
 EPHEMERAL_PORTS = (1024, 65535)
 
 
-def network_policies(ns: NamespacePlan, network: NetworkPlan, trainjobs: tuple = ()) -> list[dict]:
-    """`trainjobs`: the namespace's pipelines whose train step is a TrainJob (spans nodes)."""
+def network_policies(ns: NamespacePlan, network: NetworkPlan) -> list[dict]:
+    """The namespace-wide policies; `rendezvous` gives the one of each pipeline with a TrainJob."""
     policies = [_default_deny(ns), _dns(ns)]
-    policies += [_rendezvous(ns, pipeline.name) for pipeline in trainjobs]
     if network.egress:
         policies.append(_egress_cidrs(ns, "maestro-allow-egress-cidrs", WORKFLOW, network.egress))
         if ns.served:
@@ -62,7 +61,7 @@ def network_policies(ns: NamespacePlan, network: NetworkPlan, trainjobs: tuple =
     return policies
 
 
-def _rendezvous(ns: NamespacePlan, pipeline: str) -> dict:
+def rendezvous(ns: NamespacePlan, pipeline: str) -> dict:
     """The pods of a pipeline's TrainJobs talk to each other: the rendezvous, then the collectives. A
     per-run TrainJob name cannot be written in a committed policy; a pipeline's runs share a team's
     training semaphore, so by default (max_concurrent_trainings 1) one TrainJob runs at a time."""

@@ -23,6 +23,7 @@ class NamespacePlan:
     env: str
     teams: tuple[TeamPlan, ...]
     pipelines: tuple[PipelinePlan, ...]
+    source: str                       # the environment's spec file
 
     @property
     def labels(self) -> dict:
@@ -32,7 +33,13 @@ class NamespacePlan:
 
     @property
     def sources(self) -> tuple[str, ...]:
-        return tuple(sorted({s for t in self.teams for s in t.sources}))
+        """What a namespace-wide object's content comes from: the environment alone. Its team names
+        come from pipelines, but which pipelines does not change it, so adding one leaves it alone."""
+        return (self.source,)
+
+    def sources_of(self, pipelines: Iterable[PipelinePlan]) -> tuple[str, ...]:
+        """The sources of an object whose content depends on `pipelines`: theirs and the environment's."""
+        return tuple(sorted({self.source, *(s for p in pipelines for s in p.sources)}))
 
     @property
     def served(self) -> tuple[PipelinePlan, ...]:
@@ -45,7 +52,7 @@ def namespaces(plan: EnvironmentPlan) -> tuple[NamespacePlan, ...]:
     return tuple(
         NamespacePlan(ns, plan.name,
                       tuple(t for t in plan.teams if t.namespace == ns),
-                      tuple(p for p in plan.pipelines if p.namespace == ns))
+                      tuple(p for p in plan.pipelines if p.namespace == ns), plan.source)
         for ns in found
     )
 

@@ -16,7 +16,7 @@ from .. import names
 from ..ir import EnvironmentPlan, EnvironmentSettings, TeamPlan
 from .output import Output
 from .objects import NamespacePlan, metadata, namespaces, outputs, resource
-from .network import network_policies
+from .network import network_policies, rendezvous
 from .storage import artifact_repositories, external_secrets
 
 RBAC = "rbac.authorization.k8s.io/v1"
@@ -31,17 +31,19 @@ def emit(plan: EnvironmentPlan) -> Iterable[Output]:
     result: list[Output] = []
     for ns in namespaces(plan):
         result += outputs(plan.name, ns.name, namespace_objects(ns, settings), ns.sources)
+        for pipeline in trainjob_pipelines(ns):
+            result += outputs(plan.name, ns.name, [rendezvous(ns, pipeline.name)], ns.sources_of([pipeline]))
         for team in ns.teams:
-            result += outputs(plan.name, ns.name, team_objects(team, settings), team.sources)
+            result += outputs(plan.name, ns.name, team_objects(team, settings), ns.sources)
             if any(p.team == team.team for p in trainjob_pipelines(ns)):
-                result += outputs(plan.name, ns.name, launcher_objects(team), team.sources)
+                result += outputs(plan.name, ns.name, launcher_objects(team), ns.sources)
     return result
 
 
 def namespace_objects(ns: NamespacePlan, settings: EnvironmentSettings) -> list[dict]:
     return [
         namespace(ns),
-        *network_policies(ns, settings.network, trainjob_pipelines(ns)),
+        *network_policies(ns, settings.network),
         resource_quota(ns, settings),
         limit_range(ns),
         artifact_repositories(ns, settings.artifacts),

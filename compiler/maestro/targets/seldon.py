@@ -34,7 +34,10 @@ def emit(plan: EnvironmentPlan) -> Iterable[Output]:
     result: list[Output] = []
     for ns in namespaces(plan):
         if ns.served:
-            result += outputs(plan.name, ns.name, runtime_objects(ns), ns.sources)
+            result += outputs(plan.name, ns.name, [seldon_runtime(ns)], ns.sources)
+        for runtime in sorted({p.serving.runtime for p in ns.served}):
+            users = [p for p in ns.served if p.serving.runtime == runtime]
+            result += outputs(plan.name, ns.name, [server(ns, runtime)], ns.sources_of(users))
         for pipeline in ns.served:
             result += outputs(plan.name, ns.name, pipeline_objects(pipeline), pipeline.sources)
     return result
@@ -68,11 +71,6 @@ def experiment_spec(plan: ExperimentPlan) -> dict:
         return {"default": plan.default, "candidates": candidates}
     return {"default": plan.default, "candidates": [{"name": plan.default, "weight": 100}],
             "mirror": {"name": plan.candidate, "percent": plan.weight}}
-
-
-def runtime_objects(ns: NamespacePlan) -> list[dict]:
-    runtimes = sorted({p.serving.runtime for p in ns.served})
-    return [seldon_runtime(ns)] + [server(ns, runtime) for runtime in runtimes]
 
 
 def seldon_runtime(ns: NamespacePlan) -> dict:

@@ -6,8 +6,8 @@ Mermaid source; the workflow and the serving objects are clusters.
 
 from __future__ import annotations
 
-from .labels import (GATE_STEP, PUBLISH_LABEL, SCHEDULE_LABEL, Edge, dependency_edges, experiment_edges,
-                     experiment_lines, first_steps, model_lines, node_id, publishing_step, schedule_lines,
+from .labels import (GATE_STEP, PUBLISH_LABEL, Edge, experiment_edges,
+                     experiment_lines, model_lines, node_id, publishing_step, schedule_lines, workflow_edges,
                      serving_title, step_lines, workflow_title)
 from .model import Graph, Step
 
@@ -40,9 +40,7 @@ def to_dot(graph: Graph) -> str:
     lines += ["  subgraph cluster_workflow {", f"    label={quoted(workflow_title(graph))};"]
     lines += [f"    {_node(node_id('step', s.name), step_lines(s), _style(s))}" for s in graph.steps]
     lines.append("  }")
-    if graph.schedule:
-        lines += [f"  {_edge(Edge('schedule', node_id('step', s.name), SCHEDULE_LABEL, True))}" for s in first_steps(graph)]
-    lines += [f"  {_edge(edge)}" for edge in dependency_edges(graph)]
+    lines += [f"  {_edge(edge)}" for edge in workflow_edges(graph)]
     lines += _serving(graph)
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -79,6 +79,12 @@ def dependency_edges(graph: Graph) -> list[Edge]:
     return [Edge(node_id("step", before), node_id("step", step.name)) for step in graph.steps for before in step.depends]
 
 
+def workflow_edges(graph: Graph) -> list[Edge]:
+    """The schedule's edges to the steps it starts (when there is one), then the steps' dependencies."""
+    starts = [Edge("schedule", node_id("step", s.name), SCHEDULE_LABEL, True) for s in first_steps(graph)]
+    return (starts if graph.schedule else []) + dependency_edges(graph)
+
+
 def first_steps(graph: Graph) -> list[Step]:
     return [step for step in graph.steps if not step.depends]
 

@@ -6,8 +6,8 @@ In: a `Graph`. Out: the source text, deterministic (nodes in DAG order, one line
 
 from __future__ import annotations
 
-from .labels import (GATE_STEP, PUBLISH_LABEL, SCHEDULE_LABEL, Edge, dependency_edges, experiment_edges,
-                     experiment_lines, first_steps, model_lines, node_id, publishing_step, schedule_lines,
+from .labels import (GATE_STEP, PUBLISH_LABEL, Edge, experiment_edges,
+                     experiment_lines, model_lines, node_id, publishing_step, schedule_lines, workflow_edges,
                      serving_title, step_lines, workflow_title)
 from .model import Graph, Step
 
@@ -34,9 +34,7 @@ def to_mermaid(graph: Graph) -> str:
     lines.append(f"  subgraph workflow[{text([workflow_title(graph)])}]")
     lines += [f"    {_step(step)}" for step in graph.steps]
     lines.append("  end")
-    if graph.schedule:
-        lines += [f"  {_edge(Edge('schedule', node_id('step', s.name), SCHEDULE_LABEL, True))}" for s in first_steps(graph)]
-    lines += [f"  {_edge(edge)}" for edge in dependency_edges(graph)]
+    lines += [f"  {_edge(edge)}" for edge in workflow_edges(graph)]
     lines += _serving(graph)
     return "\n".join(lines) + "\n"
 

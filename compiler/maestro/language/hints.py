@@ -23,6 +23,8 @@ def with_hints(doc: Located, problems: list[Diagnostic]) -> list[Diagnostic]:
 def _hinted(data: Any, problem: Diagnostic) -> Diagnostic:
     if problem.path in VERSION_REFERENCES:
         names = declared_versions(data)
+        if _value_at(data, problem.path) in names:   # a declared name that is wrong in itself: no list helps
+            return problem
         return replace(problem, hint="a version name, " + (f"one of {', '.join(names)}" if names
                                                            else "listed in serving.versions first"))
     return problem
@@ -35,3 +37,9 @@ def declared_versions(data: Any) -> list[str]:
         node = node.get(key) if isinstance(node, dict) else None
     return [v["name"] for v in node or () if isinstance(v, dict) and isinstance(v.get("name"), str)] \
         if isinstance(node, list) else []
+
+
+def _value_at(data: Any, path: tuple) -> Any:
+    for key in path:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data

@@ -150,3 +150,27 @@ def seed_bare_repository(tmp_path: Path, project: Path) -> Path:
     git(seed, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", "seed")
     git(seed, "push", "--quiet", "origin", "HEAD:main")
     return bare
+
+
+def on_terminal(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> tuple[int, str]:
+    """`python -m maestro ARGS` in a fresh interpreter whose stdin, stdout and stderr are a real
+    pseudo-terminal, 160 columns wide; its exit code and everything it drew, escapes included."""
+    import pty
+
+    pid, descriptor = pty.fork()
+    if pid == 0:   # the child: nothing of pytest's capture is inherited
+        os.chdir(cwd)
+        os.execve(sys.executable, [sys.executable, "-m", "maestro", *args],
+                  {**os.environ, "COLUMNS": "160", "TERM": "xterm-256color", **(env or {})})
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(descriptor, 65536)
+        except OSError:   # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    _, status = os.waitpid(pid, 0)
+    os.close(descriptor)
+    return os.waitstatus_to_exitcode(status), b"".join(chunks).decode("utf-8", errors="replace")

@@ -20,7 +20,7 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Literal, Sequence, Union
+from typing import TYPE_CHECKING, Callable, Iterator, Literal, Sequence, Union
 
 from .errors import UsageError
 
@@ -86,13 +86,16 @@ class PromoteResult:
 # --- compile, check, diff --------------------------------------------------------------------------
 
 def compile_gitops(root: PathLike | None = None, envs: Sequence[str] = (), *, validate: bool = True,
-                   schema_locations: Sequence[str] = (), cache: bool = True) -> CompileResult:
+                   schema_locations: Sequence[str] = (), cache: bool = True,
+                   progress: Callable[[str], None] | None = None) -> CompileResult:
     """Compile the specs into `root/gitops/`, as `maestro compile` does: every manifest is validated
-    first (the shipped schemas, after `schema_locations`), and nothing is written if anything is invalid."""
+    first (the shipped schemas, after `schema_locations`), and nothing is written if anything is invalid.
+    `progress` hears the name of each stage as it starts (what `maestro compile` shows on a terminal)."""
     from . import gitops
 
     root = _root(root)
-    with _compiled(root, envs, validate, schema_locations, cache) as compiled:
+    with _compiled(root, envs, validate, schema_locations, cache, progress) as compiled:
+        (progress or _silent)(f"writing gitops/ ({len(compiled.tree.files)} files)")
         recovered = gitops.recover(root, root / "gitops")
         written, pruned = gitops.write(root, root / "gitops", compiled.tree)
         kept = gitops.unaccounted(root / "gitops", compiled.tree)
@@ -102,12 +105,14 @@ def compile_gitops(root: PathLike | None = None, envs: Sequence[str] = (), *, va
 
 
 def check_gitops(root: PathLike | None = None, envs: Sequence[str] = (), *, validate: bool = True,
-                 schema_locations: Sequence[str] = (), cache: bool = True) -> CheckResult:
+                 schema_locations: Sequence[str] = (), cache: bool = True,
+                 progress: Callable[[str], None] | None = None) -> CheckResult:
     """Compare gitops/ with what the specs compile to, writing nothing (`maestro compile --check`)."""
     from . import gitops
 
     root = _root(root)
-    with _compiled(root, envs, validate, schema_locations, cache) as compiled:
+    with _compiled(root, envs, validate, schema_locations, cache, progress) as compiled:
+        (progress or _silent)(f"comparing with gitops/ ({len(compiled.tree.files)} files)")
         drift = gitops.check(root / "gitops", compiled.tree)
         pending = gitops.pending(root)   # read-only: never recovers, so a checkout's journal is never acted on
     return CheckResult(tuple(drift), compiled.warnings, pending)
@@ -133,7 +138,7 @@ def diff_gitops(root: PathLike | None = None, envs: Sequence[str] = (), *, again
 
 @contextmanager
 def _compiled(root: Path, envs: Sequence[str], validate: bool, locations: Sequence[str],
-              cache: bool) -> Iterator[Compiled]:
+              cache: bool, progress: Callable[[str], None] | None = None) -> Iterator[Compiled]:
     """The compile of the specs as they are, with the gitops lock held: a refused spec stops before
     the lock is taken; specs edited meanwhile are compiled again, since another compile may have
     written their newer tree, and an older one must never be written or checked over it."""
@@ -141,11 +146,16 @@ def _compiled(root: Path, envs: Sequence[str], validate: bool, locations: Sequen
     from .compile import compile_project, inputs_digest
 
     gitops.preflight(root)   # before the cache under .maestro/ is read or written
-    options = dict(envs=envs, validate=validate, schema_locations=locations, cache=_cache(root, cache))
+    options = dict(envs=envs, validate=validate, schema_locations=locations, cache=_cache(root, cache),
+                   progress=progress)
     inputs = inputs_digest(root)
     compiled = compile_project(root, **options)
     with gitops.locked(root):
         yield compile_project(root, **options) if inputs_digest(root) != inputs else compiled
+
+
+def _silent(text: str) -> None:
+    return None
 
 
 def _cache(root: Path, wanted: bool):

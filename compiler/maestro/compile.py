@@ -102,11 +102,12 @@ class _NoReuse:
 
 
 def compile_project(root: Path, envs: Sequence[str] = (), *, validate: bool = True,
-                    schema_locations: Sequence[str] = (), cache: Reuse | None = None) -> Compiled:
+                    schema_locations: Sequence[str] = (), cache: Reuse | None = None,
+                    progress: Callable[[str], None] | None = None) -> Compiled:
     """`schema_locations` are searched before the schemas shipped with Maestro; `cache` offers earlier
-    compiles' work (None: build everything, record nothing)."""
+    compiles' work (None: build everything, record nothing); `progress` hears each stage as it starts."""
     with paused_gc():
-        return _Compile(root, tuple(envs), validate, tuple(schema_locations), cache).run()
+        return _Compile(root, tuple(envs), validate, tuple(schema_locations), cache, progress).run()
 
 
 def inputs_digest(root: Path) -> str:
@@ -119,8 +120,10 @@ class _Compile:
     """One compile: which namespaces to build, and the building."""
 
     def __init__(self, root: Path, envs: tuple[str, ...], validate: bool, locations: tuple[str, ...],
-                 cache: Reuse | None):
+                 cache: Reuse | None, progress: Callable[[str], None] | None = None):
         self.root, self.envs, self.validate, self.locations = root, envs, validate, locations
+        self.stage = progress or (lambda text: None)
+        self.stage("reading the specs")
         self.base = self._load(set())      # the environments alone
         self.selected = sorted(envs or self.base.environments)
         self.reuse = cache.begin(self.base, self.selected, not envs, validate, locations) if cache else _NoReuse()
@@ -131,8 +134,12 @@ class _Compile:
         rebuilt = {(m.env, m.namespace) for m in members} - set(reused)
         needed = {m.file for m in members if (m.env, m.namespace) in rebuilt} - set(_files_of(project))
         project = _merge(project, self._load(needed)) if needed else project
+        self.stage(f"lowering {len(rebuilt)} of {len(rebuilt) + len(reused)} namespaces")
         fresh, env_level, plans = self._emit(project, members, rebuilt)
+        self.stage(f"rendering {len(env_level) + len(fresh)} objects")
         files = render_outputs(env_level + fresh, self.reuse.rendered(rebuilt))
+        if self.validate:
+            self.stage(f"validating {len(env_level) + len(fresh)} objects")
         skipped = validate_outputs(env_level + fresh, self.locations) if self.validate else {}
         tree = self._tree(files, plans, reused, env_level + fresh)
         self.reuse.keep(members, fresh, files, skipped, rebuilt)

@@ -7,6 +7,8 @@ run in the plan's dependency order and read the spec from spec.json, as the pods
 when its spec section, the content of its inputs and the step code are unchanged since it last ran
 there and its outputs are intact. Custom container steps are listed as skipped: they run only in the
 cluster. A train step that spans nodes (a TrainJob in the cluster) runs here as one node, and says so.
+What a step prints itself, and what its libraries print, goes to `<output>/logs/<step>.log`; the
+display (`progress`) shows only the steps, their progress and their results.
 """
 
 from __future__ import annotations
@@ -18,14 +20,18 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Optional, Sequence
 
 from .ir import PipelinePlan, StepPlan
+from .progress import Display, PlainDisplay
 from .steps.context import MANIFEST, StepContext, StepError, file_hashes, parse_spec, read_json, sha256_json, spec_hash
 from .steps.registry import step_function
+from .steps.reporting import listening
+from .stray_output import into_log
 
 CACHE_FILE = "cache.json"
 TRIALS = "trials.json"   # the trial registry of this output folder: every distinct run that reached the gate
+LOGS = "logs"            # <output>/logs/<step>.log: what each step and its libraries printed
 
 
 @dataclass
@@ -82,9 +88,11 @@ def run_id_for(plan: PipelinePlan) -> str:
 # ---- running -------------------------------------------------------------------------------
 
 def execute(plan: PipelinePlan, output: Path, root: Path, use_cache: bool = True,
-            echo: Callable[..., None] = print, debug: bool = False, **settings) -> RunOutcome:
-    """Run the plan; `echo(text, end=...)` shows progress: a step's name as it starts, then its result.
-    `settings`: the StepContext's templates and torch_threads, as the command read them."""
+            display: Optional[Display] = None, debug: bool = False, **settings) -> RunOutcome:
+    """Run the plan; `display` shows each step as it starts, its progress, then its result (default:
+    plain lines on stdout). `settings`: the StepContext's templates and torch_threads, as the command
+    read them."""
+    display = display or PlainDisplay(lambda text: print(text, end="", flush=True))
     output.mkdir(parents=True, exist_ok=True)
     (output / "spec.json").write_text(plan.spec_json, encoding="utf-8")
     pipeline, environment = parse_spec(plan.spec_json)
@@ -94,15 +102,17 @@ def execute(plan: PipelinePlan, output: Path, root: Path, use_cache: bool = True
     for step in run_order(plan.steps):
         result = _skip_reason(step, ctx, outcome)
         if step.nodes > 1 and result is None:
-            echo(f"  ({step.name} spans {step.nodes} nodes in {plan.env}; here it runs on this machine alone)")
-        echo(f"  {step.name:<12} ", end="")
+            display.line(f"  ({step.name} spans {step.nodes} nodes in {plan.env}; here it runs on this machine alone)")
+        display.step_started(step.name)
         if step.name == "gate" and result is None:
             _bring_trials(output, ctx.workdir)
-        result = result or _run_step(step, ctx, cache, use_cache, debug, outcome)
+        if result is None:
+            with listening(display), into_log(output / LOGS / f"{step.name}.log"):
+                result = _run_step(step, ctx, cache, use_cache, debug, outcome)
         if step.name == "gate" and result.status == "ran":
             shutil.copyfile(ctx.workdir / "gate" / TRIALS, output / TRIALS)
         outcome.results.append(result)
-        echo(_line(result))
+        display.step_finished(step.name, result.status, _line(result))
     (output / CACHE_FILE).write_text(json.dumps(cache, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return outcome
 

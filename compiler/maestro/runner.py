@@ -18,6 +18,7 @@ from .api import PathLike
 from .errors import Failure, UsageError, did_you_mean, one_of
 from .local import StepResult, execute, summarize
 from .lower import lower_pipeline
+from .progress import Display, PlainDisplay
 from .project import Effective, find_root, load_project
 
 
@@ -34,18 +35,23 @@ class RunResult:
 def run_pipeline(pipeline: str, env: str = "dev", *, root: PathLike | None = None, output_dir: PathLike | None = None,
                  use_cache: bool = True, progress: Callable[[str], None] | None = None,
                  templates: PathLike | None = None, torch_threads: int | None = None,
-                 debug: bool = False) -> RunResult:
+                 debug: bool = False, display: Display | None = None) -> RunResult:
     """Run the pipeline's DAG with the pods' step code in `output_dir` (default
-    `<root>/runs/<pipeline>-<env>/`). `progress` gets the text `maestro run` shows, chunk by chunk.
-    Steps whose inputs did not change are reused unless `use_cache` is false; `templates` is a folder
-    tried first for the model card template; `debug` adds a failed step's traceback to its error."""
+    `<root>/runs/<pipeline>-<env>/`). `progress` gets the plain text `maestro run` shows off a
+    terminal, chunk by chunk; `display` (`maestro.progress`) instead shows it live. What the steps
+    print goes to `<output_dir>/logs/<step>.log`. Steps whose inputs did not change are reused unless
+    `use_cache` is false; `templates` is a folder tried first for the model card template; `debug`
+    adds a failed step's traceback to its error."""
     root, effective = _effective(pipeline, root, env)
     plan = lower_pipeline(effective)
     output = Path(output_dir) if output_dir is not None else root / "runs" / f"{pipeline}-{env}"
-    show = progress or (lambda text: None)
-    show(f"maestro run {pipeline} --env {env} -> {output}\n")
-    outcome = execute(plan, output, root, use_cache=use_cache, echo=lambda text, end="\n": show(text + end),
-                      debug=debug, templates=Path(templates) if templates else None, torch_threads=torch_threads)
+    display = display or PlainDisplay(progress or (lambda text: None))
+    display.line(f"maestro run {pipeline} --env {env} -> {output}")
+    try:
+        outcome = execute(plan, output, root, use_cache=use_cache, display=display, debug=debug,
+                          templates=Path(templates) if templates else None, torch_threads=torch_threads)
+    finally:
+        display.close()
     summary = summarize(outcome, plan)
     if outcome.failed:
         raise Failure(outcome.error)

@@ -1,5 +1,6 @@
-"""The compile path stays light: it never imports the training stack (torch, pandas), and
-`maestro --help` imports none of the libraries any command needs (pydantic, jsonschema, ruamel)."""
+"""The compile path stays light: it never imports the training stack (torch, pandas), nor rich off a
+terminal, and `maestro --help` imports none of the libraries any command needs (pydantic, jsonschema,
+ruamel, rich)."""
 
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ def loaded_after(root: Path, heavy: tuple[str, ...], *args: str) -> tuple[int, s
 @pytest.mark.parametrize("args", [("compile", "--check"), ("compile",), ("diff",)], ids=" ".join)
 def test_the_compile_path_imports_no_training_stack(example: Path, args: tuple[str, ...]) -> None:
     assert maestro(example, "compile").returncode == 0
-    assert loaded_after(example, ("torch", "pandas"), *args) == (0, set())
+    assert loaded_after(example, ("torch", "pandas", "rich"), *args) == (0, set())
 
 
 def test_help_imports_no_command_dependencies(example: Path) -> None:
-    assert loaded_after(example, ("pydantic", "jsonschema", "ruamel", "torch", "pandas"), "--help") == (0, set())
+    assert loaded_after(example, ("pydantic", "jsonschema", "ruamel", "torch", "pandas", "rich"), "--help") == (0, set())

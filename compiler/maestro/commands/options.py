@@ -32,6 +32,8 @@ debug_option = click.option("--debug", is_flag=True, expose_value=False, callbac
 root_option = click.option(
     "--root", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Project root; default: the nearest directory upward holding pipelines/ and environments/.")
+quiet_option = click.option("--quiet", "-q", is_flag=True,
+                            help="Show no progress: only the result and the errors.")
 env_option = click.option("--env", "envs", multiple=True, metavar="NAME",
                           help="Only this environment (repeatable); default: all.")
 

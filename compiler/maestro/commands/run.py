@@ -1,8 +1,9 @@
 """`maestro run PIPELINE`: the pipeline's DAG on this machine, with the pods' step code.
 
 In: a pipeline name, `--root`, `--env` (default dev), `--output-dir` (default
-`<root>/runs/<pipeline>-<env>/`), `--no-cache`, `--output text|json`, `--debug`. Out: progress with
-per-step timings on stderr, the gate's verdict on stdout (`--output json`: the `maestro.run/v1`
+`<root>/runs/<pipeline>-<env>/`), `--no-cache`, `--quiet`, `--output text|json`, `--debug`. Out: progress
+with per-step timings on stderr (live on a terminal, one line per step elsewhere, none with --quiet;
+what the steps print is in `<output-dir>/logs/`), the gate's verdict on stdout (`--output json`: the `maestro.run/v1`
 document instead), `summary.json` in the output dir; exit 0 when the run
 completes (whatever the gate said), 1 when a step fails or the specs are invalid, 2 on a usage
 error (`cli.run` reports those). Light to import: the steps (and torch, pandas) load only when a run
@@ -11,18 +12,22 @@ starts.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from .json_output import emit, errors_as_json, output_option
-from .options import debug_option, session, step_settings
+from .options import debug_option, quiet_option, session, step_settings
 
 
 RUN_HELP = """Run a pipeline locally, end to end, in one environment.
 
 Steps whose inputs did not change are reused from the output folder; custom container
-steps are listed as skipped. Exit 0 when the run completes, whatever the gate decided.
+steps are listed as skipped. On a terminal each step shows a spinner, and training a bar
+(epoch k/N, losses, time left); elsewhere one line per step. What the steps and their
+libraries print goes to <output-dir>/logs/<step>.log. NO_COLOR turns colour off.
+Exit 0 when the run completes, whatever the gate decided.
 
 \b
 Example:
@@ -40,15 +45,18 @@ Example:
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where work/ and summary.json go (default: <root>/runs/<pipeline>-<env>/).")
 @click.option("--no-cache", is_flag=True, help="Run every step even when its inputs are unchanged.")
+@quiet_option
 @output_option
 @debug_option
 @errors_as_json(lambda arguments: arguments["output"] == "json")
-def run_command(pipeline, root, env_name, output_dir, no_cache, output) -> int:
+def run_command(pipeline, root, env_name, output_dir, no_cache, quiet, output) -> int:
+    from ..progress import display_for
     from ..runner import run_pipeline
 
+    display = display_for(sys.stderr, quiet=quiet,
+                          plain=lambda text: click.echo(text, err=True, nl=False))
     result = run_pipeline(pipeline, env_name, root=root, output_dir=output_dir, use_cache=not no_cache,
-                          progress=lambda text: click.echo(text, err=True, nl=False), debug=session().debug,
-                          **step_settings())
+                          display=display, debug=session().debug, **step_settings())
     if output == "json":
         _run_document(result.output)
     else:

@@ -23,6 +23,7 @@ import numpy as np
 
 from . import metrics as m
 from .context import StepContext, read_json, write_json, write_manifest
+from .reporting import phase
 
 BASELINES = ("majority", "previous_bar", "buy_and_hold")
 STRATEGY = ("long for the next bar when a rise is predicted, otherwise in cash (no shorting); "
@@ -55,7 +56,10 @@ def run(ctx: StepContext) -> None:
     dates = np.unique(samples.dates)
     ev = ctx.spec.evaluation
     folds = walk_forward(len(dates), ev.folds, ev.test_size, ev.gap, ctx.spec.target.horizon)
-    blocks = [evaluate_fold(fold, samples, dates, ctx.spec, ctx.torch_threads) for fold in folds]
+    blocks = []
+    for number, fold in enumerate(folds, start=1):
+        with phase(f"fold {number}/{len(folds)}"):
+            blocks.append(evaluate_fold(fold, samples, dates, ctx.spec, ctx.torch_threads))
     trained = read_json(ctx.upstream("train") / "model.json")
     served = score_block(load_torchscript(ctx.upstream("train") / "model.pt"), folds[-1], samples, dates, ctx.spec,
                          {"best_epoch": trained["training"]["best_epoch"]})

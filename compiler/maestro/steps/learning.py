@@ -22,6 +22,7 @@ from torch import nn
 
 from .context import StepError
 from .nets import Served, build
+from .reporting import epoch_done
 
 VALIDATION_FRACTION = 0.15
 MAX_THREADS = 8
@@ -201,6 +202,7 @@ def _train_loop(net, train, val, spec, device: str, seed: int, worker=None):
         if worker:
             val_loss = worker.agree(val_loss)
         history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss})
+        epoch_done(epoch, spec.training.epochs, train_loss=train_loss, val_loss=val_loss)
         if val_loss < best - 1e-7:
             best, best_state, best_epoch, waited = val_loss, copy.deepcopy(net.state_dict()), epoch, 0
         else:

@@ -13,7 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from .measure import MAESTRO, REPO, SHARED, median_wall, run
+from .measure import MAESTRO, REPO, SHARED, checked, median_wall
 
 SCHEMAS = {"MAESTRO_SCHEMA_LOCATION": str(SHARED / "schemas")}
 FLOOR = ("import pathlib, sys, yaml\n"
@@ -29,20 +29,18 @@ def example_project(workspace: Path) -> Path:
     if not root.exists():
         for folder in ("pipelines", "environments"):
             shutil.copytree(REPO / folder, root / folder)
-        run([MAESTRO, "compile"], cwd=root, env=SCHEMAS)
+        checked([MAESTRO, "compile"], cwd=root, env=SCHEMAS)
     return root
 
 
 def cli_rows(workspace: Path, times: int) -> dict:
     root = example_project(workspace)
-    run([MAESTRO, "--help"], cwd=root)   # one untimed run: the page cache, not the code, is cold after a build
-    help_samples = [run([MAESTRO, "--help"], cwd=root) for _ in range(times * 2)]
+    checked([MAESTRO, "--help"], cwd=root)   # one untimed run: the page cache, not the code, is cold after a build
+    help_samples = [checked([MAESTRO, "--help"], cwd=root) for _ in range(times * 2)]
     check, floor = [], []
     for _ in range(times):
-        check.append(run([MAESTRO, "compile", "--check"], cwd=root, env={**SCHEMAS, "MAESTRO_NO_CACHE": "1"}))
-        floor.append(run([sys.executable, "-c", FLOOR, str(root / "gitops")], cwd=root))
-    if any(s.code for s in check):
-        raise RuntimeError(f"maestro compile --check failed on the example:\n{check[0].stderr[-2000:]}")
+        check.append(checked([MAESTRO, "compile", "--check"], cwd=root, env={**SCHEMAS, "MAESTRO_NO_CACHE": "1"}))
+        floor.append(checked([sys.executable, "-c", FLOOR, str(root / "gitops")], cwd=root))
     return {
         "help_s": median_wall(help_samples),
         "compile_check_s": median_wall(check), "floor_process_s": median_wall(floor),
@@ -55,7 +53,7 @@ def cli_rows(workspace: Path, times: int) -> dict:
 def import_evidence(root: Path, top: int = 10) -> dict:
     """What a cold `compile --check` imports: the modules costing most by themselves, the top-level
     imports with all they pull in, and whether any heavy library came in."""
-    sample = run([sys.executable, "-X", "importtime", "-m", "maestro", "compile", "--check"], cwd=root,
+    sample = checked([sys.executable, "-X", "importtime", "-m", "maestro", "compile", "--check"], cwd=root,
                  env={**SCHEMAS, "MAESTRO_NO_CACHE": "1"})
     imports = [(int(m.group(1)), int(m.group(2)), len(m.group(3)), m.group(4))
                for m in map(IMPORT_LINE.match, sample.stderr.splitlines()) if m]

@@ -3,21 +3,29 @@
 In: a workspace folder, the sizes and the repeat count. Out: one row per size with, for the default
 fail-closed validation and for `--no-validate`: the median wall time of a whole compile (a new
 process; the cache off, so every pipeline is loaded, lowered, emitted, rendered and validated, and
-the tree compared with gitops/), per pipeline-environment, and the peak RSS; the floor (libyaml's
-CSafeDumper serializing the same documents in this process, collector off) and the ratio to it; and
-an incremental compile after editing one pipeline against a full compile after the same edit.
+the tree compared with gitops/), per pipeline-environment, and the peak RSS; two floors and the
+ratios to them; and an incremental compile after editing one pipeline against a full compile after
+the same edit.
+
+The floors: libyaml's CSafeDumper serializing the same documents (what the renderer competes with),
+and the physical floor, libyaml parsing the input specs plus writing the output bytes to disk (what
+any compiler of these inputs to this output must do). Each repetition runs A B C D in turn (compile,
+dumper floor, no-validate compile, physical floor), so drift of a shared machine hits all alike;
+every ratio is the median of the per-repetition ratios, reported with its spread.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import yaml
 
 from .generate import make_project
-from .measure import MAESTRO, SHARED, median_wall, repeat, run, timed
+from .measure import MAESTRO, SHARED, checked, median, median_wall, once, spread
 
 ENVIRONMENTS = 3
 SCHEMAS = {"MAESTRO_SCHEMA_LOCATION": str(SHARED / "schemas")}
@@ -31,14 +39,21 @@ def compile_rows(workspace: Path, sizes: tuple[int, ...], times: int) -> list[di
 
 def compile_row(root: Path, size: int, times: int) -> dict:
     prepare(root, size)
-    validated = repeat(lambda: _compile(root, "--check", env=NO_CACHE), times)
-    unvalidated = repeat(lambda: _compile(root, "--check", "--no-validate", env=NO_CACHE), times)
-    floor = floor_seconds(root, times)
+    dumper_floor, physical_floor = floors(root)
+    validated, unvalidated, dumped, physical = [], [], [], []
+    for _ in range(times):   # interleaved: A B C D, A B C D, ...
+        validated.append(_compile(root, "--check", env=NO_CACHE))
+        dumped.append(once(dumper_floor))
+        unvalidated.append(_compile(root, "--check", "--no-validate", env=NO_CACHE))
+        physical.append(once(physical_floor))
     incremental, full = incremental_pair(root, times)
     per = size * ENVIRONMENTS
     return {
-        "pipelines": size, "pipeline_envs": per, "documents": _documents(root), "floor_s": floor,
-        "validated": _summary(validated, per, floor), "unvalidated": _summary(unvalidated, per, floor),
+        "pipelines": size, "pipeline_envs": per, "documents": _documents(root),
+        "floor_s": median(dumped), "floor_spread_s": spread(dumped),
+        "physical_floor_s": median(physical), "physical_floor_spread_s": spread(physical),
+        "validated": _summary(validated, per, dumped, physical),
+        "unvalidated": _summary(unvalidated, per, dumped, physical),
         "incremental_s": incremental, "full_s": full, "incremental_ratio": incremental / full,
     }
 
@@ -51,25 +66,48 @@ def prepare(root: Path, size: int) -> None:
 
 
 def _compile(root: Path, *args: str, env: dict):
-    sample = run([MAESTRO, "compile", *args], cwd=root, env=env)
-    if sample.code != 0:
-        raise RuntimeError(f"maestro compile {' '.join(args)} failed in {root}:\n{sample.stderr[-2000:]}")
-    return sample
+    return checked([MAESTRO, "compile", *args], cwd=root, env=env)
 
 
-def _summary(samples: list, per: int, floor: float) -> dict:
+def _summary(samples: list, per: int, dumped: list[float], physical: list[float]) -> dict:
     wall = median_wall(samples)
-    return {"wall_s": wall, "ms_per_pipeline_env": 1000 * wall / per, "peak_rss_mib": max(s.rss_mib for s in samples),
-            "ratio_to_floor": wall / floor}
+    to_dumper = [s.wall / f for s, f in zip(samples, dumped)]
+    to_physical = [s.wall / f for s, f in zip(samples, physical)]
+    return {"wall_s": wall, "wall_spread_s": spread([s.wall for s in samples]), "ms_per_pipeline_env": 1000 * wall / per,
+            "peak_rss_mib": max(s.rss_mib for s in samples),
+            "ratio_to_floor": median(to_dumper), "ratio_to_floor_spread": spread(to_dumper),
+            "ratio_to_physical_floor": median(to_physical), "ratio_to_physical_floor_spread": spread(to_physical)}
 
 
-def floor_seconds(root: Path, times: int) -> float:
-    """libyaml serializing the documents this compile emits (bodies built here, outside the timing)."""
+def floors(root: Path):
+    """The two floors as callables, their inputs prepared here, outside the timing: the bodies of the
+    documents this compile emits (for the dumper), the spec files' bytes and the output files' bytes
+    (for parse + write). Both run with the collector off, as the compile does."""
     from maestro.compile import compile_project, paused_gc
 
-    bodies = [o.body for o in compile_project(root, validate=False).tree.outputs]
-    with paused_gc():   # the compile runs with the collector off too; a fair floor does the same
-        return timed(lambda: [yaml.dump(b, Dumper=yaml.CSafeDumper) for b in bodies], times)
+    tree = compile_project(root, validate=False).tree
+    bodies = [o.body for o in tree.outputs]
+    specs = [p.read_bytes() for folder in ("environments", "pipelines") for p in sorted((root / folder).glob("*.yaml"))]
+    files = sorted(tree.files.items())
+
+    def dumper() -> None:
+        with paused_gc():
+            for body in bodies:
+                yaml.dump(body, Dumper=yaml.CSafeDumper)
+
+    def parse_and_write() -> None:
+        with paused_gc():
+            for text in specs:
+                yaml.load(text, Loader=yaml.CSafeLoader)
+            target = Path(tempfile.mkdtemp(prefix="maestro-floor-"))
+            try:
+                for path, data in files:
+                    (target / path).parent.mkdir(parents=True, exist_ok=True)
+                    (target / path).write_bytes(data)
+            finally:
+                shutil.rmtree(target)
+
+    return dumper, parse_and_write
 
 
 def incremental_pair(root: Path, times: int) -> tuple[float, float]:
@@ -96,12 +134,19 @@ def _documents(root: Path) -> int:
 
 
 def table(rows: list[dict]) -> list[list[str]]:
-    lines = [["pipelines", "docs", "validated ms/pe", "s", "RSS MiB", "x floor", "no-validate ms/pe", "x floor",
-              "floor s", "incr s", "full s", "incr/full"]]
+    lines = [["pipelines", "docs", "validated ms/pe", "s", "RSS MiB", "x dumper floor", "x parse+write floor",
+              "no-validate ms/pe", "x dumper floor", "dumper floor s", "parse+write floor s", "incr s", "full s",
+              "incr/full"]]
     for r in rows:
         v, u = r["validated"], r["unvalidated"]
         lines.append([str(r["pipelines"]), str(r["documents"]), f"{v['ms_per_pipeline_env']:.2f}", f"{v['wall_s']:.2f}",
-                      f"{v['peak_rss_mib']:.0f}", f"{v['ratio_to_floor']:.2f}", f"{u['ms_per_pipeline_env']:.2f}",
-                      f"{u['ratio_to_floor']:.2f}", f"{r['floor_s']:.2f}", f"{r['incremental_s']:.2f}",
-                      f"{r['full_s']:.2f}", f"{r['incremental_ratio']:.3f}"])
+                      f"{v['peak_rss_mib']:.0f}", _ratio(v, "ratio_to_floor"), _ratio(v, "ratio_to_physical_floor"),
+                      f"{u['ms_per_pipeline_env']:.2f}", _ratio(u, "ratio_to_floor"), f"{r['floor_s']:.2f}",
+                      f"{r['physical_floor_s']:.2f}", f"{r['incremental_s']:.2f}", f"{r['full_s']:.2f}",
+                      f"{r['incremental_ratio']:.3f}"])
     return lines
+
+
+def _ratio(summary: dict, key: str) -> str:
+    low, high = summary[f"{key}_spread"]["min"], summary[f"{key}_spread"]["max"]
+    return f"{summary[key]:.2f} ({low:.2f}-{high:.2f})"

@@ -46,6 +46,21 @@ def run(argv: Sequence[str], cwd: Path | None = None, env: dict | None = None, t
                       out.read().decode(errors="replace"), err.read().decode(errors="replace"))
 
 
+def checked(argv: Sequence[str], cwd: Path | None = None, env: dict | None = None, timeout: float = 1800,
+            ok: tuple[int, ...] = (0,)) -> Sample:
+    """`run`, failing the benchmark unless the command exits with one of `ok`: a failed command is
+    never timed as if it had done the work."""
+    sample = run(argv, cwd, env, timeout)
+    if sample.code not in ok:
+        raise RuntimeError(f"{' '.join(map(str, argv))} exited {sample.code} in {cwd}:\n{sample.stderr[-2000:]}")
+    return sample
+
+
+def spread(values: Sequence[float]) -> dict:
+    """Median with min and max: a machine shared with other work moves single figures by 10-30%."""
+    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
+
+
 def _reap(process: subprocess.Popen, timeout: float):
     """Block in wait4 (exact wall time, and the child's own rusage); a timer kills a hung child."""
     watchdog = threading.Timer(timeout, process.kill)
@@ -72,12 +87,13 @@ def median_wall(samples: Sequence[Sample]) -> float:
 
 def timed(function: Callable[[], object], times: int) -> float:
     """The median wall time of calling `function` in this process."""
-    walls = []
-    for _ in range(times):
-        start = time.perf_counter()
-        function()
-        walls.append(time.perf_counter() - start)
-    return median(walls)
+    return median([once(function) for _ in range(times)])
+
+
+def once(function: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
 
 
 def machine() -> dict:

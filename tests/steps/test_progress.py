@@ -5,6 +5,7 @@ epoch bar while training, colour unless NO_COLOR), one plain line per step elsew
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -75,8 +76,9 @@ def test_off_a_terminal_each_step_is_one_plain_line_in_start_order(dev_example_r
 
 
 @pytest.mark.slow
-def test_quiet_shows_only_the_result(dev_example_run):
-    output, _ = dev_example_run
+def test_quiet_shows_only_the_result(dev_example_run, tmp_path):
+    output = tmp_path / "run"   # a copy: the shared run stays as its other readers expect it
+    shutil.copytree(dev_example_run[0], output)
     result = run_cli("aapl-direction", "--root", str(REPO), "--env", "dev", "--output-dir", str(output), "--quiet")
     assert result.exit_code == 0, result.output
     assert result.stderr == ""

@@ -81,7 +81,7 @@ def targets(report: dict) -> list[dict]:
     rows = [
         ("compile <= 3x the serialization floor (1,000 pipelines, validation on)",
          big and big["validated"]["ratio_to_floor"], 3.0, "x"),
-        # issue 18's targets, measured the same way; not met yet
+        # the targets of issue 18, measured the same way
         ("compile <= 1.0x the C-dumper floor (1,000 pipelines, validation on, one process)",
          big and big["validated"]["ratio_to_floor"], 1.0, "x"),
         ("compile <= 2.5x the parse+write floor (1,000 pipelines, validation on, one process)",

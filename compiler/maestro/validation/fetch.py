@@ -19,8 +19,6 @@ import hashlib
 import json
 import os
 import tempfile
-import urllib.error
-import urllib.request
 import zlib
 from pathlib import Path
 
@@ -90,6 +88,9 @@ def _fetch_url(url: str, cache_dir: str | None) -> dict | None:
 
 
 def _download(url: str) -> bytes | None:
+    import urllib.error   # here: urllib brings http.client and email (~25 ms), which only a download needs
+    import urllib.request
+
     try:
         with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 (http(s) only)
             return response.read()

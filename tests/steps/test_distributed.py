@@ -96,10 +96,9 @@ def hang_in_rank_1(rank: int, epoch: int) -> None:
 
 
 def test_a_failing_worker_fails_the_fit_with_its_own_error_and_stops_the_others(data):
-    start = time.monotonic()
+    # rank 1's own error, not rank 0's collective timeout (which would name worker 0 and a timeout)
     with pytest.raises(StepError, match=r"^train worker 1 of 2 failed: injected failure in rank 1$"):
         fit_distributed(data, spec("mlp", epochs=3), 3, World(2, "cpu", collective_timeout=60), fail_in_rank_1, quiet)
-    assert time.monotonic() - start < 50            # neither the collective timeout nor a hang
     assert not multiprocessing.active_children()
 
 
@@ -117,10 +116,9 @@ def test_a_killed_worker_is_reported_as_killed_not_as_its_peers_broken_connectio
 
 
 def test_a_hung_worker_is_bounded_by_the_collective_timeout(data):
-    start = time.monotonic()
-    with pytest.raises(WorkerFailed, match=r"train worker 0 of 2 failed: .*"):
+    # what ends it is rank 0 giving up after the 3 s collective timeout, not the hour rank 1 sleeps
+    with pytest.raises(WorkerFailed, match=r"train worker 0 of 2 failed: .*[Tt]imed out waiting 3000ms"):
         fit_distributed(data, spec("mlp"), 3, World(2, "cpu", collective_timeout=3), hang_in_rank_1, quiet)
-    assert time.monotonic() - start < 60
     assert not multiprocessing.active_children()
 
 

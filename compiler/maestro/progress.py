@@ -75,7 +75,9 @@ class QuietDisplay(PlainDisplay):
 
 class LiveDisplay:
     """rich's live progress on a terminal. Its refresh thread writes while a step runs, so it gets a
-    stream of its own (`terminal_stream`) that the capture of a step's stray output does not touch."""
+    stream of its own (`terminal_stream`) that the capture of a step's stray output does not touch.
+    Every stage, phase and epoch is drawn when it happens (`refresh=True`), not at the next tick: a
+    stage shorter than a tick would otherwise never be seen, and there are few enough of them."""
 
     def __init__(self, stream: TextIO, color: bool = True, owns_stream: bool = False):
         from rich.console import Console
@@ -97,7 +99,7 @@ class LiveDisplay:
     def phase(self, label: str) -> None:
         self.label = label
         if self.progress is not None:
-            self.progress.update(self.task, completed=0, total=None, figures=label)
+            self.progress.update(self.task, completed=0, total=None, figures=label, refresh=True)
 
     def epoch(self, done: int, total: int, figures: Mapping[str, float]) -> None:
         if self.progress is None:
@@ -105,7 +107,7 @@ class LiveDisplay:
         losses = "  ".join(f"{key.replace('_', ' ')} {value:.4f}" for key, value in figures.items())
         prefix = f"{self.label}  " if self.label else ""
         self.progress.update(self.task, completed=done, total=total,
-                             figures=f"{prefix}epoch {done}/{total}  {losses}")
+                             figures=f"{prefix}epoch {done}/{total}  {losses}", refresh=True)
 
     def step_finished(self, name: str, status: str, text: str) -> None:
         self._stop()
@@ -120,7 +122,7 @@ class LiveDisplay:
         if self.progress is None:
             self._start(text, bar=False)
         else:
-            self.progress.update(self.task, description=text)
+            self.progress.update(self.task, description=text, refresh=True)
 
     def close(self) -> None:
         self._stop()

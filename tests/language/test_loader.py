@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -62,11 +61,10 @@ def test_deep_nesting_is_refused_as_it_is_read(raw: bytes) -> None:
 
 
 def test_billion_laughs_is_refused_by_the_node_bound() -> None:
-    started = time.monotonic()
+    # a billion nodes written out: that the refusal names the bound is what shows the bound stopped it
     message = refusal(laughs(9))
     assert message == (f"x.yaml:1:17: error: the document expands to more than {MAX_NODES} nodes (aliases "
                        "repeat content); write the values out or use fewer aliases")
-    assert time.monotonic() - started < 5   # loose: the bound stops it long before a billion nodes
 
 
 def test_merge_chains_count_toward_the_node_bound() -> None:

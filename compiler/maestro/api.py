@@ -87,14 +87,16 @@ class PromoteResult:
 
 def compile_gitops(root: PathLike | None = None, envs: Sequence[str] = (), *, validate: bool = True,
                    schema_locations: Sequence[str] = (), cache: bool = True,
-                   progress: Callable[[str], None] | None = None) -> CompileResult:
+                   progress: Callable[[str], None] | None = None, jobs: int | None = None) -> CompileResult:
     """Compile the specs into `root/gitops/`, as `maestro compile` does: every manifest is validated
     first (the shipped schemas, after `schema_locations`), and nothing is written if anything is invalid.
-    `progress` hears the name of each stage as it starts (what `maestro compile` shows on a terminal)."""
+    `progress` hears the name of each stage as it starts (what `maestro compile` shows on a terminal).
+    `jobs` processes may build team namespaces at once, in a large repository (None: one per CPU this
+    process may use); the files written and any error are the same for every value."""
     from . import gitops
 
     root = _root(root)
-    with _compiled(root, envs, validate, schema_locations, cache, progress) as compiled:
+    with _compiled(root, envs, validate, schema_locations, cache, progress, jobs) as compiled:
         (progress or _silent)(f"writing gitops/ ({len(compiled.tree.files)} files)")
         recovered = gitops.recover(root, root / "gitops")
         written, pruned = gitops.write(root, root / "gitops", compiled.tree)
@@ -106,12 +108,13 @@ def compile_gitops(root: PathLike | None = None, envs: Sequence[str] = (), *, va
 
 def check_gitops(root: PathLike | None = None, envs: Sequence[str] = (), *, validate: bool = True,
                  schema_locations: Sequence[str] = (), cache: bool = True,
-                 progress: Callable[[str], None] | None = None) -> CheckResult:
-    """Compare gitops/ with what the specs compile to, writing nothing (`maestro compile --check`)."""
+                 progress: Callable[[str], None] | None = None, jobs: int | None = None) -> CheckResult:
+    """Compare gitops/ with what the specs compile to, writing nothing (`maestro compile --check`);
+    `jobs` as for `compile_gitops`."""
     from . import gitops
 
     root = _root(root)
-    with _compiled(root, envs, validate, schema_locations, cache, progress) as compiled:
+    with _compiled(root, envs, validate, schema_locations, cache, progress, jobs) as compiled:
         (progress or _silent)(f"comparing with gitops/ ({len(compiled.tree.files)} files)")
         drift = gitops.check(root / "gitops", compiled.tree)
         pending = gitops.pending(root)   # read-only: never recovers, so a checkout's journal is never acted on
@@ -119,7 +122,7 @@ def check_gitops(root: PathLike | None = None, envs: Sequence[str] = (), *, vali
 
 
 def diff_gitops(root: PathLike | None = None, envs: Sequence[str] = (), *, against: str | None = None,
-                schema_locations: Sequence[str] = (), cache: bool = True) -> DiffResult:
+                schema_locations: Sequence[str] = (), cache: bool = True, jobs: int | None = None) -> DiffResult:
     """What compiling the specs changes, per resource and field, against gitops/ on disk or at the
     git revision `against` (`maestro diff`). Validated as a compile is: a tree it refuses is refused."""
     from .compile import compile_project
@@ -129,7 +132,7 @@ def diff_gitops(root: PathLike | None = None, envs: Sequence[str] = (), *, again
 
     root = _root(root)
     preflight(root)   # before the cache under .maestro/ is read or written
-    compiled = compile_project(root, envs, schema_locations=schema_locations, cache=_cache(root, cache))
+    compiled = compile_project(root, envs, schema_locations=schema_locations, cache=_cache(root, cache), jobs=jobs)
     with locked(root):   # read-only: never recovers an interrupted write, which only a compile does
         old = tree_at_ref(root, against) if against else generated_files(root / "gitops")
     old = {path: data for path, data in old.items() if in_scope(path, compiled.tree.scope)}
@@ -138,7 +141,8 @@ def diff_gitops(root: PathLike | None = None, envs: Sequence[str] = (), *, again
 
 @contextmanager
 def _compiled(root: Path, envs: Sequence[str], validate: bool, locations: Sequence[str],
-              cache: bool, progress: Callable[[str], None] | None = None) -> Iterator[Compiled]:
+              cache: bool, progress: Callable[[str], None] | None = None,
+              jobs: int | None = None) -> Iterator[Compiled]:
     """The compile of the specs as they are, with the gitops lock held: a refused spec stops before
     the lock is taken; specs edited meanwhile are compiled again, since another compile may have
     written their newer tree, and an older one must never be written or checked over it."""
@@ -147,7 +151,7 @@ def _compiled(root: Path, envs: Sequence[str], validate: bool, locations: Sequen
 
     gitops.preflight(root)   # before the cache under .maestro/ is read or written
     options = dict(envs=envs, validate=validate, schema_locations=locations, cache=_cache(root, cache),
-                   progress=progress)
+                   progress=progress, jobs=jobs)
     inputs = inputs_digest(root)
     compiled = compile_project(root, **options)
     with gitops.locked(root):

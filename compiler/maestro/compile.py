@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Callable, Iterable, Iterator, NamedTuple, Protocol, Sequence
 from . import names
 from .cache import Unit, digest
 from .errors import Diagnostic, MaestroError
+from .fanout import available_cpus, balanced, can_fork, fan_out
 from .ir import EnvironmentPlan, Plan
 from .lower import environment_plan, lower, ownership, team_plans
 from .project import Project, load_project, spec_files, teams_file
@@ -39,6 +41,10 @@ from .targets.readme import readme
 from .tree import Tree, scope_of
 
 UnitId = tuple[str, str]   # (environment, namespace)
+# Below this many pipeline-environments to build, forking costs more than the second core gives
+# (benchmarks/: about 3 ms of work per pipeline-environment, some 30 ms to start the workers).
+PARALLEL_MEMBERS = 100
+SHARDS_PER_JOB = 4   # smaller shards than workers, so a worker that finishes early takes another
 
 
 @dataclass(frozen=True)
@@ -72,9 +78,11 @@ class ReuseSession(Protocol):
     def rendered(self, rebuilt: set[UnitId]) -> Callable[[Output], bytes | None]:
         """The bytes rendered earlier for an unchanged object of a rebuilt namespace, else None."""
 
-    def keep(self, members: Sequence[Member], outputs: Sequence[Output], files: dict[str, bytes],
-             skipped: dict[str, str], rebuilt: set[UnitId]) -> None:
-        """Record the rebuilt namespaces (`outputs` are theirs) once they compiled and validated."""
+    def fingerprint(self, output: Output) -> str | None:
+        """What identifies an object's rendered bytes to this store; None: nothing is kept by it."""
+
+    def keep(self, members: Sequence[Member], built: dict[UnitId, Unit]) -> None:
+        """Record the namespaces rebuilt, once they compiled and validated."""
 
 
 class Reuse(Protocol):
@@ -97,17 +105,24 @@ class _NoReuse:
     def rendered(self, rebuilt: set[UnitId]) -> Callable[[Output], bytes | None]:
         return lambda output: None
 
-    def keep(self, *recorded: object) -> None:
+    def fingerprint(self, output: Output) -> str | None:
+        return None
+
+    def keep(self, members: Sequence[Member], built: dict[UnitId, Unit]) -> None:
         return None
 
 
 def compile_project(root: Path, envs: Sequence[str] = (), *, validate: bool = True,
                     schema_locations: Sequence[str] = (), cache: Reuse | None = None,
-                    progress: Callable[[str], None] | None = None) -> Compiled:
+                    progress: Callable[[str], None] | None = None, jobs: int | None = 1) -> Compiled:
     """`schema_locations` are searched before the schemas shipped with Maestro; `cache` offers earlier
-    compiles' work (None: build everything, record nothing); `progress` hears each stage as it starts."""
+    compiles' work (None: build everything, record nothing); `progress` hears each stage as it starts.
+    `jobs` processes may build team namespaces at once (None: as many as this process has CPUs); the
+    tree and any error are the same for every value. With more than one, `Tree.outputs` holds only
+    the objects rendered in this process: those of namespaces built in a worker are in `Tree.files`."""
     with paused_gc():
-        return _Compile(root, tuple(envs), validate, tuple(schema_locations), cache, progress).run()
+        return _Compile(root, tuple(envs), validate, tuple(schema_locations), cache, progress,
+                        available_cpus() if jobs is None else jobs).run()
 
 
 def inputs_digest(root: Path) -> str:
@@ -120,8 +135,8 @@ class _Compile:
     """One compile: which namespaces to build, and the building."""
 
     def __init__(self, root: Path, envs: tuple[str, ...], validate: bool, locations: tuple[str, ...],
-                 cache: Reuse | None, progress: Callable[[str], None] | None = None):
-        self.root, self.envs, self.validate, self.locations = root, envs, validate, locations
+                 cache: Reuse | None, progress: Callable[[str], None] | None = None, jobs: int = 1):
+        self.root, self.envs, self.validate, self.locations, self.jobs = root, envs, validate, locations, jobs
         self.stage = progress or (lambda text: None)
         self.stage("reading the specs")
         self.base = self._load(set())      # the environments alone
@@ -135,16 +150,46 @@ class _Compile:
         needed = {m.file for m in members if (m.env, m.namespace) in rebuilt} - set(_files_of(project))
         project = _merge(project, self._load(needed)) if needed else project
         self.stage(f"lowering {len(rebuilt)} of {len(rebuilt) + len(reused)} namespaces")
-        fresh, env_level, plans = self._emit(project, members, rebuilt)
+        plans = [self._teams_only(env_name, [m for m in members if m.env == env_name]) for env_name in self.selected]
+        env_level = [o for plan in plans for o in emit_all(plan) if _unit_of(o.path, plan.name, _spaces(plan)) is None]
+        build = _Namespaces(project, members, {plan.name: _spaces(plan) for plan in plans}, self.validate,
+                            self.locations, self.reuse.rendered(rebuilt), self.reuse.fingerprint)
+        built = self._fanned_out(build, env_level, rebuilt) or self._serial(build, env_level, rebuilt)
+        tree = self._tree(built, plans, reused)
+        self.reuse.keep(members, built.units)
+        warnings = unchecked_warning(_all_skipped(built.skipped, [*reused.values(), *built.units.values()])) \
+            if self.validate else ()
+        return Compiled(tree, warnings, len({m.name for m in members}), len(self.selected))
+
+    def _serial(self, build: _Namespaces, env_level: list[Output], rebuilt: set[UnitId]) -> _Built:
+        fresh = build.emit(rebuilt)
         self.stage(f"rendering {len(env_level) + len(fresh)} objects")
-        files = render_outputs(env_level + fresh, self.reuse.rendered(rebuilt))
+        files = render_outputs(env_level + fresh, build.rendered)
         if self.validate:
             self.stage(f"validating {len(env_level) + len(fresh)} objects")
         skipped = validate_outputs(env_level + fresh, self.locations) if self.validate else {}
-        tree = self._tree(files, plans, reused, env_level + fresh)
-        self.reuse.keep(members, fresh, files, skipped, rebuilt)
-        warnings = unchecked_warning(_all_skipped(skipped, reused)) if self.validate else ()
-        return Compiled(tree, warnings, len({m.name for m in members}), len(self.selected))
+        outside = {o.path for o in env_level}
+        return _Built(env_level + fresh, {p: files[p] for p in outside},
+                      {p: kind for p, kind in skipped.items() if p in outside},
+                      unit_records(fresh, files, skipped, rebuilt, build.fingerprint))
+
+    def _fanned_out(self, build: _Namespaces, env_level: list[Output], rebuilt: set[UnitId]) -> _Built | None:
+        """The namespaces built by `jobs` worker processes, the rest here; None when that is not worth
+        it, or when anything failed: the serial build then reports every problem, in its order."""
+        weights = Counter((m.env, m.namespace) for m in build.members if (m.env, m.namespace) in rebuilt)
+        if self.jobs < 2 or len(weights) < 2 or sum(weights.values()) < PARALLEL_MEMBERS or not can_fork():
+            return None
+        shards = balanced(weights, self.jobs * SHARDS_PER_JOB)
+        self.stage(f"building {len(rebuilt)} namespaces in {min(self.jobs, len(shards))} processes")
+        try:
+            files = render_outputs(env_level, build.rendered)
+            skipped = validate_outputs(env_level, self.locations) if self.validate else {}
+        except MaestroError:
+            return None
+        results = fan_out(build.namespaces, shards, min(self.jobs, len(shards)))
+        if results is None:
+            return None
+        return _Built(env_level, files, skipped, {uid: unit for units in results for uid, unit in units.items()})
 
     def _survey(self) -> tuple[Project, list[Member]]:
         """Load the pipelines the reuse hook cannot place, and place every pipeline in its namespaces."""
@@ -172,34 +217,76 @@ class _Compile:
                 members.append(Member(name, team, env_name, namespace, tuple(sorted({path, env_file})), path))
         return members
 
-    def _emit(self, project: Project, members: list[Member], rebuilt: set[UnitId]) -> tuple[list, list, list]:
-        """Objects of the namespaces to build, objects outside namespaces, and the teams-only plans."""
-        sub_plan = {e.name: e for e in lower(project).environments} if project.effective else {}
-        fresh, env_level, plans = [], [], []
-        for env_name in self.selected:
-            plan = self._teams_only(env_name, [m for m in members if m.env == env_name])
-            spaces = {t.namespace for t in plan.teams}
-            env_level += [o for o in emit_all(plan) if _unit_of(o.path, env_name, spaces) is None]
-            if env_name in sub_plan:
-                fresh += [o for o in emit_all(sub_plan[env_name]) if _unit_of(o.path, env_name, spaces) in rebuilt]
-            plans.append(plan)
-        return fresh, env_level, plans
-
     def _teams_only(self, env_name: str, members: list[Member]) -> EnvironmentPlan:
         source = self.base.files[f"environment/{env_name}"]
         return environment_plan(env_name, self.base.environments[env_name], source, team_plans(members))
 
-    def _tree(self, files: dict[str, bytes], plans: list[EnvironmentPlan], reused: dict[UnitId, Unit],
-              outputs: list[Output]) -> Tree:
-        everything = dict(files)
-        for unit in reused.values():
+    def _tree(self, built: _Built, plans: list[EnvironmentPlan], reused: dict[UnitId, Unit]) -> Tree:
+        units = [*reused.values(), *built.units.values()]
+        everything = dict(built.files)
+        for unit in units:
             everything.update(unit.files)
         if not self.envs:
-            stubs = [Output(path, {"kind": kind}, ()) for unit in reused.values() for path, kind in unit.kinds.items()
-                     if path not in files]   # the README counts the kinds of reused objects too
-            everything.update(tree_files(Plan(tuple(plans), ownership(self.base.teams)), outputs + stubs))
+            # The README counts the kinds of every object, in namespaces built elsewhere or reused too.
+            stubs = [Output(path, {"kind": kind}, ()) for unit in units for path, kind in unit.kinds.items()]
+            outside = [o for o in built.outputs if o.path in built.files]
+            everything.update(tree_files(Plan(tuple(plans), ownership(self.base.teams)), outside + stubs))
         namespaces = frozenset((plan.name, team.namespace) for plan in plans for team in plan.teams)
-        return Tree(dict(sorted(everything.items())), tuple(outputs), scope_of(self.envs), namespaces)
+        return Tree(dict(sorted(everything.items())), tuple(built.outputs), scope_of(self.envs), namespaces)
+
+
+@dataclass(frozen=True)
+class _Built:
+    """What one compile built: the objects rendered in this process, the files and unchecked kinds
+    outside team namespaces, and each team namespace built, as a `Unit`."""
+
+    outputs: list[Output]
+    files: dict[str, bytes]
+    skipped: dict[str, str]
+    units: dict[UnitId, Unit]
+
+
+@dataclass(frozen=True)
+class _Namespaces:
+    """How to build some of a compile's team namespaces: lower, emit, render and validate them. In a
+    worker process as in the compile's own, so both make the same bytes."""
+
+    project: Project
+    members: list[Member]
+    spaces: dict[str, set[str]]          # environment -> its team namespaces
+    validate: bool
+    locations: tuple[str, ...]
+    rendered: Callable[[Output], bytes | None]
+    fingerprint: Callable[[Output], str | None]
+
+    def emit(self, units: set[UnitId]) -> list[Output]:
+        """The objects of `units`: only their pipelines are lowered."""
+        wanted = {(m.name, m.env) for m in self.members if (m.env, m.namespace) in units}
+        part = replace(self.project, effective={key: e for key, e in self.project.effective.items() if key in wanted})
+        plans = lower(part).environments if part.effective else ()
+        return [o for plan in plans for o in emit_all(plan) if _unit_of(o.path, plan.name, self.spaces[plan.name]) in units]
+
+    def namespaces(self, units: Sequence[UnitId]) -> dict[UnitId, Unit]:
+        fresh = self.emit(set(units))
+        files = render_outputs(fresh, self.rendered)
+        skipped = validate_outputs(fresh, self.locations) if self.validate else {}
+        return unit_records(fresh, files, skipped, set(units), self.fingerprint)
+
+
+def unit_records(outputs: Iterable[Output], files: dict[str, bytes], skipped: dict[str, str], units: set[UnitId],
+                 fingerprint: Callable[[Output], str | None]) -> dict[UnitId, Unit]:
+    """Each of `units` as a `Unit`, from its objects (`outputs` may hold others, which are left out)."""
+    records = {uid: Unit({}, {}, {}, {}) for uid in units}
+    for o in outputs:
+        unit = records.get(tuple(o.path.split("/")[:2]))
+        if unit is None:
+            continue
+        unit.files[o.path], unit.kinds[o.path] = files[o.path], o.body["kind"]
+        if (mark := fingerprint(o)) is not None:
+            unit.digests[o.path] = mark
+        if o.path in skipped:
+            unit.skipped[o.path] = skipped[o.path]
+    return records
 
 
 def render_outputs(outputs: Iterable[Output], rendered: Callable[[Output], bytes | None]) -> dict[str, bytes]:
@@ -305,8 +392,12 @@ def _merge(first: Project, second: Project) -> Project:
                    effective={**first.effective, **second.effective}, files={**first.files, **second.files})
 
 
-def _all_skipped(fresh: dict[str, str], reused: dict[UnitId, Unit]) -> dict[str, str]:
-    every = dict(fresh)
-    for unit in reused.values():
+def _spaces(plan: EnvironmentPlan) -> set[str]:
+    return {t.namespace for t in plan.teams}
+
+
+def _all_skipped(outside: dict[str, str], units: Iterable[Unit]) -> dict[str, str]:
+    every = dict(outside)
+    for unit in units:
         every.update(unit.skipped)
     return every

@@ -69,12 +69,14 @@ class _Session:
         places = self.index["places"]
         earlier = [self.store.read_unit(places[f"{env}/{ns}"]) for env, ns in rebuilt if f"{env}/{ns}" in places]
         known = {unit.digests[p]: data for unit in earlier if unit for p, data in unit.files.items() if p in unit.digests}
-        return lambda output: known.get(object_digest(self.code, output.body, output.sources)) if known else None
+        return lambda output: known.get(self.fingerprint(output)) if known else None
 
-    def keep(self, members: Sequence[Member], outputs: Sequence[Output], files: dict[str, bytes],
-             skipped: dict[str, str], rebuilt: set[UnitId]) -> None:
+    def fingerprint(self, output: Output) -> str:
+        return object_digest(self.code, output.body, output.sources)
+
+    def keep(self, members: Sequence[Member], built: dict[UnitId, Unit]) -> None:
         keys = self._unit_keys(members)
-        for uid, unit in _units(outputs, files, skipped, rebuilt, self.code).items():
+        for uid, unit in built.items():
             self.store.write_unit(keys[uid], unit)
         pipelines = {self.keys[m.file]: [m.name, m.team] for m in members}
         places = {**self.index["places"], **{f"{env}/{ns}": key for (env, ns), key in keys.items()}}
@@ -89,20 +91,6 @@ class _Session:
             grouped.setdefault((m.env, m.namespace), []).append(self.keys[m.file])
         return {(env, ns): digest(self.schemas, env, ns, self.env_bytes[env], *sorted(keys))
                 for (env, ns), keys in grouped.items()}
-
-
-def _units(outputs: Sequence[Output], files: dict[str, bytes], skipped: dict[str, str], rebuilt: set[UnitId],
-           code: str) -> dict[UnitId, Unit]:
-    """The records of the rebuilt namespaces; every output here is inside one of them."""
-    units = {uid: Unit({}, {}, {}, {}) for uid in rebuilt}
-    for o in outputs:
-        env_name, namespace = o.path.split("/")[:2]
-        unit = units[(env_name, namespace)]
-        unit.files[o.path], unit.kinds[o.path] = files[o.path], o.body["kind"]
-        unit.digests[o.path] = object_digest(code, o.body, o.sources)
-        if o.path in skipped:
-            unit.skipped[o.path] = skipped[o.path]
-    return units
 
 
 def _unique_stems(files: dict[str, str]) -> bool:

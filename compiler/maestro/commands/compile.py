@@ -12,7 +12,7 @@ from typing import Callable, Iterator
 import click
 
 from .json_output import emit, errors_as_json, output_option
-from .options import debug_option, env_option, quiet_option, resolve_root, root_option
+from .options import debug_option, env_option, jobs_option, quiet_option, resolve_root, root_option
 
 
 @click.command("compile")
@@ -25,12 +25,13 @@ from .options import debug_option, env_option, quiet_option, resolve_root, root_
 @click.option("--schema-location", multiple=True, metavar="DIR|TEMPLATE",
               help="Where else to look for schemas, before the ones shipped with Maestro (repeatable); "
                    "default: $MAESTRO_SCHEMA_LOCATION.")
+@jobs_option
 @quiet_option
 @output_option
 @debug_option
 @errors_as_json(lambda arguments: arguments["output"] == "json")
 def compile_command(root: Path | None, envs: tuple[str, ...], check: bool, no_validate: bool,
-                    schema_location: tuple[str, ...], quiet: bool, output: str) -> int:
+                    schema_location: tuple[str, ...], jobs: int | None, quiet: bool, output: str) -> int:
     """Compile pipelines/ and environments/ into gitops/.
 
     Every generated manifest is validated (JSON Schemas plus the controllers' rules) before
@@ -48,7 +49,7 @@ def compile_command(root: Path | None, envs: tuple[str, ...], check: bool, no_va
     from ..gitops import MANUAL_FOLDER
 
     options = dict(validate=not no_validate, schema_locations=schema_locations(schema_location),
-                   cache=cache_wanted())
+                   cache=cache_wanted(), jobs=jobs)
     if check:
         with stage_display(quiet) as stage:
             checked = api.check_gitops(resolve_root(root), envs, progress=stage, **options)

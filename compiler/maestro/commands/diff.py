@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .json_output import errors_as_json, output_option
-from .options import debug_option, env_option, resolve_root, root_option
+from .options import debug_option, env_option, jobs_option, resolve_root, root_option
 
 FORMATTERS = ("text", "markdown", "json")
 
@@ -22,11 +22,12 @@ FORMATTERS = ("text", "markdown", "json")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there are changes, like `git diff --exit-code`.")
 @click.option("--graph", "graphs", is_flag=True,
               help="markdown: add the Mermaid graph of each changed pipeline (as `maestro graph` draws it).")
+@jobs_option
 @output_option
 @debug_option
 @errors_as_json(lambda arguments: "json" in (arguments["fmt"], arguments["output"]))
 def diff_command(root: Path | None, envs: tuple[str, ...], against: str | None, fmt: str, exit_code: bool,
-                 graphs: bool, output: str) -> int:
+                 graphs: bool, jobs: int | None, output: str) -> int:
     """Show, per resource and field, what compiling the specs changes.
 
     The compiled tree is validated as `maestro compile` validates it (schemas from
@@ -43,7 +44,8 @@ def diff_command(root: Path | None, envs: tuple[str, ...], against: str | None, 
 
     fmt = _format(fmt, output, graphs)
     root = resolve_root(root)
-    result = api.diff_gitops(root, envs, against=against, schema_locations=schema_locations(()), cache=cache_wanted())
+    result = api.diff_gitops(root, envs, against=against, schema_locations=schema_locations(()), cache=cache_wanted(),
+                              jobs=jobs)
     for line in result.warnings:
         click.echo(line, err=True)
     if fmt == "markdown" and graphs:

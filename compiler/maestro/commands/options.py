@@ -34,6 +34,10 @@ root_option = click.option(
     help="Project root; default: the nearest directory upward holding pipelines/ and environments/.")
 quiet_option = click.option("--quiet", "-q", is_flag=True,
                             help="Show no progress: only the result and the errors.")
+jobs_option = click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), default=None, metavar="N",
+    help="Processes that may build team namespaces at once, in a large repository; the output is the same "
+         "for any N. Default: the CPUs this process may use (its affinity and cgroup quota).")
 env_option = click.option("--env", "envs", multiple=True, metavar="NAME",
                           help="Only this environment (repeatable); default: all.")
 

@@ -235,7 +235,7 @@ class Monitoring(SpecSection):
 
 class PipelineSpec(SpecSection):
     # Left out of spec.json (exclude): the market-data template's compiled output stays what it was.
-    template: Literal["market-data", "custom"] = Field(
+    template: Literal["market-data"] = Field(
         "market-data", exclude=True,
         description="market-data: the built-in DAG below (the default); custom: the DAG is spec.steps "
                     "(docs/spec.md, bring your own pipeline).")

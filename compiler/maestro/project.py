@@ -24,7 +24,8 @@ from .language.pipeline import Pipeline
 from .language.policy import POLICY_CHECKS, check_policy, image_findings
 from .language.teams import TEAMS_FILE, Teams, check_team
 from .language.types import image_problem
-from .language.workflow import CUSTOM, CustomPipeline, CustomSpec, is_custom, pipeline_model, template_of
+from .language.workflow import (CUSTOM, CustomPipeline, CustomSpec, is_custom, pipeline_model, template_of,
+                                template_problem)
 from .language.workflow_checks import check_workflow, check_workflow_policy
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -202,6 +203,10 @@ def _add_environment(project: Project, doc: Located, diagnostics: list[Diagnosti
 
 def _add_pipeline(project: Project, doc: Located, diagnostics: list[Diagnostic], skipped: dict) -> bool:
     """Whether the pipeline can be merged with the environments: it is valid, or valid in part."""
+    unknown = template_problem(doc.data)
+    if unknown:   # which model to judge the file by is unknown: say only that
+        diagnostics.append(_located(doc, ("spec", "template"), *unknown))
+        return False
     pipeline, problems = validate_model(doc, pipeline_model(doc.data))
     diagnostics.extend(with_hints(doc, problems))
     if pipeline is None and template_of(doc.data) == CUSTOM:
@@ -226,10 +231,11 @@ def _semantic_checks(pipeline: Pipeline | CustomPipeline) -> list[Diagnostic]:
 def partial_custom(data: dict) -> CustomPipeline:
     """What the file checks of a custom pipeline that failed its model read: metadata and overrides.
     The semantic checks need valid steps, so they wait until the model validates."""
-    partial, _ = partial_pipeline(data, set())
+    from .language.partial import _metadata
+
     spec = data.get("spec") if isinstance(data.get("spec"), dict) else {}
     overrides = spec.get("overrides") if isinstance(spec.get("overrides"), dict) else {}
-    return CustomPipeline.model_construct(metadata=partial.metadata, spec=CustomSpec.model_construct(
+    return CustomPipeline.model_construct(metadata=_metadata(data.get("metadata")), spec=CustomSpec.model_construct(
         overrides={k: v for k, v in overrides.items() if isinstance(k, str)}))
 
 

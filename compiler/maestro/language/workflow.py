@@ -115,6 +115,14 @@ def template_of(data: Any) -> str:
     return CUSTOM if isinstance(spec, dict) and spec.get("template") == CUSTOM else MARKET_DATA
 
 
+def template_problem(data: Any) -> tuple[str, str] | None:
+    """(message, hint) when `spec.template` is given but names no template."""
+    spec = data.get("spec") if isinstance(data, dict) else None
+    if not isinstance(spec, dict) or "template" not in spec or spec["template"] in (*TEMPLATES, None):
+        return None
+    return f"{spec['template']!r} is not a template", "expected one of: " + ", ".join(TEMPLATES)
+
+
 def pipeline_model(data: Any) -> type:
     from .pipeline import Pipeline
 

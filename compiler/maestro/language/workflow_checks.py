@@ -74,11 +74,15 @@ def check_workflow_cycles(p: CustomPipeline) -> Iterator[Diagnostic]:
     in the file's order, the reference that leads back to a step still being walked."""
     index = {s.name: i for i, s in enumerate(p.spec.steps)}
     state: dict[str, str] = {}      # name -> "open" while walked, "done" after
+    reported: set[frozenset] = set()
     for name in index:
-        yield from _walk(name, p, index, state, [])
+        for cycle, finding in _walk(name, p, index, state, []):
+            if frozenset(cycle) not in reported:
+                reported.add(frozenset(cycle))
+                yield finding
 
 
-def _walk(name: str, p: CustomPipeline, index: dict, state: dict, path: list) -> Iterator[Diagnostic]:
+def _walk(name: str, p: CustomPipeline, index: dict, state: dict, path: list) -> Iterator[tuple[list, Diagnostic]]:
     if state.get(name):
         return
     state[name] = "open"
@@ -89,9 +93,9 @@ def _walk(name: str, p: CustomPipeline, index: dict, state: dict, path: list) ->
             continue                  # unknown or itself: check_workflow_references says so
         if state.get(target) == "open":
             cycle = [name, *path[path.index(target):-1], name]   # each waits for the next
-            yield Diagnostic.about((*STEPS, i, field, j), "this dependency closes a cycle: "
-                                   + " -> ".join(cycle) + " (each step waits for the next)",
-                                   "remove one of these dependencies")
+            yield cycle, Diagnostic.about((*STEPS, i, field, j), "this dependency closes a cycle: "
+                                          + " -> ".join(cycle) + " (each step waits for the next)",
+                                          "remove one of these dependencies")
         else:
             yield from _walk(target, p, index, state, path)
     path.pop()
@@ -99,10 +103,13 @@ def _walk(name: str, p: CustomPipeline, index: dict, state: dict, path: list) ->
 
 
 def _dependencies(step) -> Iterator[tuple[str, int, str]]:
-    for j, ref in enumerate(step.after):
-        yield "after", j, ref
-    for j, ref in enumerate(step.inputs):
-        yield "inputs", j, split_input(ref)[0]
+    """(field, index, step) of each step this one waits for, the first reference to it only."""
+    seen: set[str] = set()
+    for field, refs in (("after", step.after), ("inputs", [split_input(r)[0] for r in step.inputs])):
+        for j, ref in enumerate(refs):
+            if ref not in seen:
+                seen.add(ref)
+                yield field, j, ref
 
 
 def check_workflow_roles(p: CustomPipeline) -> Iterator[Diagnostic]:

@@ -105,7 +105,7 @@ def execute(plan: PipelinePlan, output: Path, root: Path, use_cache: bool = True
         if step.nodes > 1 and result is None:
             display.line(f"  ({step.name} spans {step.nodes} nodes in {plan.env}; here it runs on this machine alone)")
         display.step_started(step.name)
-        if step.name == "gate" and result is None:
+        if step.name == "gate" and result is None and not plan_is_custom(ctx):   # a custom step may be "trials"
             _bring_trials(output, ctx.workdir)
         if result is None:
             with listening(display), into_log(output / LOGS / f"{step.name}.log"):

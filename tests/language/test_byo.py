@@ -113,6 +113,12 @@ CASES = [
                  f"{FILE}:16:26: error: spec.steps[1].env.DB_PASSWORD: 'DB_PASSWORD' looks like a credential; secret "
                  "values never go in a spec (put it in a Kubernetes Secret and list the Secret under secrets:)",
                  id="credential-in-env"),
+    pytest.param("      outputs: [model]\n", "      outputs: [model]\n      env: {MAESTRO_WORKDIR: /x}\n",
+                 f"{FILE}:16:30: error: spec.steps[1].env.MAESTRO_WORKDIR: 'MAESTRO_WORKDIR': MAESTRO_* variables are "
+                 "set by maestro (choose a name without the MAESTRO_ prefix)", id="maestro-variable"),
+    pytest.param("inputs: [prepare.table, fit.model]", "inputs: [prepare.table, fit.model, prepare.table]",
+                 f"{FILE}:19:42: error: spec.steps[2].inputs[2]: 'prepare.table' is listed twice (list each input once)",
+                 id="duplicate-input"),
     pytest.param("  gate: {min: {r2: 0.5}}\n", "  gate: null\n",
                  f"{FILE}:21:9: error: spec.gate: the promotion gate is removed, but prod's policy.require_gate "
                  "requires one (environments/prod.yaml:45:5)", id="gate-removed-in-prod"),

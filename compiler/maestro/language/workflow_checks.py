@@ -69,6 +69,28 @@ def _input_reference(path: tuple, ref: str, own: str, steps: dict) -> Iterator[D
         yield Diagnostic.about(path, f"step '{name}' has no output '{artifact}'", hint)
 
 
+def check_workflow_variables(p: CustomPipeline) -> Iterator[Diagnostic]:
+    """MAESTRO_* name a step's folders (contract.artifact_variables); a step's own would shadow them."""
+    for i, step in enumerate(p.spec.steps):
+        for name in step.env:
+            if name.upper().startswith("MAESTRO_"):
+                yield Diagnostic.about((*STEPS, i, "env", name), f"'{name}': MAESTRO_* variables are set by maestro",
+                                       "choose a name without the MAESTRO_ prefix")
+
+
+def check_workflow_input_names(p: CustomPipeline) -> Iterator[Diagnostic]:
+    """Argo names an input `<step>-<output>`: two inputs of one step must not share that name."""
+    for i, step in enumerate(p.spec.steps):
+        seen: dict[str, str] = {}
+        for j, ref in enumerate(step.inputs):
+            name = "-".join(split_input(ref))
+            if name in seen:
+                yield Diagnostic.about((*STEPS, i, "inputs", j), f"'{ref}' is listed twice" if seen[name] == ref
+                                       else f"'{ref}' and '{seen[name]}' both become the artifact '{name}'",
+                                       "list each input once" if seen[name] == ref else "rename one of the outputs")
+            seen.setdefault(name, ref)
+
+
 def check_workflow_cycles(p: CustomPipeline) -> Iterator[Diagnostic]:
     """Each cycle once, at the reference that closes it: walking each step's dependencies depth first
     in the file's order, the reference that leads back to a step still being walked."""
@@ -142,6 +164,8 @@ WORKFLOW_CHECKS: tuple[Callable[[CustomPipeline], Iterator[Diagnostic]], ...] = 
     check_workflow_names,
     check_workflow_references,
     check_workflow_cycles,
+    check_workflow_variables,
+    check_workflow_input_names,
     check_workflow_roles,
     check_workflow_nodes,
     check_env_secrets,

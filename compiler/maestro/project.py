@@ -26,7 +26,7 @@ from .language.teams import TEAMS_FILE, Teams, check_team
 from .language.types import image_problem
 from .language.workflow import (CUSTOM, CustomPipeline, CustomSpec, is_custom, pipeline_model, template_of,
                                 template_problem)
-from .language.workflow_checks import check_workflow, check_workflow_policy
+from .language.workflow_checks import check_workflow, check_workflow_policy, partial_checks
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -210,6 +210,9 @@ def _add_pipeline(project: Project, doc: Located, diagnostics: list[Diagnostic],
     pipeline, problems = validate_model(doc, pipeline_model(doc.data))
     diagnostics.extend(with_hints(doc, problems))
     if pipeline is None and template_of(doc.data) == CUSTOM:
+        findings, not_run = partial_checks(doc.data, problems)
+        diagnostics.extend(_locate(doc, finding) for finding in findings)
+        skipped.setdefault(doc.file, {}).update(not_run)
         _check_document(project, doc, partial_custom(doc.data), diagnostics)
         return isinstance(_name(doc), str)
     if pipeline is None:

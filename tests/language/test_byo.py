@@ -157,3 +157,17 @@ def test_both_cycles_through_a_step_are_reported_once_each(tmp_path: Path, maest
     _, result = compile_spec(tmp_path, maestro, text)
     assert [line.split(": error: ")[0] for line in result.stderr.splitlines() if "cycle" in line] == [
         f"{FILE}:14:15", f"{FILE}:20:16"]
+
+
+def test_a_spec_with_a_type_error_still_gets_its_dag_checked(tmp_path: Path, maestro) -> None:
+    """A wrong schedule does not hide the unknown step: every check whose sections validate runs."""
+    text = edited("      after: [prepare]\n", "      after: [prepar]\n") + "  schedule: {cron: 7}\n"
+    _, result = compile_spec(tmp_path, maestro, text)
+    lines = result.stderr.splitlines()
+    assert f"{FILE}:13:15: error: spec.steps[1].after[0]: unknown step 'prepar' (did you mean 'prepare'?)" in lines
+    assert f"{FILE}:22:20: error: spec.schedule.cron: got 7: input should be a valid string" in lines
+
+
+def test_checks_that_read_broken_steps_are_counted(tmp_path: Path, maestro) -> None:
+    _, result = compile_spec(tmp_path, maestro, edited("      role: trainer\n", "      role: coach\n"))
+    assert any(line.startswith(f"{FILE}:4:1: note: ") and "spec.steps" in line for line in result.stderr.splitlines())

@@ -7,7 +7,7 @@ closes it, the `after:` (or `inputs:`) entry a depth-first walk in the file's or
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Optional
 
 from ..errors import Diagnostic, did_you_mean, one_of
 from .checks import check_env_names, check_env_secrets, check_images, check_serving_references
@@ -218,3 +218,34 @@ CUSTOM_POLICY_CHECKS: tuple[Callable[[Environment, CustomPipeline], Iterator[Dia
 
 def check_workflow_policy(env: Environment, p: CustomPipeline) -> list[Diagnostic]:
     return [finding for check in CUSTOM_POLICY_CHECKS for finding in check(env, p)]
+
+
+# ---- a custom pipeline that failed its model -------------------------------------------------
+
+def partial_checks(data: dict, problems: list[Diagnostic]) -> tuple[list[Diagnostic], dict[str, tuple]]:
+    """The findings of the checks a custom pipeline whose model failed can still have: every check
+    reads `spec.steps` (and the serving check `spec.serving`), so they run when those validate on
+    their own. Out: the findings, and {check not run: the sections with errors that stopped it}."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from .partial import check_name
+    from .workflow import CustomServing, CustomSpec, WorkflowStep
+
+    raw = data.get("spec") if isinstance(data.get("spec"), dict) else {}
+    bad = {p.path[1] for p in problems if p.path[:1] == ("spec",) and len(p.path) > 1}
+    bad |= {"steps", "serving"} if any(p.path in ((), ("spec",)) for p in problems) else set()
+    sections = {}
+    for name, kind in (("steps", list[WorkflowStep]), ("serving", Optional[CustomServing])):
+        try:
+            sections[name] = TypeAdapter(kind).validate_python(raw.get(name)) if name not in bad else None
+        except ValidationError:
+            bad.add(name)
+    findings, not_run = [], {}
+    partial = CustomPipeline.model_construct(spec=CustomSpec.model_construct(**sections))
+    for check in WORKFLOW_CHECKS:
+        blocking = tuple(s for s in ("steps", "serving" if check is check_serving_references else "steps") if s in bad)
+        if blocking:
+            not_run[check_name(check)] = tuple(dict.fromkeys(blocking))
+        else:
+            findings.extend(check(partial))
+    return findings, not_run

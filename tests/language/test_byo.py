@@ -119,6 +119,9 @@ CASES = [
     pytest.param("inputs: [prepare.table, fit.model]", "inputs: [prepare.table, fit.model, prepare.table]",
                  f"{FILE}:19:42: error: spec.steps[2].inputs[2]: 'prepare.table' is listed twice (list each input once)",
                  id="duplicate-input"),
+    pytest.param("  gate: {min: {r2: 0.5}}\n", "  gate: {min: {r2: 0.5}}\n  serving: {format: sk, requirements: [sklern]}\n",
+                 f"{FILE}:22:40: error: spec.serving.requirements[0]: 'sklern' is not a capability of Seldon's "
+                 "mlserver servers (did you mean 'sklearn'?)", id="unknown-requirement"),
     pytest.param("  gate: {min: {r2: 0.5}}\n", "  gate: null\n",
                  f"{FILE}:21:9: error: spec.gate: the promotion gate is removed, but prod's policy.require_gate "
                  "requires one (environments/prod.yaml:45:5)", id="gate-removed-in-prod"),

@@ -152,6 +152,27 @@ def check_workflow_roles(p: CustomPipeline) -> Iterator[Diagnostic]:
                                    f"add outputs: [{', '.join([*step.outputs, artifact])}]")
 
 
+# What the servers of Seldon Core 2's default ServerConfigs (the ones maestro's Server objects use)
+# advertise: a Model whose requirements a server lacks is never scheduled, and says so only at run time.
+SERVER_CAPABILITIES = {
+    "mlserver": ("mlserver", "alibi-detect", "alibi-explain", "huggingface", "lightgbm", "mlflow", "python",
+                 "sklearn", "spark-mlib", "xgboost"),
+    "triton": ("triton", "dali", "fil", "onnx", "openvino", "python", "pytorch", "tensorflow", "tensorrt"),
+}
+
+
+def check_workflow_requirements(p: CustomPipeline) -> Iterator[Diagnostic]:
+    serving = p.spec.serving
+    if serving is None:
+        return
+    known = SERVER_CAPABILITIES[serving.runtime]
+    for j, requirement in enumerate(serving.requirements):
+        if requirement not in known:
+            yield Diagnostic.about(("spec", "serving", "requirements", j),
+                                   f"'{requirement}' is not a capability of Seldon's {serving.runtime} servers",
+                                   did_you_mean(requirement, known) or one_of(known))
+
+
 def check_workflow_nodes(p: CustomPipeline) -> Iterator[Diagnostic]:
     for i, step in enumerate(p.spec.steps):
         if step.resources.nodes > 1:
@@ -172,6 +193,7 @@ WORKFLOW_CHECKS: tuple[Callable[[CustomPipeline], Iterator[Diagnostic]], ...] = 
     check_env_names,
     check_images,
     check_serving_references,
+    check_workflow_requirements,
 )
 
 
@@ -243,7 +265,8 @@ def partial_checks(data: dict, problems: list[Diagnostic]) -> tuple[list[Diagnos
     findings, not_run = [], {}
     partial = CustomPipeline.model_construct(spec=CustomSpec.model_construct(**sections))
     for check in WORKFLOW_CHECKS:
-        blocking = tuple(s for s in ("steps", "serving" if check is check_serving_references else "steps") if s in bad)
+        reads = ("serving",) if check in (check_serving_references, check_workflow_requirements) else ("steps",)
+        blocking = tuple(s for s in reads if s in bad)
         if blocking:
             not_run[check_name(check)] = tuple(dict.fromkeys(blocking))
         else:

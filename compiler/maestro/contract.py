@@ -37,3 +37,24 @@ READS: dict[str, tuple[str, ...]] = {
 
 # The step that must finish before each one (the chain of BUILTIN_STEPS).
 AFTER: dict[str, tuple[str, ...]] = {name: BUILTIN_STEPS[i - 1:i] for i, name in enumerate(BUILTIN_STEPS)}
+
+# Custom (bring-your-own) steps find their folders through these variables, in the cluster and under
+# `maestro run` alike: MAESTRO_WORKDIR, MAESTRO_OUTPUT_<OUTPUT> for each output it declares and
+# MAESTRO_INPUT_<STEP>_<OUTPUT> for each input, each a folder (upper case, `-` as `_`).
+WORKDIR_VARIABLE = "MAESTRO_WORKDIR"
+
+
+def output_variable(output: str) -> str:
+    return "MAESTRO_OUTPUT_" + output.upper().replace("-", "_")
+
+
+def input_variable(step: str, output: str) -> str:
+    return "MAESTRO_INPUT_" + f"{step}_{output}".upper().replace("-", "_")
+
+
+def artifact_variables(step: str, outputs, inputs, workdir: str = WORKDIR) -> dict[str, str]:
+    """The variables a custom step gets: its outputs' folders and its inputs' folders under `workdir`."""
+    variables = {WORKDIR_VARIABLE: workdir}
+    variables.update({output_variable(o): f"{workdir}/{step}/{o}" for o in outputs})
+    variables.update({input_variable(s, o): f"{workdir}/{s}/{o}" for s, o in inputs})
+    return variables

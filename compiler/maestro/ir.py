@@ -41,6 +41,10 @@ class StepPlan:
     exchange: Optional[str] = None
     exchange_inputs: tuple[str, ...] = ()    # inputs read from the exchange instead of from their tasks
     exchange_output: bool = False            # the step's folder is also uploaded to the exchange
+    # Custom template (bring-your-own): named folders instead of the one `out` folder of a step.
+    outputs: tuple[str, ...] = ()            # WORKDIR/<step>/<output>, each an output artifact
+    artifact_inputs: tuple[tuple[str, str], ...] = ()   # (step, output), mounted at WORKDIR/<step>/<output>
+    local_command: Optional[tuple[str, ...]] = None     # what `maestro run` runs instead of the container
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,7 @@ class PipelinePlan:
     description: str
     labels: dict
     sources: tuple[str, ...]
-    data_start: dt.date               # the default history window of a run
+    data_start: Optional[dt.date]     # the default history window of a run; None: no window (custom)
     data_end: Optional[dt.date]       # None: the day of the run
     steps: tuple[StepPlan, ...]
     workflow_deadline_seconds: int
@@ -97,6 +101,8 @@ class PipelinePlan:
     schedule: Optional[SchedulePlan]
     serving: Optional[ServingPlan]
     max_hours_since_success: int
+    template: str = "market-data"     # or custom: the author's steps, then maestro's gate and publish
+    roles: tuple[tuple[str, str], ...] = ()   # custom: (role, step), the trainer and the evaluator
 
 
 @dataclass(frozen=True)

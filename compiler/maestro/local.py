@@ -6,7 +6,8 @@ dir and whether to use the cache. Out: `<output>/spec.json` (the plan's spec.jso
 run in the plan's dependency order and read the spec from spec.json, as the pods do. A step is reused
 when its spec section, the content of its inputs and the step code are unchanged since it last ran
 there and its outputs are intact. Custom container steps are listed as skipped: they run only in the
-cluster. A train step that spans nodes (a TrainJob in the cluster) runs here as one node, and says so.
+cluster, except the steps of a custom (bring-your-own) pipeline that give a `local` command, which
+run here as a process (`local_process`), every time. A train step that spans nodes (a TrainJob in the cluster) runs here as one node, and says so.
 What a step prints itself, and what its libraries print, goes to `<output>/logs/<step>.log`; the
 display (`progress`) shows only the steps, their progress and their results.
 """
@@ -104,12 +105,12 @@ def execute(plan: PipelinePlan, output: Path, root: Path, use_cache: bool = True
         if step.nodes > 1 and result is None:
             display.line(f"  ({step.name} spans {step.nodes} nodes in {plan.env}; here it runs on this machine alone)")
         display.step_started(step.name)
-        if step.name == "gate" and result is None:
+        if step.name == "gate" and result is None and not plan_is_custom(ctx):   # a custom step may be "trials"
             _bring_trials(output, ctx.workdir)
         if result is None:
             with listening(display), into_log(output / LOGS / f"{step.name}.log"):
                 result = _run_step(step, ctx, cache, use_cache, debug, outcome)
-        if step.name == "gate" and result.status == "ran":
+        if step.name == "gate" and result.status == "ran" and (ctx.workdir / "gate" / TRIALS).is_file():
             shutil.copyfile(ctx.workdir / "gate" / TRIALS, output / TRIALS)
         outcome.results.append(result)
         display.step_finished(step.name, result.status, _line(result))
@@ -120,8 +121,11 @@ def execute(plan: PipelinePlan, output: Path, root: Path, use_cache: bool = True
 def _skip_reason(step: StepPlan, ctx: StepContext, outcome: RunOutcome) -> Optional[StepResult]:
     if outcome.failed:
         return StepResult(step.name, "not-run", detail="an earlier step failed")
-    if not step.builtin:
+    if not step.builtin and step.local_command is None:
         detail = f"custom container step ({step.image}); runs only in the cluster"
+        if plan_is_custom(ctx):
+            outcome.error = f"step {step.name} gives no local command, so the pipeline cannot run here"
+            return StepResult(step.name, "failed", detail=outcome.error + " (add local: [...] to the step)")
         return StepResult(step.name, "skipped", detail=detail)
     if step.when_gate_passed and read_json(ctx.workdir / "gate" / "gate.json")["passed"] is not True:
         return StepResult(step.name, "skipped", detail="the gate refused the model")
@@ -131,6 +135,8 @@ def _skip_reason(step: StepPlan, ctx: StepContext, outcome: RunOutcome) -> Optio
 def _run_step(step: StepPlan, ctx: StepContext, cache: dict, use_cache: bool, debug: bool,
               outcome: RunOutcome) -> StepResult:
     name, started = step.name, time.perf_counter()
+    if not step.builtin:
+        return _run_process(step, ctx, outcome, started)
     key = cache_key(step, ctx)
     if use_cache and cache.get(name) == key and outputs_intact(ctx.workdir, name):
         return StepResult(name, "cached", time.perf_counter() - started, "inputs unchanged")
@@ -147,6 +153,24 @@ def _run_step(step: StepPlan, ctx: StepContext, cache: dict, use_cache: bool, de
         return StepResult(name, "failed", time.perf_counter() - started, outcome.error)
     cache[name] = key
     return StepResult(name, "ran", time.perf_counter() - started)
+
+
+def plan_is_custom(ctx: StepContext) -> bool:
+    from .language.workflow import is_custom
+
+    return is_custom(ctx.pipeline)
+
+
+def _run_process(step: StepPlan, ctx: StepContext, outcome: RunOutcome, started: float) -> StepResult:
+    """A custom step's local command; never cached (its inputs are whatever the command reads)."""
+    from .local_process import run_process_step
+
+    try:
+        run_process_step(step, ctx.workdir, ctx.root, ctx.run_id)
+    except StepError as exc:
+        outcome.error = f"step {step.name} failed: {exc}"
+        return StepResult(step.name, "failed", time.perf_counter() - started, str(exc))
+    return StepResult(step.name, "ran", time.perf_counter() - started)
 
 
 def _bring_trials(output: Path, workdir: Path) -> None:
@@ -172,7 +196,8 @@ def _other_trials(registry: Path, run_id: str) -> Optional[str]:
 
 def cache_key(step: StepPlan, ctx: StepContext) -> str:
     name = step.name
-    parts = {"spec": spec_hash(ctx, name), "inputs": _inputs_or_none(ctx.workdir, step.inputs),
+    upstreams = step.inputs + tuple(source for source, _ in step.artifact_inputs)
+    parts = {"spec": spec_hash(ctx, name), "inputs": _inputs_or_none(ctx.workdir, upstreams),
              "code": code_fingerprint(ctx.root, ctx.templates)}
     if name in ("gate", "publish"):
         parts["run_id"] = ctx.run_id   # the storage URI they record names the run
@@ -232,6 +257,8 @@ def summarize(outcome: RunOutcome, plan: PipelinePlan) -> dict:
         "steps": {r.name: {"status": r.status, "seconds": round(r.seconds, 2), **({"detail": r.detail} if r.detail else {})}
                   for r in outcome.results},
     }
+    if plan.template == "custom":
+        return _custom_summary(outcome, plan, summary)
     summary.update(_evaluation(work))
     summary["gate"] = _read(work / "gate" / "gate.json")
     card = work / "gate" / "model_card.md"
@@ -240,6 +267,28 @@ def summarize(outcome: RunOutcome, plan: PipelinePlan) -> dict:
     summary["data"] = _read(work / "ingest" / "window.json")
     outcome.summary = summary
     text = json.dumps(_clean(summary), indent=2, ensure_ascii=False) + "\n"   # DAG order kept
+    (outcome.output / "summary.json").write_text(text, encoding="utf-8")
+    return summary
+
+
+def _custom_summary(outcome: RunOutcome, plan: PipelinePlan, summary: dict) -> dict:
+    """A bring-your-own run: the gate's record (with the evaluator's metrics) and where the model is."""
+    work = outcome.output / "work"
+    gate = _read(work / "gate" / "gate.json")
+    published = _read(work / "publish" / "publish.json")
+    trainer = dict(plan.roles).get("trainer")
+    model = work / trainer / "model" if trainer else None
+    summary.update({
+        "metrics": gate.get("metrics") if gate else None, "gate": gate, "model_card": None,
+        "model": None if model is None or not model.is_dir() else {
+            "path": str(model.resolve()), "format": published["format"] if published else None,
+            "published": None if published is None else {
+                "path": str((work / published["model_path"]).resolve()), "format": published["format"],
+                "runtime": published["runtime"], "seldon_requirements": published["seldon_requirements"],
+                "storage_uri": published["storage_uri"]}},
+    })
+    outcome.summary = summary
+    text = json.dumps(_clean(summary), indent=2, ensure_ascii=False) + "\n"
     (outcome.output / "summary.json").write_text(text, encoding="utf-8")
     return summary
 

@@ -21,6 +21,7 @@ from .language.environment import Artifacts, Environment
 from .language.pipeline import Pipeline
 from .language.teams import TEAMS_FILE, Teams
 from .language.types import duration_seconds
+from .language.workflow import CustomPipeline, is_custom
 from .contract import AFTER, BUILTIN_STEPS, PASSWORD_VARIABLE, READS, SPEC_PATH, USERNAME_VARIABLE, WORKDIR
 
 LIGHT_STEP_TIMEOUT = 1800
@@ -89,6 +90,8 @@ def ownership(teams: Teams | None) -> Ownership | None:
 
 def lower_pipeline(effective: Effective) -> PipelinePlan:
     p, env = effective.pipeline, effective.environment
+    if is_custom(p):
+        return _custom_pipeline(effective)
     meta, env_name = p.metadata, env.metadata.name
     steps = exchanged(_builtin_steps(effective) + _custom_steps(p))
     return PipelinePlan(
@@ -111,6 +114,35 @@ def lower_pipeline(effective: Effective) -> PipelinePlan:
     )
 
 
+def _custom_pipeline(effective: Effective) -> PipelinePlan:
+    """A bring-your-own pipeline: its steps, the gate and publish (`lower_workflow`), no data window."""
+    from .language.workflow import step_roles
+    from .lower_workflow import workflow_steps
+
+    p, env = effective.pipeline, effective.environment
+    meta, env_name = p.metadata, env.metadata.name
+    steps = workflow_steps(p, env)
+    return PipelinePlan(
+        name=meta.name, team=meta.team, env=env_name,
+        namespace=names.namespace(env.spec.namespace, meta.team, env_name),
+        description=meta.description, labels=names.labels(env_name, meta.team, meta.name, meta.labels),
+        sources=effective.sources, data_start=None, data_end=None, steps=steps,
+        workflow_deadline_seconds=sum(s.timeout_seconds * (1 + s.retries) for s in steps),
+        spec_configmap=names.spec_configmap(meta.name), spec_json=spec_json(p, env),
+        schedule=_schedule(p, env.spec.schedules), serving=_serving(p, env.spec.artifacts),
+        max_hours_since_success=p.spec.monitoring.max_hours_since_success,
+        template="custom", roles=tuple(sorted(step_roles(p.spec).items())),
+    )
+
+
+def training_placement(team: str, gpus: int, shared_memory: str) -> dict:
+    """Where a step that fits networks runs: its GPUs, a memory-backed /dev/shm when it has GPUs, and
+    the team's semaphore (at most gpu.max_concurrent_trainings at once). The built-in train and
+    evaluate steps and a custom pipeline's trainer all get it from here."""
+    return {"gpus": gpus, "shared_memory": shared_memory if gpus else None,
+            "semaphore": names.semaphore_configmap(team)}
+
+
 def _builtin_steps(effective: Effective) -> tuple[StepPlan, ...]:
     return tuple(_builtin_step(effective, name, depends, inputs) for name, depends, inputs in BUILTIN_DAG)
 
@@ -124,14 +156,13 @@ def _builtin_step(effective: Effective, name: str, depends: tuple[str, ...], inp
     timeout = {"train": train_timeout, "evaluate": train_timeout * p.spec.evaluation.folds}.get(name, LIGHT_STEP_TIMEOUT)
     # evaluate trains the fold models, so it runs where train does: what is scored is what is served.
     trains = name in TRAINING_STEPS
+    placement = training_placement(p.metadata.team, training.resources.gpus,
+                                   training.resources.shared_memory) if trains else {}
     return StepPlan(
         name=name, builtin=True, image=env.spec.image,
-        command=("maestro", "step", name), args=_step_args(name),
-        depends=depends, inputs=inputs, **resources,
-        gpus=training.resources.gpus if trains else 0,
-        shared_memory=training.resources.shared_memory if trains and training.resources.gpus else None,
+        command=("maestro", "step", name), args=step_args(name),
+        depends=depends, inputs=inputs, **resources, **placement,
         retries=training.retries, timeout_seconds=timeout,
-        semaphore=names.semaphore_configmap(p.metadata.team) if trains else None,
         nodes=training.resources.nodes if name == "train" else 1,
         **_step_role(name, p, env),
     )
@@ -168,11 +199,11 @@ def exchanged(steps: tuple[StepPlan, ...]) -> tuple[StepPlan, ...]:
     ) for s in steps)
 
 
-def _step_args(name: str) -> tuple[str, ...]:
+def step_args(name: str, write_back: bool = True) -> tuple[str, ...]:
     args = ("--spec", SPEC_PATH, "--workdir", WORKDIR, "--run-id", "{{workflow.name}}")
     if name == "ingest":
         args += ("--start", "{{workflow.parameters.start}}", "--end", "{{workflow.parameters.end}}")
-    if name == "publish":
+    if name == "publish" and write_back:
         args += ("--write-back",)
     return args
 
@@ -215,7 +246,7 @@ def _schedule(p: Pipeline, schedules_on: bool) -> SchedulePlan | None:
     return SchedulePlan(name, schedule.cron, schedule.timezone, suspended=not schedules_on)
 
 
-def _serving(p: Pipeline, artifacts: Artifacts) -> ServingPlan | None:
+def _serving(p: Pipeline | CustomPipeline, artifacts: Artifacts) -> ServingPlan | None:
     serving, bucket = p.spec.serving, artifacts.bucket
     if serving is None or serving.default is None:
         return None
@@ -226,7 +257,9 @@ def _serving(p: Pipeline, artifacts: Artifacts) -> ServingPlan | None:
                     f"s3://{bucket}/{names.model_key(p.metadata.team, p.metadata.name, runs[v])}")
         for v in served
     )
-    return ServingPlan(serving.runtime, RUNTIME_REQUIREMENTS[serving.runtime], serving.replicas,
+    # A custom pipeline names what its model needs of a server; the built-in model is what its runtime loads.
+    requirements = tuple(serving.requirements) if is_custom(p) else RUNTIME_REQUIREMENTS[serving.runtime]
+    return ServingPlan(serving.runtime, requirements, serving.replicas,
                        serving.memory, models, _experiment(p, models),
                        names.seldon_storage_secret(artifacts.credentials_secret))
 

@@ -24,6 +24,9 @@ from .language.pipeline import Pipeline
 from .language.policy import POLICY_CHECKS, check_policy, image_findings
 from .language.teams import TEAMS_FILE, Teams, check_team
 from .language.types import image_problem
+from .language.workflow import (CUSTOM, CustomPipeline, CustomSpec, is_custom, pipeline_model, template_of,
+                                template_problem)
+from .language.workflow_checks import check_workflow, check_workflow_policy, partial_checks
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -32,7 +35,7 @@ SPEC_SUFFIXES = (".yaml", ".yml")
 class Effective:
     """A pipeline as it runs in one environment: defaults < spec < overrides, with provenance."""
 
-    pipeline: Pipeline
+    pipeline: Pipeline | CustomPipeline
     environment: Environment
     doc: Located
     sources: tuple[str, ...]      # the spec files it came from, relative to the root
@@ -200,18 +203,43 @@ def _add_environment(project: Project, doc: Located, diagnostics: list[Diagnosti
 
 def _add_pipeline(project: Project, doc: Located, diagnostics: list[Diagnostic], skipped: dict) -> bool:
     """Whether the pipeline can be merged with the environments: it is valid, or valid in part."""
-    pipeline, problems = validate_model(doc, Pipeline)
+    unknown = template_problem(doc.data)
+    if unknown:   # which model to judge the file by is unknown: say only that
+        diagnostics.append(_located(doc, ("spec", "template"), *unknown))
+        return False
+    pipeline, problems = validate_model(doc, pipeline_model(doc.data))
     diagnostics.extend(with_hints(doc, problems))
+    if pipeline is None and template_of(doc.data) == CUSTOM:
+        findings, not_run = partial_checks(doc.data, problems)
+        diagnostics.extend(_locate(doc, finding) for finding in findings)
+        skipped.setdefault(doc.file, {}).update(not_run)
+        _check_document(project, doc, partial_custom(doc.data), diagnostics)
+        return isinstance(_name(doc), str)
     if pipeline is None:
         partial, bad = partial_pipeline(doc.data, bad_sections(problems))
         _check_partly(doc.file, doc, partial, bad, diagnostics, skipped, [(PIPELINE_CHECKS, (partial,), _same)])
         _check_document(project, doc, partial, diagnostics)
         return isinstance(_name(doc), str)
     _check_document(project, doc, pipeline, diagnostics)
-    diagnostics.extend(_locate(doc, finding) for finding in check_pipeline(pipeline))
+    diagnostics.extend(_locate(doc, finding) for finding in _semantic_checks(pipeline))
     project.pipelines[pipeline.metadata.name] = pipeline
     project.files[f"pipeline/{pipeline.metadata.name}"] = doc.file
     return True
+
+
+def _semantic_checks(pipeline: Pipeline | CustomPipeline) -> list[Diagnostic]:
+    return check_workflow(pipeline) if is_custom(pipeline) else check_pipeline(pipeline)
+
+
+def partial_custom(data: dict) -> CustomPipeline:
+    """What the file checks of a custom pipeline that failed its model read: metadata and overrides.
+    The semantic checks need valid steps, so they wait until the model validates."""
+    from .language.partial import _metadata
+
+    spec = data.get("spec") if isinstance(data.get("spec"), dict) else {}
+    overrides = spec.get("overrides") if isinstance(spec.get("overrides"), dict) else {}
+    return CustomPipeline.model_construct(metadata=_metadata(data.get("metadata")), spec=CustomSpec.model_construct(
+        overrides={k: v for k, v in overrides.items() if isinstance(k, str)}))
 
 
 def _check_document(project: Project, doc: Located, pipeline: Pipeline, diagnostics: list[Diagnostic]) -> None:
@@ -268,9 +296,12 @@ def _add_effective(project: Project, doc: Located, env_doc: Located, diagnostics
                    skipped: dict) -> None:
     env = project.environments[env_doc.data["metadata"]["name"]]
     effective = effective_document(doc, env_doc, env.metadata.name)
-    pipeline, found = validate_model(effective, Pipeline)
+    custom = template_of(effective.data) == CUSTOM
+    pipeline, found = validate_model(effective, pipeline_model(effective.data))
     found = with_hints(effective, found)
-    if pipeline is None:
+    if pipeline is None and custom:
+        pass    # the pipeline's own validation reports what to fix first; its checks wait until then
+    elif pipeline is None:
         def policy_hint(finding: Diagnostic) -> Diagnostic:
             return replace(finding, hint=_policy_hint(env_doc, finding.hint))
         partial, bad = partial_pipeline(effective.data, bad_sections(found))
@@ -278,10 +309,12 @@ def _add_effective(project: Project, doc: Located, env_doc: Located, diagnostics
             (PIPELINE_CHECKS, (partial,), _same), (EFFECTIVE_CHECKS, (partial, env.metadata.name), _same),
             (POLICY_CHECKS, (env, partial), policy_hint)])
     else:
-        found.extend(_locate(effective, finding) for finding in check_pipeline(pipeline))
-        found.extend(_locate(effective, finding) for finding in check_effective(pipeline, env.metadata.name))
+        found.extend(_locate(effective, finding) for finding in _semantic_checks(pipeline))
+        if not custom:
+            found.extend(_locate(effective, finding) for finding in check_effective(pipeline, env.metadata.name))
+        policy = check_workflow_policy(env, pipeline) if custom else check_policy(env, pipeline)
         found.extend(_locate(effective, replace(finding, hint=_policy_hint(env_doc, finding.hint)))
-                     for finding in check_policy(env, pipeline))
+                     for finding in policy)
         sources = tuple(sorted({doc.file, env_doc.file}))
         project.effective[(pipeline.metadata.name, env.metadata.name)] = Effective(pipeline, env, effective, sources)
     override = _override_positions(doc, env.metadata.name)
@@ -314,6 +347,8 @@ def effective_document(doc: Located, env_doc: Located, env_name: str) -> Located
     spec = doc.data.get("spec") if isinstance(doc.data.get("spec"), dict) else {}
     defaults = env_doc.data.get("spec", {}).get("defaults") or {}
     merged = graft(empty, ("spec",), subtree(env_doc, ("spec", "defaults")) if defaults else empty)
+    if template_of(doc.data) == CUSTOM:
+        merged = _custom_sections(merged)
     own = Located(doc.file, {**doc.data, "spec": {k: v for k, v in spec.items() if k != "overrides"}},
                   doc.values, doc.keys)
     merged = deep_merge(merged, own)
@@ -321,6 +356,14 @@ def effective_document(doc: Located, env_doc: Located, env_name: str) -> Located
     if isinstance(override, dict):
         merged = deep_merge(merged, graft(empty, ("spec",), subtree(doc, ("spec", "overrides", env_name))))
     return merged
+
+
+def _custom_sections(defaults: Located) -> Located:
+    """An environment's defaults for a custom pipeline: only the sections its template has (the
+    defaults' `training:` and the like belong to the market-data template)."""
+    spec = defaults.data.get("spec") or {}
+    kept = {k: v for k, v in spec.items() if k in CustomSpec.model_fields and k != "steps"}
+    return Located(defaults.file, {"spec": kept} if kept else {}, defaults.values, defaults.keys)
 
 
 def _check_stem(doc: Located, name: str, diagnostics: list[Diagnostic]) -> None:

@@ -35,7 +35,7 @@ def test_reusing_earlier_compiles_changes_no_byte(project: Path) -> None:
     _edit(project / "pipelines/msft-momentum.yaml", "candidate_weight: 15", "candidate_weight: 10")
     edited = compile_project(project, cache=cache)
     assert edited.tree.files == compile_project(project).tree.files != first.tree.files
-    assert (edited.pipelines, edited.environments) == (4, 3)
+    assert (edited.pipelines, edited.environments) == (5, 3)   # the examples: 4 market-data, 1 custom
 
 
 def test_the_namespace_by_namespace_build_is_the_whole_plans(project: Path) -> None:

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from maestro.language.environment import Environment
 from maestro.language.pipeline import Pipeline
+from maestro.language.workflow import CustomPipeline
 from maestro.language.teams import Teams
 
 from .conftest import REPO
@@ -43,7 +44,7 @@ def container_paths(paths: set[str]) -> set[str]:
 
 
 @pytest.mark.parametrize("kind", [pytest.param(Pipeline, id="pipeline"), pytest.param(Environment, id="environment"),
-                                  pytest.param(Teams, id="teams")])
+                                  pytest.param(Teams, id="teams"), pytest.param(CustomPipeline, id="custom-pipeline")])
 def test_every_field_is_documented(kind: type[BaseModel]) -> None:
     paths = field_paths(kind)
     documented = set(re.findall(r"`([\w.\[\]<>]+)`", DOC))

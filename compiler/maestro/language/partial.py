@@ -18,7 +18,7 @@ from ..errors import Diagnostic
 from ..loading.positions import Position
 from .pipeline import Metadata, Pipeline, PipelineSpec
 
-SECTIONS = tuple(PipelineSpec.model_fields)
+SECTIONS = tuple(name for name in PipelineSpec.model_fields if name != "template")   # template: read before
 
 
 def reads(*sections: str) -> Callable:

@@ -234,6 +234,11 @@ class Monitoring(SpecSection):
 
 
 class PipelineSpec(SpecSection):
+    # Left out of spec.json (exclude): the market-data template's compiled output stays what it was.
+    template: Literal["market-data"] = Field(
+        "market-data", exclude=True,
+        description="market-data: the built-in DAG below (the default); custom: the DAG is spec.steps "
+                    "(docs/spec.md, bring your own pipeline).")
     data: Data = Field(description="Where the bars come from.")
     quality: Quality = Field(
         default_factory=Quality, description="Checks on raw data; a failure stops the run with a report.")

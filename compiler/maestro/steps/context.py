@@ -68,8 +68,11 @@ def load_spec(path: Path) -> tuple[Pipeline, Environment]:
 
 def parse_spec(text: str) -> tuple[Pipeline, Environment]:
     """spec.json (built by the compiler's lowering, `lower.spec_json`) as the models the steps read."""
+    from ..language.workflow import pipeline_model
+
     data = json.loads(text)
-    return Pipeline.model_validate(data["pipeline"]), Environment.model_validate(data["environment"])
+    model = pipeline_model(data["pipeline"])   # the market-data template, or a custom (bring-your-own) one
+    return model.model_validate(data["pipeline"]), Environment.model_validate(data["environment"])
 
 
 # ---- deterministic files -------------------------------------------------------------------
@@ -120,18 +123,20 @@ def file_hashes(workdir: Path, step: str) -> dict[str, str]:
     return {p.relative_to(workdir).as_posix(): sha256_file(p) for p in files}
 
 
-def input_hashes(workdir: Path, step: str) -> dict[str, str]:
+def input_hashes(workdir: Path, step: str, upstreams: Optional[tuple[str, ...]] = None) -> dict[str, str]:
     hashes: dict[str, str] = {}
-    for upstream in READS[step]:
+    for upstream in READS[step] if upstreams is None else upstreams:
         hashes.update(file_hashes(workdir, upstream))
     return hashes
 
 
-def write_manifest(ctx: StepContext, step: str, extra_inputs: Optional[dict[str, str]] = None) -> dict:
+def write_manifest(ctx: StepContext, step: str, extra_inputs: Optional[dict[str, str]] = None,
+                   upstreams: Optional[tuple[str, ...]] = None) -> dict:
+    """`upstreams`: the folders the step read, when they are not the built-in DAG's (`READS`)."""
     manifest = {
         "step": step,
         "run_id": ctx.run_id,
-        "inputs": {**input_hashes(ctx.workdir, step), **(extra_inputs or {})},
+        "inputs": {**input_hashes(ctx.workdir, step, upstreams), **(extra_inputs or {})},
         "outputs": file_hashes(ctx.workdir, step),
         "spec_hash": spec_hash(ctx, step),
     }
@@ -153,7 +158,13 @@ _SECTIONS = {
 
 
 def spec_section(ctx: StepContext, step: str) -> dict:
+    from ..language.workflow import is_custom
+
     spec = ctx.pipeline.spec.model_dump(mode="json")
+    if is_custom(ctx.pipeline):   # a custom pipeline's gate and publish read the gate, roles and serving
+        return {"spec": {k: v for k, v in spec.items() if k != "overrides"},
+                "metadata": ctx.pipeline.metadata.model_dump(mode="json"),
+                "bucket": ctx.environment.spec.artifacts.bucket}
     if step == "ingest":
         return {"data": spec["data"], "window": [str(d) for d in ingest_window(ctx)], "csv": csv_digest(ctx)}
     section = {key: spec[key] for key in _SECTIONS[step]}

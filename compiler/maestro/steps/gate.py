@@ -18,7 +18,12 @@ from .context import StepContext, read_json, sha256_file, write_json, write_mani
 
 
 def run(ctx: StepContext) -> None:
+    from ..language.workflow import is_custom
     from . import trials
+
+    if is_custom(ctx.pipeline):   # a bring-your-own pipeline: bounds on its evaluator's metrics
+        from .metrics_gate import run_gate
+        return run_gate(ctx)
 
     report = read_json(ctx.upstream("evaluate") / "metrics.json")
     trained = read_json(ctx.upstream("train") / "model.json")

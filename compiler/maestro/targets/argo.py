@@ -13,7 +13,7 @@ from .. import names
 from ..ir import EnvironmentPlan, PipelinePlan, SchedulePlan, StepPlan
 from ..contract import WORKDIR
 from .output import Output, object_path
-from .argo_steps import POD_SECURITY, step_template
+from .argo_steps import POD_SECURITY, artifact_input, step_template
 from .trainjob import trainjob_template
 
 API_VERSION = "argoproj.io/v1alpha1"
@@ -68,7 +68,7 @@ def _workflow_spec(plan: EnvironmentPlan, pipeline: PipelinePlan) -> dict:
         "serviceAccountName": names.workflow_service_account(pipeline.team),
         "artifactRepositoryRef": {"configMap": names.ARTIFACT_REPOSITORIES, "key": names.ARTIFACT_REPOSITORY_KEY},
         "activeDeadlineSeconds": pipeline.workflow_deadline_seconds,
-        "arguments": {"parameters": _arguments(pipeline)},
+        **({"arguments": {"parameters": _arguments(pipeline)}} if pipeline.data_start else {}),
         "podGC": POD_GC,
         "ttlStrategy": TTL,
         "securityContext": POD_SECURITY,
@@ -117,10 +117,12 @@ def _task(step: StepPlan) -> dict:
     task: dict = {"name": step.name, "template": step.name}
     if step.depends:
         task["depends"] = " && ".join(step.depends)
-    passed = [source for source in step.inputs if source not in step.exchange_inputs]
+    passed = [(source, "out", source) for source in step.inputs if source not in step.exchange_inputs]
+    passed += [(source, output, artifact_input(source, output)) for source, output in step.artifact_inputs]
     if passed:
         task["arguments"] = {"artifacts": [
-            {"name": source, "from": f"{{{{tasks.{source}.outputs.artifacts.out}}}}"} for source in passed
+            {"name": name, "from": f"{{{{tasks.{source}.outputs.artifacts.{output}}}}}"}
+            for source, output, name in passed
         ]}
     if step.when_gate_passed:
         task["when"] = "{{tasks.gate.outputs.parameters.passed}} == true"

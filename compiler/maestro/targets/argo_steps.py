@@ -53,6 +53,7 @@ def step_template(plan: EnvironmentPlan, pipeline: PipelinePlan, step: StepPlan)
         "podSpecPatch": EXECUTOR_PATCH,
     }
     inputs = [{"name": s, "path": f"{WORKDIR}/{s}"} | _exchanged(step, s) for s in step.inputs]
+    inputs += [{"name": artifact_input(s, o), "path": f"{WORKDIR}/{s}/{o}"} for s, o in step.artifact_inputs]
     if step.trials_key:
         # Absent on a pipeline's first run: the gate then starts a new registry.
         inputs.append({"name": "trials", "path": f"{WORKDIR}/trials/trials.json", "optional": True,
@@ -102,11 +103,17 @@ def _resources(gpu: GpuPlacement, step: StepPlan) -> dict:
     return {"requests": {"cpu": step.cpu, "memory": step.memory}, "limits": limits}
 
 
+def artifact_input(step: str, output: str) -> str:
+    """The input artifact's name on the reading template: Argo's names take no dot."""
+    return f"{step}-{output}"
+
+
 def _outputs(step: StepPlan) -> dict:
     out: dict = {"name": "out", "path": f"{WORKDIR}/{step.name}"}
     if not step.builtin:
         out["optional"] = True   # a custom image may write nothing there
-    artifacts = [out]
+    # A custom pipeline's step declares its folders; each one it declares must be written.
+    artifacts = [{"name": o, "path": f"{WORKDIR}/{step.name}/{o}"} for o in step.outputs] or [out]
     if step.exchange_output:
         # Unarchived, file by file under its key: what a TrainJob's pods read with the store's API.
         artifacts.append({"name": "exchange", "path": f"{WORKDIR}/{step.name}", "archive": {"none": {}},

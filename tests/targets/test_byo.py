@@ -1,0 +1,149 @@
+"""Lowering a bring-your-own pipeline: the DAG with artifacts between steps, the trainer placed as the
+built-in train step is, maestro's gate and publish, a Seldon Model of the trainer's artifact, and
+output that `maestro validate` accepts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from maestro.lower import lower
+from maestro.project import load_project
+from tests.support import maestro
+
+from .conftest import REPO, write_project
+
+IMAGE = "ghcr.io/acme/byo@sha256:" + "b" * 64
+BYO = f"""\
+apiVersion: maestro/v1
+kind: Pipeline
+metadata: {{name: churn, team: quant-research}}
+spec:
+  template: custom
+  steps:
+    - {{name: extract, image: {IMAGE}, command: [python, /app/extract.py], outputs: [rows], secrets: [warehouse]}}
+    - name: fit
+      role: trainer
+      image: {IMAGE}
+      command: [python, /app/fit.py]
+      args: [--epochs, "3"]
+      inputs: [extract.rows]
+      outputs: [model]
+      env: {{MODE: full}}
+      resources: {{gpus: 1, cpu: "4", memory: 8Gi, shared_memory: 2Gi}}
+    - {{name: score, role: evaluator, image: {IMAGE}, inputs: [extract.rows, fit.model], outputs: [metrics]}}
+  gate: {{min: {{auc: 0.7}}}}
+  schedule: {{cron: "0 3 * * *"}}
+  serving:
+    format: sklearn
+    requirements: [sklearn]
+    versions: [{{name: v1, run: churn-abc123}}]
+    default: v1
+"""
+MARKET = """\
+apiVersion: maestro/v1
+kind: Pipeline
+metadata: {name: demo, team: quant-research}
+spec:
+  data: {source: sample, tickers: [AAPL], start: 2005-01-01}
+  features: [{kind: returns}]
+  training: {resources: {gpus: 1, cpu: "4", memory: 8Gi, shared_memory: 2Gi}}
+"""
+
+
+def compiled(tmp_path: Path) -> Path:
+    root = write_project(tmp_path / "project", {"churn": BYO, "demo": MARKET})
+    result = maestro(root, "compile")   # validates its output before writing it
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+def load(root: Path, env: str, name: str) -> dict:
+    (doc,) = yaml.safe_load_all((root / "gitops" / env / f"quant-research-{env}" / name).read_text())
+    return doc
+
+
+def templates(workflow: dict) -> dict[str, dict]:
+    return {t["name"]: t for t in workflow["spec"]["templates"]}
+
+
+def test_the_dag_passes_named_artifacts(tmp_path: Path) -> None:
+    spec = load(compiled(tmp_path), "prod", "workflowtemplate-churn.yaml")["spec"]
+    tasks = {t["name"]: t for t in templates({"spec": spec})["pipeline"]["dag"]["tasks"]}
+    assert list(tasks) == ["extract", "fit", "score", "gate", "publish"]
+    assert tasks["score"]["depends"] == "extract && fit"
+    assert tasks["score"]["arguments"]["artifacts"] == [
+        {"name": "extract-rows", "from": "{{tasks.extract.outputs.artifacts.rows}}"},
+        {"name": "fit-model", "from": "{{tasks.fit.outputs.artifacts.model}}"}]
+    assert tasks["gate"]["arguments"]["artifacts"] == [
+        {"name": "score-metrics", "from": "{{tasks.score.outputs.artifacts.metrics}}"}]
+    assert tasks["publish"]["when"] == "{{tasks.gate.outputs.parameters.passed}} == true"
+    assert "arguments" not in spec    # no data window: a custom pipeline has no start/end parameters
+    fit = templates({"spec": spec})["fit"]
+    assert fit["inputs"]["artifacts"] == [{"name": "extract-rows", "path": "/maestro/work/extract/rows"}]
+    assert fit["outputs"]["artifacts"] == [{"name": "model", "path": "/maestro/work/fit/model"}]
+    assert {"name": "MAESTRO_INPUT_EXTRACT_ROWS", "value": "/maestro/work/extract/rows"} in fit["container"]["env"]
+    assert fit["container"]["args"] == ["--epochs", "3"]
+
+
+def test_the_trainer_is_placed_as_the_builtin_train_step(tmp_path: Path) -> None:
+    root = compiled(tmp_path)
+    fit = templates(load(root, "prod", "workflowtemplate-churn.yaml"))["fit"]
+    train = templates(load(root, "prod", "workflowtemplate-demo.yaml"))["train"]
+    for key in ("synchronization", "nodeSelector", "tolerations", "priorityClassName", "volumes", "retryStrategy"):
+        assert fit[key] == train[key], key
+    assert fit["container"]["resources"] == train["container"]["resources"]
+    assert {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "2Gi"}} in fit["volumes"]
+    assert fit["retryStrategy"]["limit"] == 2
+    extract = templates(load(root, "prod", "workflowtemplate-churn.yaml"))["extract"]
+    assert "synchronization" not in extract and "retryStrategy" not in extract and "nodeSelector" not in extract
+    assert extract["container"]["envFrom"] == [{"secretRef": {"name": "warehouse"}}]
+
+
+def test_the_gate_and_publish_are_maestros_steps(tmp_path: Path) -> None:
+    root = compiled(tmp_path)
+    steps = templates(load(root, "prod", "workflowtemplate-churn.yaml"))
+    image = yaml.safe_load((REPO / "environments" / "prod.yaml").read_text())["spec"]["image"]
+    assert steps["gate"]["container"]["command"] == ["maestro", "step", "gate"]
+    assert steps["gate"]["container"]["image"] == image
+    assert steps["gate"]["inputs"]["artifacts"] == [{"name": "score-metrics", "path": "/maestro/work/score/metrics"}]
+    publish = steps["publish"]
+    assert "--write-back" not in publish["container"]["args"]
+    assert {"name": "fit-model", "path": "/maestro/work/fit/model"} in publish["inputs"]["artifacts"]
+    model = next(a for a in publish["outputs"]["artifacts"] if a["name"] == "model")
+    assert model["s3"] == {"key": "models/quant-research/churn/{{workflow.name}}"} and model["archive"] == {"none": {}}
+
+
+def test_serving_reads_the_trainers_artifact_with_its_requirements(tmp_path: Path) -> None:
+    model = load(compiled(tmp_path), "prod", "model-churn-v1.yaml")
+    assert model["spec"]["storageUri"].endswith("/models/quant-research/churn/churn-abc123")
+    assert model["spec"]["requirements"] == ["sklearn"]
+
+
+def test_the_compiled_tree_passes_maestro_validate(tmp_path: Path) -> None:
+    root = compiled(tmp_path)
+    result = maestro(root, "validate", "gitops")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_spec_configmap_holds_the_custom_spec(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "project", {"churn": BYO})
+    (env,) = [e for e in lower(load_project(root)).environments if e.name == "dev"]
+    (plan,) = env.pipelines
+    assert plan.template == "custom" and dict(plan.roles) == {"trainer": "fit", "evaluator": "score"}
+    spec = json.loads(plan.spec_json)["pipeline"]["spec"]
+    assert spec["template"] == "custom" and "training" not in spec   # dev's defaults.training is not its
+
+
+def test_naming_the_market_data_template_changes_no_byte(tmp_path: Path) -> None:
+    """The built-in DAG is the default template; saying so outright compiles to the same tree."""
+    implicit = write_project(tmp_path / "implicit", {"demo": MARKET})
+    explicit = write_project(tmp_path / "explicit", {"demo": MARKET.replace("spec:\n", "spec:\n  template: market-data\n")})
+    for root in (implicit, explicit):
+        assert maestro(root, "compile").returncode == 0
+    files = {root: {p.relative_to(root / "gitops"): p.read_bytes() for p in sorted((root / "gitops").rglob("*.yaml"))}
+             for root in (implicit, explicit)}
+    strip = {path: b"\n".join(body.split(b"\n")[1:]) for path, body in files[explicit].items()}   # the header
+    assert strip == {path: b"\n".join(body.split(b"\n")[1:]) for path, body in files[implicit].items()}

@@ -27,6 +27,12 @@ PIPELINE, RUN = "msft-momentum", "msft-momentum-x7k2p"
 DEV_FOLDER = "gitops/dev/quant-research-dev"
 
 
+def _own(env: str) -> set[str]:
+    """What a write-back in `env` may change besides that environment's compiled files: the spec,
+    and the record of the runs that passed the gate there (promotions/, issue 16)."""
+    return {f"pipelines/{PIPELINE}.yaml", f"promotions/{PIPELINE}/{env}.yaml"}
+
+
 @pytest.fixture
 def origin(tmp_path: Path) -> Path:
     """A bare repository holding the example project and its compiled gitops/."""
@@ -91,7 +97,7 @@ def test_a_pull_request_proposal_edits_only_its_environment_and_compiles(origin:
     assert spec["serving"]["experiment"]["candidate"] == "v12"          # the base, read by dev and staging
     assert spec["overrides"]["prod"]["serving"]["experiment"] == {"mode": "shadow", "candidate": "v13", "candidate_weight": 15}
     assert spec["overrides"]["prod"]["serving"]["versions"][-1] == {"name": "v13", "run": RUN}
-    assert all(p == "pipelines/msft-momentum.yaml" or p.startswith("gitops/prod/quant-research-prod/")
+    assert all(p in _own("prod") or p.startswith("gitops/prod/quant-research-prod/")
                for p in _changed(origin, pushed.commit))
     check = _compile_check(clone)
     assert check.returncode == 0, check.stdout + check.stderr
@@ -109,7 +115,7 @@ def test_a_dev_run_pushed_directly_changes_dev_only(origin: Path, tmp_path: Path
     assert git(origin, "rev-parse", "main~1").strip() == seed
     changed = _changed(origin, pushed.commit)
     assert "pipelines/msft-momentum.yaml" in changed and f"{DEV_FOLDER}/model-msft-momentum-v13.yaml" in changed
-    assert all(p == "pipelines/msft-momentum.yaml" or p.startswith(f"{DEV_FOLDER}/") for p in changed), changed
+    assert all(p in _own("dev") or p.startswith(f"{DEV_FOLDER}/") for p in changed), changed
     assert git(origin, "diff", "--name-only", seed, "main", "--", "gitops/prod", "gitops/staging") == ""
     clone = _checkout(origin, "main", tmp_path / "check")
     check = _compile_check(clone)
@@ -162,7 +168,7 @@ def test_other_teams_uncompiled_drift_is_not_swept_in(origin: Path, tmp_path: Pa
     pushed = write_back(_request(origin))
     assert git(origin, "rev-parse", "main~1").strip() == drifted
     changed = _changed(origin, pushed.commit)
-    assert all(p == "pipelines/msft-momentum.yaml" or (p.startswith(f"{DEV_FOLDER}/") and "aapl" not in p)
+    assert all(p in _own("dev") or (p.startswith(f"{DEV_FOLDER}/") and "aapl" not in p)
                for p in changed), changed
     clone = _checkout(origin, "main", tmp_path / "check")
     stale = _compile_check(clone)
@@ -200,7 +206,7 @@ def test_a_non_dev_environment_never_pushes_to_its_revision(tmp_path: Path) -> N
     assert (pushed.ref, pushed.via) == (f"maestro/{PIPELINE}-{RUN}", "pull-request")
     assert "staging is not a development environment" in pushed.notes[0]
     assert git(origin, "rev-parse", "main").strip() == seed
-    assert all(p == "pipelines/msft-momentum.yaml" or p.startswith("gitops/staging/")
+    assert all(p in _own("staging") or p.startswith("gitops/staging/")
                for p in _changed(origin, pushed.commit))
 
 

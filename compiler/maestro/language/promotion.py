@@ -2,7 +2,8 @@
 
 In: the valid environments by name and their located documents. Out: located diagnostics for a
 `from` naming its own environment, an unknown environment, or closing a cycle (reported once, at
-the `from` whose edge closes it, walking the environments in name order). Each environment has at
+the `from` whose edge returns to an environment already walked, starting from the first
+environment by name). Each environment has at
 most one `from`, so the graph is a set of chains; a cycle would make every promotion in it
 unverifiable.
 

@@ -316,3 +316,49 @@ def test_a_failed_push_names_git_and_hides_the_password(origin: Path, monkeypatc
     with pytest.raises(UsageError) as failure:
         write_back(broken)
     assert "git clone failed" in str(failure.value) and SECRET not in str(failure.value)
+
+
+# ---- issue 16: the write-back records each passing run, the evidence `promotion.from` reads ----------
+
+def test_each_write_back_appends_its_run_to_the_environments_promotion_record(origin: Path, tmp_path: Path) -> None:
+    write_back(_request(origin))
+    pushed = write_back(_request(origin, run="msft-momentum-y8m3q"))
+    assert f"promotions/{PIPELINE}/dev.yaml" in _changed(origin, pushed.commit)
+    clone = _checkout(origin, "main", tmp_path / "check")
+    record = yaml.safe_load((clone / f"promotions/{PIPELINE}/dev.yaml").read_text())
+    assert record == {"apiVersion": "maestro/v1", "kind": "PromotionRecord",
+                      "metadata": {"pipeline": PIPELINE, "environment": "dev"},
+                      "passed": [{"run": RUN, "version": "v13"}, {"run": "msft-momentum-y8m3q", "version": "v14"}]}
+
+
+def test_a_run_recorded_by_stagings_write_back_may_serve_in_prod(origin: Path, tmp_path: Path) -> None:
+    pushed = write_back(_request(origin, "pull-request", "staging"))
+    clone = _checkout(origin, pushed.ref, tmp_path / "check")
+    prod = clone / "environments/prod.yaml"
+    prod.write_text(prod.read_text().replace("\nspec:\n", "\nspec:\n  promotion: {from: staging}\n", 1))
+    other = "msft-momentum-z9z9z9"
+    refused = maestro(clone, "promote", PIPELINE, "--env", "prod", "--version", "v14", "--run", other, "--as", "default")
+    assert refused.returncode == 1 and "accepted: v13 (msft-momentum-x7k2p)" in refused.stderr
+    result = maestro(clone, "promote", PIPELINE, "--env", "prod", "--version", "v13", "--run", RUN, "--as", "default")
+    assert result.returncode == 0, result.stderr
+    assert f"checked: {RUN} (v13) for prod: passed the gate in staging (promotions/{PIPELINE}/staging.yaml)" in result.stderr
+
+
+@pytest.mark.parametrize("planted", ["malformed", "link"])
+def test_a_planted_promotion_record_refuses_the_write_back(tmp_path: Path, planted: str) -> None:
+    """The exploit: a record committed with extra runs (or as a link to one elsewhere) that the
+    write-back would carry forward as if its own environment's gate had passed them."""
+    def plant(project: Path) -> None:
+        folder = project / "promotions" / PIPELINE
+        folder.mkdir(parents=True)
+        if planted == "link":
+            (folder / "dev.yaml").symlink_to("/etc/hostname")
+        else:
+            (folder / "dev.yaml").write_text("apiVersion: maestro/v1\nkind: PromotionRecord\nmetadata:\n"
+                                             f"  pipeline: {PIPELINE}\n  environment: dev\ntrusted: yes\npassed: []\n")
+    origin = _seeded_with(tmp_path, plant)
+    seed = git(origin, "rev-parse", "main").strip()
+    with pytest.raises((MaestroError, UsageError)) as refused:
+        write_back(_request(origin))
+    assert ("symbolic link" if planted == "link" else "trusted") in str(refused.value)
+    assert git(origin, "rev-parse", "main").strip() == seed

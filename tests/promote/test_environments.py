@@ -28,21 +28,23 @@ PROMOTE_PROD = ["promote", PIPELINE, "--env", "prod", "--version", "v5", "--run"
 SPEC = f"pipelines/{PIPELINE}.yaml"
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    return copy_examples(tmp_path / "project")
+GATE = "  promotion: {from: staging}\n"
 
 
 @pytest.fixture
-def gated(project: Path) -> Path:
-    """The examples with prod promoting from staging."""
-    _promote_from(project, "prod", "staging")
-    return project
+def gated(tmp_path: Path) -> Path:
+    """The examples, whose prod promotes from staging."""
+    root = copy_examples(tmp_path / "project")
+    assert GATE in (root / "environments/prod.yaml").read_text()
+    return root
 
 
-def _promote_from(root: Path, env: str, source: str) -> None:
-    path = root / "environments" / f"{env}.yaml"
-    path.write_text(path.read_text().replace("\nspec:\n", f"\nspec:\n  promotion: {{from: {source}}}\n", 1))
+@pytest.fixture
+def project(gated: Path) -> Path:
+    """The examples with no `promotion.from`: any version may be promoted anywhere."""
+    prod = gated / "environments/prod.yaml"
+    prod.write_text(prod.read_text().replace(GATE, ""))
+    return gated
 
 
 def _from_position(root: Path, env: str = "prod") -> str:

@@ -334,8 +334,7 @@ def test_each_write_back_appends_its_run_to_the_environments_promotion_record(or
 def test_a_run_recorded_by_stagings_write_back_may_serve_in_prod(origin: Path, tmp_path: Path) -> None:
     pushed = write_back(_request(origin, "pull-request", "staging"))
     clone = _checkout(origin, pushed.ref, tmp_path / "check")
-    prod = clone / "environments/prod.yaml"
-    prod.write_text(prod.read_text().replace("\nspec:\n", "\nspec:\n  promotion: {from: staging}\n", 1))
+    assert "promotion: {from: staging}" in (clone / "environments/prod.yaml").read_text()
     other = "msft-momentum-z9z9z9"
     refused = maestro(clone, "promote", PIPELINE, "--env", "prod", "--version", "v14", "--run", other, "--as", "default")
     assert refused.returncode == 1 and "accepted: v13 (msft-momentum-x7k2p)" in refused.stderr

@@ -79,7 +79,9 @@ def load_project(root: Path, only_envs: Sequence[str] = (), only_pipelines: Coll
     for doc in env_docs:
         _add_environment(project, doc, diagnostics)
     _check_env_filter(project, only_envs)
-    diagnostics += check_promotion_sources(project.environments, dict(_by_name(env_docs, project.environments)))
+    declared = {name for name in map(_name, env_docs) if isinstance(name, str)}   # valid or not
+    diagnostics += check_promotion_sources(project.environments, dict(_by_name(env_docs, project.environments)),
+                                           declared)
     skipped: dict[str, dict[str, tuple]] = {}   # file of a partly valid pipeline -> {check not run: bad sections it reads}
     mergeable = [doc for doc in pipe_docs if _add_pipeline(project, doc, diagnostics, skipped)]
     for doc in mergeable:

@@ -13,7 +13,8 @@ from tests.support import copy_examples, maestro
 def _set_from(root: Path, env: str, source: str) -> str:
     """Give `env` a `promotion.from`; return the position of its value."""
     path = root / "environments" / f"{env}.yaml"
-    path.write_text(path.read_text().replace("\nspec:\n", f"\nspec:\n  promotion:\n    from: {source}\n", 1))
+    text = path.read_text().replace("  promotion: {from: staging}\n", "")     # the examples' prod has one
+    path.write_text(text.replace("\nspec:\n", f"\nspec:\n  promotion:\n    from: {source}\n", 1))
     line = path.read_text().splitlines().index(f"    from: {source}") + 1
     return f"environments/{env}.yaml:{line}:11"
 
@@ -56,6 +57,15 @@ def test_a_cycle_is_reported_once_at_the_from_that_closes_it(root: Path) -> None
     assert _errors(root) == [f"{at}: error: spec.promotion.from: promotion.from closes a cycle: "
                              "dev -> prod -> staging -> dev (a version must start somewhere: remove "
                              "promotion.from from one of them)"]
+
+
+def test_a_from_naming_an_invalid_environment_adds_no_error(root: Path) -> None:
+    """staging's own error is the one to fix; prod's `from: staging` is not reported as unknown."""
+    staging = root / "environments/staging.yaml"
+    staging.write_text(staging.read_text().replace("max_candidate_weight: 50", "max_candidate_weight: 500"))
+    errors = _errors(root)
+    assert any(e.startswith("environments/staging.yaml:") and "max_candidate_weight" in e for e in errors)
+    assert not [e for e in errors if "promotion" in e], errors
 
 
 def test_not_a_name(root: Path) -> None:

@@ -13,7 +13,7 @@ write-back, which `maestro promote` reads when the artifact store is out of reac
 
 from __future__ import annotations
 
-from typing import Iterator, Literal, Mapping
+from typing import Collection, Iterator, Literal, Mapping
 
 from pydantic import Field
 
@@ -26,9 +26,13 @@ from .types import Name, RunId
 FROM = ("spec", "promotion", "from")
 
 
-def check_promotion_sources(environments: Mapping[str, Environment], docs: Mapping[str, Located]) -> list[Diagnostic]:
+def check_promotion_sources(environments: Mapping[str, Environment], docs: Mapping[str, Located],
+                            declared: Collection[str] = ()) -> list[Diagnostic]:
+    """`declared`: every environment name a file states, valid or not: a `from` naming an
+    environment whose own file has errors is not reported again (those errors say it all)."""
     edges = {name: env.spec.promotion.source for name, env in environments.items() if env.spec.promotion}
-    found = list(_bad_names(edges, environments, docs))
+    invalid = set(declared) - set(environments)
+    found = list(_bad_names({n: s for n, s in edges.items() if s not in invalid}, environments, docs))
     broken = {name for name, source in edges.items() if source == name or source not in environments}
     found += _cycles({n: s for n, s in edges.items() if n not in broken}, docs)
     return found

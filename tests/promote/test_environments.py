@@ -259,3 +259,15 @@ def test_new_fields_reach_spec_json_only_when_set(gated: Path) -> None:
     assert json.loads(prod["data"]["spec.json"])["environment"]["spec"]["promotion"] == {"from": "staging"}
     assert "promotion" not in json.loads(staging["data"]["spec.json"])["environment"]["spec"]
     assert "previous_default" not in json.loads(staging["data"]["spec.json"])["pipeline"]["spec"]["serving"]
+
+
+# ---- usage ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, message", [
+    pytest.param(["--env", "prd", "--version", "v4", "--as", "default"], "no environment named 'prd' (did you mean 'prod'?)",
+                 id="unknown-env"),
+    pytest.param(["--rollback", "--version", "v4"], "--rollback takes no --version", id="rollback-with-version"),
+    pytest.param(["--version", "v4"], "promote needs --version and --as", id="no-role"),
+])
+def test_usage_errors_write_nothing(project: Path, args: list[str], message: str) -> None:
+    assert message in _refused(project, "promote", PIPELINE, *args)

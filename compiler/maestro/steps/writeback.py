@@ -35,6 +35,7 @@ from typing import Sequence
 
 from ..contract import PASSWORD_VARIABLE, USERNAME_VARIABLE
 from ..errors import UsageError
+from ..promotion_evidence import RECORDS
 
 AUTHOR = ("maestro", "maestro@users.noreply.local")
 ASKPASS = f"""#!/bin/sh
@@ -183,7 +184,7 @@ def append_passed(root: Path, pipeline: str, environment: str, run: str, version
     An existing record is read as `maestro promote` reads it (strictly, never through a link); one
     of the wrong shape refuses the write-back rather than being overwritten."""
     from ..promote import refuse_symlinks, replace_file
-    from ..promotion_evidence import RECORDS, committed_runs
+    from ..promotion_evidence import committed_runs
 
     path = root / RECORDS / pipeline / f"{environment}.yaml"
     refuse_symlinks(work, path)
@@ -236,7 +237,8 @@ def commit_message(request: WriteBack, version: str) -> str:
     return (f"maestro: propose {request.pipeline} {version} from run {request.run_id} in {request.environment}\n\n"
             f"The run passed its promotion gate ({figures}).\n"
             f"Only {request.environment} changes: spec.overrides.{request.environment}.serving and its compiled files,\n"
-            f"compiled and validated as `maestro compile` does.\n")
+            f"compiled and validated as `maestro compile` does; {RECORDS}/{request.pipeline}/{request.environment}.yaml\n"
+            f"records that the run passed here.\n")
 
 
 def _figure(value: object) -> str:

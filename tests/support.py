@@ -129,9 +129,12 @@ def golden_hint(name: str = "the golden file") -> str:
 
 
 def copy_examples(root: Path, source: Path = REPO) -> Path:
-    """`root` holding a copy of the example pipelines and environments (no compiled tree)."""
+    """`root` holding a copy of the example pipelines and environments, and the promotions/ records
+    when there are any (no compiled tree). Links are copied as links."""
     for folder in ("pipelines", "environments"):
         shutil.copytree(source / folder, root / folder)
+    if (source / "promotions").is_dir():
+        shutil.copytree(source / "promotions", root / "promotions", symlinks=True)
     return root
 
 

@@ -18,6 +18,7 @@ DISTRIBUTION = "maestro-mlops-compiler"   # the name on PyPI (`pip install maest
 _EXPORTS = {
     "compile_gitops": "maestro.api", "check_gitops": "maestro.api", "diff_gitops": "maestro.api",
     "validate_manifests": "maestro.api", "promote_version": "maestro.api", "init_project": "maestro.api",
+    "rollback_default": "maestro.api",
     "CompileResult": "maestro.api", "CheckResult": "maestro.api", "DiffResult": "maestro.api",
     "PromoteResult": "maestro.api",
     "run_pipeline": "maestro.runner", "RunResult": "maestro.runner",

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .compile import Compiled
     from .diff import ResourceChange
     from .gitops import Drift
+    from .promotion_evidence import Evidence
     from .validation import Result
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -81,6 +82,9 @@ class PromoteResult:
     spec: str
     changes: tuple[ResourceChange, ...]
     warnings: tuple[str, ...]
+    evidence: tuple[Evidence, ...] = ()   # the records that proved each newly served run passed where it must
+    default: str | None = None            # rollback_default: the version now default ...
+    previous_default: str | None = None   # ... and the one it replaced
 
 
 # --- compile, check, diff --------------------------------------------------------------------------
@@ -189,24 +193,70 @@ def validate_manifests(paths: Sequence[PathLike], *, schema_locations: Sequence[
 
 def promote_version(pipeline: str, version: str, *, role: Literal["candidate", "default"],
                     run: str | None = None, weight: int | None = None, mode: Literal["ab", "shadow"] | None = None,
+                    environment: str | None = None, artifact_store: str | None = None,
                     root: PathLike | None = None, schema_locations: Sequence[str] = ()) -> PromoteResult:
     """Edit pipelines/PIPELINE.yaml (comments kept) so `version` becomes the candidate or the default
-    (`maestro promote`). The edited spec is compiled and validated first; a refused edit writes nothing."""
+    (`maestro promote`): in `spec.serving`, or with `environment` in that environment's override only.
+    The edited spec is compiled and validated first, and every version it newly serves is checked
+    (`promotion.from`, the run's publish record; see promotion_evidence); a refused edit writes nothing.
+    `artifact_store`: a local store (file:///path or a folder); None checks the committed records."""
+    from .promote import Promotion, promote_text
+
+    change = Promotion(version, role, run, weight, mode)
+    return _edit_spec(pipeline, lambda text, file: (promote_text(text, file, change, environment), None, None),
+                      environment, artifact_store, root, schema_locations, verify=True)
+
+
+def rollback_default(pipeline: str, *, environment: str | None = None, root: PathLike | None = None,
+                     schema_locations: Sequence[str] = ()) -> PromoteResult:
+    """Swap `default` and `previous_default` of the pipeline's serving (`maestro promote --rollback`),
+    in `spec.serving` or in `environment`'s override. A rollback returns to the version that was
+    serving before, so no evidence is asked for; the edit is compiled and validated like a promotion."""
+    from .promote import rollback_text
+
+    return _edit_spec(pipeline, lambda text, file: rollback_text(text, file, environment),
+                      environment, None, root, schema_locations, verify=False)
+
+
+def _edit_spec(pipeline: str, edit: Callable, environment: str | None, artifact_store: str | None,
+               root: PathLike | None, schema_locations: Sequence[str], verify: bool) -> PromoteResult:
     from .compile import compile_project
     from .diff import diff_trees
-    from .promote import Promotion, promote_text, read_real, refuse_symlinks, replace_file
+    from .project import load_project
+    from .promote import read_real, refuse_symlinks, replace_file
 
     root = _root(root)
     spec = root / "pipelines" / f"{pipeline}.yaml"
     refuse_symlinks(root, spec)       # never edit, or echo, a file a link points at
     if not spec.is_file():
         raise UsageError(f"no pipeline spec at {spec.relative_to(root)}")
+    project = load_project(root)
+    if environment is not None and environment not in project.environments:
+        from .errors import did_you_mean, one_of
+        hint = did_you_mean(environment, project.environments) or one_of(project.environments)
+        raise UsageError(f"no environment named '{environment}' ({hint})")
     relative = spec.relative_to(root).as_posix()
-    edited = promote_text(read_real(spec).decode("utf-8"), relative, Promotion(version, role, run, weight, mode))
+    text = read_real(spec).decode("utf-8")
+    edited, default, previous = edit(text, relative)
     before = compile_project(root, validate=False).tree.files
     after = _compile_edited(root, spec, edited, schema_locations)
+    evidence = _evidence(root, project, pipeline, relative, text, edited, artifact_store) if verify else ()
     replace_file(spec, edited.encode("utf-8"))
-    return PromoteResult(relative, tuple(diff_trees(before, after.tree.files)), after.warnings)
+    return PromoteResult(relative, tuple(diff_trees(before, after.tree.files)), after.warnings, evidence,
+                         default, previous)
+
+
+def _evidence(root: Path, project, pipeline: str, file: str, text: str, edited: str, store: str | None) -> tuple:
+    """What proves each run the edit newly sends traffic to, in any environment, may take it."""
+    from .promote import served_runs
+    from .promotion_evidence import Served, gather, open_store
+
+    served = []
+    for env in sorted(project.environments):
+        known = served_runs(text, file, env)
+        served += [Served(env, version, run) for run, version in served_runs(edited, file, env).items()
+                   if run not in known]
+    return gather(root, project, pipeline, served, open_store(store))
 
 
 def _compile_edited(root: Path, spec: Path, edited: str, locations: Sequence[str]) -> Compiled:

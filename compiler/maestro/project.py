@@ -21,6 +21,7 @@ from .language.hints import with_hints
 from .language.partial import bad_sections, check_name, partial_pipeline, run_checks, skipped_note
 from .language.environment import Environment
 from .language.pipeline import Pipeline
+from .language.promotion import check_promotion_sources
 from .language.policy import POLICY_CHECKS, check_policy, image_findings
 from .language.teams import TEAMS_FILE, Teams, check_team
 from .language.types import image_problem
@@ -81,6 +82,9 @@ def load_project(root: Path, only_envs: Sequence[str] = (), only_pipelines: Coll
     for doc in env_docs:
         _add_environment(project, doc, diagnostics)
     _check_env_filter(project, only_envs)
+    declared = {name for name in map(_name, env_docs) if isinstance(name, str)}   # valid or not
+    diagnostics += check_promotion_sources(project.environments, dict(_by_name(env_docs, project.environments)),
+                                           declared)
     skipped: dict[str, dict[str, tuple]] = {}   # file of a partly valid pipeline -> {check not run: bad sections it reads}
     mergeable = [doc for doc in pipe_docs if _add_pipeline(project, doc, diagnostics, skipped)]
     for doc in mergeable:

@@ -55,6 +55,39 @@ def promote_text(text: str, file: str, change: Promotion, environment: Optional[
     return out.getvalue()
 
 
+def rollback_text(text: str, file: str, environment: Optional[str] = None) -> tuple[str, str, str]:
+    """(`text` with default and previous_default swapped, the version now default, the one it
+    replaced), in `spec.serving` or, for `environment`, judged on what it serves and written to
+    its override. A running experiment ends: its candidate was tested against the other default."""
+    yaml = _round_trip()
+    document = yaml.load(text)
+    spec = _spec(document, file)
+    served = (_effective(spec, environment) if environment else _plain(spec.get("serving"))) or {}
+    where = f"spec.overrides.{environment}.serving" if environment else "spec.serving"
+    previous, current = served.get("previous_default"), served.get("default")
+    if previous is None:
+        node = _override_serving(spec, file, environment) if environment else spec.get("serving") or spec
+        raise _error(file, node, f"{where}.previous_default",
+                     f"{environment or 'spec.serving'} records no previous default to roll back to",
+                     "a rollback needs a default replaced by `maestro promote --as default` first")
+    if environment:
+        _promote_in(spec, file, Promotion(previous, "default"), environment)
+    else:
+        _make_default(spec["serving"], Promotion(previous, "default"))
+    out = io.StringIO()
+    yaml.dump(document, out)
+    return out.getvalue(), previous, current
+
+
+def served_runs(text: str, file: str, environment: str) -> dict[str, str]:
+    """{run: version} of the versions `environment` sends traffic to: its default and candidate."""
+    served = effective_serving(text, file, environment) or {}
+    runs = {v.get("name"): v.get("run") for v in served.get("versions") or [] if isinstance(v, dict)}
+    experiment = served.get("experiment") or {}
+    taking = [served.get("default"), experiment.get("candidate") if isinstance(experiment, dict) else None]
+    return {runs[v]: v for v in taking if v is not None and runs.get(v) is not None}
+
+
 def next_version(text: str, file: str) -> str:
     """`v<N+1>`, N the highest `vN` named in `serving.versions` or in any environment's override of it,
     so that one version name means one run in every environment."""
@@ -145,9 +178,22 @@ def _make_candidate(serving, file: str, change: Promotion) -> None:
 
 
 def _make_default(serving, change: Promotion) -> None:
+    old = serving.get("default")
     serving["default"] = change.version
+    _keep_previous(serving, old, change.version)
     if "experiment" in serving:
         del serving["experiment"]
+
+
+def _keep_previous(layer, old: Optional[str], new: str) -> None:
+    """Record the default being replaced as `previous_default`, next to `default`, so that
+    `--rollback` is one edit; the old version stays in `versions`."""
+    if old is None or old == new:
+        return
+    if "previous_default" in layer:
+        layer["previous_default"] = old
+    else:
+        layer.insert(list(layer).index("default") + 1, "previous_default", old)
 
 
 def _promote_in(spec, file: str, change: Promotion, environment: str) -> None:
@@ -178,6 +224,7 @@ def _promote_in(spec, file: str, change: Promotion, environment: str) -> None:
     default = served.get("default")
     if change.role == "default":
         override["default"] = change.version
+        _keep_previous(override, default, change.version)
         if served.get("experiment") is not None:
             if _plain((spec.get("serving") or {}).get("experiment")) is not None:
                 override["experiment"] = None      # the base experiment no longer applies here

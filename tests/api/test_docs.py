@@ -23,7 +23,7 @@ def example_repository(root: Path) -> Path:
 
 def test_the_page_has_an_example_for_every_function() -> None:
     code = "\n".join(BLOCK.findall(PAGE.read_text()))
-    for name in ("check_gitops", "diff_gitops", "compile_gitops", "validate_manifests", "promote_version",
+    for name in ("check_gitops", "diff_gitops", "compile_gitops", "validate_manifests", "promote_version", "rollback_default",
                  "run_pipeline", "init_project", "MaestroError", "UsageError"):
         assert f"maestro.{name}(" in code or f"except maestro.{name}" in code, name
 

@@ -29,7 +29,7 @@ def field_paths(model: type[BaseModel], prefix: str = "") -> set[str]:
     """Every field path of a kind, as the docs write it: `spec.steps[].name`."""
     paths = set()
     for name, info in model.model_fields.items():
-        path = f"{prefix}{name}"
+        path = f"{prefix}{info.alias or name}"    # as written in YAML: `promotion.from`, not its Python name
         paths.add(path)
         origin = typing.get_origin(info.annotation)
         marker = {list: "[]", dict: ".<name>"}.get(origin, "")   # a mapping's entries: `spec.teams.<name>.owners`

@@ -28,11 +28,23 @@ def repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     for folder in ("pipelines", "environments"):
         shutil.copytree(REPO / folder, root / folder)
+    _passed_staging(root, "aapl-direction-5e6f7a", "aapl-direction-aa11bb", "aapl-direction-cc22dd")
     _git(root, "init", "-q", "-b", "main")
     assert _run(root, "compile").returncode == 0
     _git(root, "add", "-A")
     _git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "seed")
     return root
+
+
+def _passed_staging(root: Path, *runs: str) -> None:
+    """prod promotes from staging (environments/prod.yaml): record the runs these tests promote as
+    having passed staging's gate, as staging's write-back would have (tests/promote/test_environments.py
+    covers the refusals)."""
+    folder = root / "promotions" / "aapl-direction"
+    folder.mkdir(parents=True)
+    (folder / "staging.yaml").write_text(
+        "apiVersion: maestro/v1\nkind: PromotionRecord\nmetadata: {pipeline: aapl-direction, environment: staging}\n"
+        "passed:\n" + "".join(f"  - {{run: {run}, version: v{5 + i}}}\n" for i, run in enumerate(runs)))
 
 
 def _changed_lines(root: Path, path: str) -> list[str]:

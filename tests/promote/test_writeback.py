@@ -27,6 +27,12 @@ PIPELINE, RUN = "msft-momentum", "msft-momentum-x7k2p"
 DEV_FOLDER = "gitops/dev/quant-research-dev"
 
 
+def _own(env: str) -> set[str]:
+    """What a write-back in `env` may change besides that environment's compiled files: the spec,
+    and the record of the runs that passed the gate there (promotions/, issue 16)."""
+    return {f"pipelines/{PIPELINE}.yaml", f"promotions/{PIPELINE}/{env}.yaml"}
+
+
 @pytest.fixture
 def origin(tmp_path: Path) -> Path:
     """A bare repository holding the example project and its compiled gitops/."""
@@ -91,7 +97,7 @@ def test_a_pull_request_proposal_edits_only_its_environment_and_compiles(origin:
     assert spec["serving"]["experiment"]["candidate"] == "v12"          # the base, read by dev and staging
     assert spec["overrides"]["prod"]["serving"]["experiment"] == {"mode": "shadow", "candidate": "v13", "candidate_weight": 15}
     assert spec["overrides"]["prod"]["serving"]["versions"][-1] == {"name": "v13", "run": RUN}
-    assert all(p == "pipelines/msft-momentum.yaml" or p.startswith("gitops/prod/quant-research-prod/")
+    assert all(p in _own("prod") or p.startswith("gitops/prod/quant-research-prod/")
                for p in _changed(origin, pushed.commit))
     check = _compile_check(clone)
     assert check.returncode == 0, check.stdout + check.stderr
@@ -109,7 +115,7 @@ def test_a_dev_run_pushed_directly_changes_dev_only(origin: Path, tmp_path: Path
     assert git(origin, "rev-parse", "main~1").strip() == seed
     changed = _changed(origin, pushed.commit)
     assert "pipelines/msft-momentum.yaml" in changed and f"{DEV_FOLDER}/model-msft-momentum-v13.yaml" in changed
-    assert all(p == "pipelines/msft-momentum.yaml" or p.startswith(f"{DEV_FOLDER}/") for p in changed), changed
+    assert all(p in _own("dev") or p.startswith(f"{DEV_FOLDER}/") for p in changed), changed
     assert git(origin, "diff", "--name-only", seed, "main", "--", "gitops/prod", "gitops/staging") == ""
     clone = _checkout(origin, "main", tmp_path / "check")
     check = _compile_check(clone)
@@ -162,7 +168,7 @@ def test_other_teams_uncompiled_drift_is_not_swept_in(origin: Path, tmp_path: Pa
     pushed = write_back(_request(origin))
     assert git(origin, "rev-parse", "main~1").strip() == drifted
     changed = _changed(origin, pushed.commit)
-    assert all(p == "pipelines/msft-momentum.yaml" or (p.startswith(f"{DEV_FOLDER}/") and "aapl" not in p)
+    assert all(p in _own("dev") or (p.startswith(f"{DEV_FOLDER}/") and "aapl" not in p)
                for p in changed), changed
     clone = _checkout(origin, "main", tmp_path / "check")
     stale = _compile_check(clone)
@@ -200,7 +206,7 @@ def test_a_non_dev_environment_never_pushes_to_its_revision(tmp_path: Path) -> N
     assert (pushed.ref, pushed.via) == (f"maestro/{PIPELINE}-{RUN}", "pull-request")
     assert "staging is not a development environment" in pushed.notes[0]
     assert git(origin, "rev-parse", "main").strip() == seed
-    assert all(p == "pipelines/msft-momentum.yaml" or p.startswith("gitops/staging/")
+    assert all(p in _own("staging") or p.startswith("gitops/staging/")
                for p in _changed(origin, pushed.commit))
 
 
@@ -310,3 +316,48 @@ def test_a_failed_push_names_git_and_hides_the_password(origin: Path, monkeypatc
     with pytest.raises(UsageError) as failure:
         write_back(broken)
     assert "git clone failed" in str(failure.value) and SECRET not in str(failure.value)
+
+
+# ---- issue 16: the write-back records each passing run, the evidence `promotion.from` reads ----------
+
+def test_each_write_back_appends_its_run_to_the_environments_promotion_record(origin: Path, tmp_path: Path) -> None:
+    write_back(_request(origin))
+    pushed = write_back(_request(origin, run="msft-momentum-y8m3q"))
+    assert f"promotions/{PIPELINE}/dev.yaml" in _changed(origin, pushed.commit)
+    clone = _checkout(origin, "main", tmp_path / "check")
+    record = yaml.safe_load((clone / f"promotions/{PIPELINE}/dev.yaml").read_text())
+    assert record == {"apiVersion": "maestro/v1", "kind": "PromotionRecord",
+                      "metadata": {"pipeline": PIPELINE, "environment": "dev"},
+                      "passed": [{"run": RUN, "version": "v13"}, {"run": "msft-momentum-y8m3q", "version": "v14"}]}
+
+
+def test_a_run_recorded_by_stagings_write_back_may_serve_in_prod(origin: Path, tmp_path: Path) -> None:
+    pushed = write_back(_request(origin, "pull-request", "staging"))
+    clone = _checkout(origin, pushed.ref, tmp_path / "check")
+    assert "promotion: {from: staging}" in (clone / "environments/prod.yaml").read_text()
+    other = "msft-momentum-z9z9z9"
+    refused = maestro(clone, "promote", PIPELINE, "--env", "prod", "--version", "v14", "--run", other, "--as", "default")
+    assert refused.returncode == 1 and "accepted: v13 (msft-momentum-x7k2p)" in refused.stderr
+    result = maestro(clone, "promote", PIPELINE, "--env", "prod", "--version", "v13", "--run", RUN, "--as", "default")
+    assert result.returncode == 0, result.stderr
+    assert f"checked: {RUN} (v13) for prod: passed the gate in staging (promotions/{PIPELINE}/staging.yaml)" in result.stderr
+
+
+@pytest.mark.parametrize("planted", ["malformed", "link"])
+def test_a_planted_promotion_record_refuses_the_write_back(tmp_path: Path, planted: str) -> None:
+    """The exploit: a record committed with extra runs (or as a link to one elsewhere) that the
+    write-back would carry forward as if its own environment's gate had passed them."""
+    def plant(project: Path) -> None:
+        folder = project / "promotions" / PIPELINE
+        folder.mkdir(parents=True)
+        if planted == "link":
+            (folder / "dev.yaml").symlink_to("/etc/hostname")
+        else:
+            (folder / "dev.yaml").write_text("apiVersion: maestro/v1\nkind: PromotionRecord\nmetadata:\n"
+                                             f"  pipeline: {PIPELINE}\n  environment: dev\ntrusted: yes\npassed: []\n")
+    origin = _seeded_with(tmp_path, plant)
+    seed = git(origin, "rev-parse", "main").strip()
+    with pytest.raises((MaestroError, UsageError)) as refused:
+        write_back(_request(origin))
+    assert ("symbolic link" if planted == "link" else "trusted") in str(refused.value)
+    assert git(origin, "rev-parse", "main").strip() == seed

@@ -89,6 +89,14 @@ def check_serving_references(p: Pipeline) -> Iterator[Diagnostic]:
         elif experiment.candidate == serving.default:
             yield Diagnostic.about(path, f"candidate '{experiment.candidate}' is already the default",
                                    "a candidate must differ from the default")
+    previous = serving.previous_default
+    if previous is not None:
+        path = ("spec", "serving", "previous_default")
+        if previous not in names:
+            yield _unknown_version(path, previous, names)
+        elif previous == serving.default:
+            yield Diagnostic.about(path, f"previous_default '{previous}' is the default itself",
+                                   "name the version served before the default, or remove previous_default")
 
 
 def _unknown_version(path: tuple, name: str, names: list[str]) -> Diagnostic:

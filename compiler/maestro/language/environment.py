@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_serializer
 
 from .pipeline import SpecSection
 from .types import Fraction, Labels, Name, PositiveInt, Quantity, Selector, check_key_template
@@ -130,6 +130,17 @@ class Policy(SpecSection):
                           "null: no correction.")
 
 
+class PromotionSource(SpecSection):
+    # `from` is a Python keyword: the field is `source`, spelled `from` in YAML and in every dump.
+    source: Name = Field(alias="from", description="The environment a version must have passed its gate in "
+                                                   "(a run's publish record) before `maestro promote` lets this "
+                                                   "environment serve it.")
+
+    @model_serializer(mode="wrap")
+    def _as_written(self, handler):
+        return {"from": self.source}
+
+
 class EnvironmentSpec(SpecSection):
     cluster: str = Field("https://kubernetes.default.svc", description="Argo CD destination server.")
     namespace: str = Field("{team}-{env}", description="Pattern with {team} and {env}, or a fixed name.")
@@ -145,6 +156,18 @@ class EnvironmentSpec(SpecSection):
     defaults: dict[str, Any] = Field(default_factory=dict, description="Deep-merged under every pipeline's spec.")
     policy: Policy = Field(
         default_factory=Policy, description="Rules every pipeline's effective spec must follow here.")
+    promotion: Optional[PromotionSource] = Field(
+        None, description="Where a version must have been verified before this environment serves it; "
+                          "unset: any version may be promoted here.")
+
+    @model_serializer(mode="wrap")
+    def _without_unset_promotion(self, handler):
+        """An environment without `promotion` dumps as before the field existed, so its spec.json
+        (every ConfigMap of its pipelines) is unchanged by the field's arrival."""
+        dumped = handler(self)
+        if isinstance(dumped, dict) and dumped.get("promotion") is None:
+            dumped.pop("promotion", None)
+        return dumped
 
     @field_validator("artifacts")
     @classmethod

@@ -9,7 +9,7 @@ import datetime as dt
 import typing
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 from .types import Cron, Duration, Fraction, Labels, Name, PositiveInt, Quantity, RunId, Ticker, Timezone
 
@@ -226,6 +226,17 @@ class Serving(SpecSection):
         None, description="The version that takes traffic; one of versions, required when versions are listed.")
     experiment: Optional[Experiment] = Field(
         None, description="Optional: test a candidate version against the default.")
+    previous_default: Optional[Name] = Field(
+        None, description="The default before the last `maestro promote --as default`; one of versions. "
+                          "`maestro promote --rollback` swaps it with default.")
+
+    @model_serializer(mode="wrap")
+    def _without_unset_previous_default(self, handler):
+        """Serving without `previous_default` dumps as before the field existed: unchanged spec.json."""
+        dumped = handler(self)
+        if isinstance(dumped, dict) and dumped.get("previous_default") is None:
+            dumped.pop("previous_default", None)
+        return dumped
 
 
 class Monitoring(SpecSection):

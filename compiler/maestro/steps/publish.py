@@ -54,6 +54,7 @@ def publish_record(ctx: StepContext, served: str, model_file: str, evaluation: d
     keep = ("accuracy", "balanced_accuracy", "auc", "rmse", "mae", "sharpe", "max_drawdown", "p_value")
     return {
         "pipeline": ctx.pipeline.metadata.name,
+        "environment": ctx.environment.metadata.name,   # where the gate passed: `promotion.from` evidence
         "run_id": ctx.run_id,
         "runtime": served,
         "served": ctx.spec.serving is not None,

@@ -13,6 +13,9 @@ What keeps a run in one environment from changing another, or another team's fil
 - every changed file must be the pipeline's spec, a file of that pipeline in that environment, a
   shared file of its team namespace there, or the tree's README; anything else refuses the push;
 - outside a development environment nothing is pushed to the revision: a branch is pushed instead.
+The commit also appends the run to promotions/<pipeline>/<env>.yaml (kind PromotionRecord): the
+evidence that it passed the gate here, which `maestro promote` reads for an environment with
+`promotion.from: <env>` when the artifact store is out of reach.
 A push refused as not fast-forward (the revision moved meanwhile) is redone once on a fresh clone,
 then the write-back fails with a clear error. Credentials reach git only through GIT_ASKPASS, so
 they appear in no URL, log line or commit.
@@ -32,6 +35,7 @@ from typing import Sequence
 
 from ..contract import PASSWORD_VARIABLE, USERNAME_VARIABLE
 from ..errors import UsageError
+from ..promotion_evidence import RECORDS
 
 AUTHOR = ("maestro", "maestro@users.noreply.local")
 ASKPASS = f"""#!/bin/sh
@@ -169,8 +173,37 @@ def propose(root: Path, request: WriteBack, work: Path | None = None, schema_loc
             replace_file(target, after[path])
         elif os.path.lexists(target):
             os.unlink(target)
-    files = (spec, *(gitops / p for p in changed))
+    record = append_passed(root, request.pipeline, request.environment, request.run_id, version, work)
+    files = (spec, *(gitops / p for p in changed), record)
     return Proposal(version, role, tuple(p.relative_to(work).as_posix() for p in files), tuple(compiled.warnings))
+
+
+def append_passed(root: Path, pipeline: str, environment: str, run: str, version: str, work: Path) -> Path:
+    """Add `run` to promotions/<pipeline>/<environment>.yaml (a PromotionRecord), the evidence an
+    environment with `promotion.from: <environment>` checks when the artifact store is out of reach.
+    An existing record is read as `maestro promote` reads it (strictly, never through a link); one
+    of the wrong shape refuses the write-back rather than being overwritten."""
+    from ..promote import refuse_symlinks, replace_file
+    from ..promotion_evidence import committed_runs
+
+    path = root / RECORDS / pipeline / f"{environment}.yaml"
+    refuse_symlinks(work, path)
+    found = committed_runs(root, pipeline, environment)
+    runs = dict(found[1]) if found else {}
+    runs.setdefault(run, version)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    refuse_symlinks(work, path)      # mkdir made no link, but the folder may have existed as one
+    replace_file(path, record_text(pipeline, environment, runs).encode("utf-8"))
+    return path
+
+
+def record_text(pipeline: str, environment: str, runs: dict[str, str]) -> str:
+    """The record's YAML; names and run ids are validated names, so they need no quoting."""
+    lines = [f"# Runs of {pipeline} that passed the gate in {environment}; appended by the write-back.",
+             "apiVersion: maestro/v1", "kind: PromotionRecord",
+             "metadata:", f"  pipeline: {pipeline}", f"  environment: {environment}"]
+    lines += ["passed:", *(f"  - {{run: {r}, version: {v}}}" for r, v in runs.items())] if runs else ["passed: []"]
+    return "\n".join(lines) + "\n"
 
 
 def _belongs(path: str, request: WriteBack, before: dict[str, bytes], after: dict[str, bytes]) -> bool:
@@ -204,7 +237,8 @@ def commit_message(request: WriteBack, version: str) -> str:
     return (f"maestro: propose {request.pipeline} {version} from run {request.run_id} in {request.environment}\n\n"
             f"The run passed its promotion gate ({figures}).\n"
             f"Only {request.environment} changes: spec.overrides.{request.environment}.serving and its compiled files,\n"
-            f"compiled and validated as `maestro compile` does.\n")
+            f"compiled and validated as `maestro compile` does; {RECORDS}/{request.pipeline}/{request.environment}.yaml\n"
+            f"records that the run passed here.\n")
 
 
 def _figure(value: object) -> str:

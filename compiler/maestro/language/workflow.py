@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, model_serializer
 
-from .pipeline import Experiment, Metadata, Monitoring, Schedule, SpecSection, Version
+from .pipeline import (PREVIOUS_DEFAULT, Experiment, Metadata, Monitoring, Schedule, SpecSection, Version,
+                       without_unset_previous_default)
 from .types import Duration, Name, PositiveInt, Quantity
 
 CUSTOM = "custom"
@@ -83,6 +84,9 @@ class CustomServing(SpecSection):
         None, description="The version that takes traffic; one of versions, required when versions are listed.")
     experiment: Optional[Experiment] = Field(
         None, description="Optional: test a candidate version against the default.")
+    previous_default: Optional[Name] = PREVIOUS_DEFAULT
+
+    _without_unset_previous_default = model_serializer(mode="wrap")(without_unset_previous_default)
 
 
 class CustomSpec(SpecSection):

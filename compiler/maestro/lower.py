@@ -22,9 +22,9 @@ from .language.pipeline import Pipeline
 from .language.teams import TEAMS_FILE, Teams
 from .language.types import duration_seconds
 from .language.workflow import CustomPipeline, is_custom
-from .contract import AFTER, BUILTIN_STEPS, PASSWORD_VARIABLE, READS, SPEC_PATH, USERNAME_VARIABLE, WORKDIR
+from .contract import AFTER, BUILTIN_STEPS, PASSWORD_VARIABLE, READS, USERNAME_VARIABLE
+from .step_calls import LIGHT_STEP_TIMEOUT, step_args, training_placement
 
-LIGHT_STEP_TIMEOUT = 1800
 RUNTIME_REQUIREMENTS = {"triton": ("pytorch",), "mlserver": ("mlflow",)}
 TRAINING_STEPS = ("train", "evaluate")   # the steps that fit networks: same device, resources and semaphore
 # (name, depends on, reads the outputs of): the runtime's own table, so cluster and laptop agree.
@@ -135,14 +135,6 @@ def _custom_pipeline(effective: Effective) -> PipelinePlan:
     )
 
 
-def training_placement(team: str, gpus: int, shared_memory: str) -> dict:
-    """Where a step that fits networks runs: its GPUs, a memory-backed /dev/shm when it has GPUs, and
-    the team's semaphore (at most gpu.max_concurrent_trainings at once). The built-in train and
-    evaluate steps and a custom pipeline's trainer all get it from here."""
-    return {"gpus": gpus, "shared_memory": shared_memory if gpus else None,
-            "semaphore": names.semaphore_configmap(team)}
-
-
 def _builtin_steps(effective: Effective) -> tuple[StepPlan, ...]:
     return tuple(_builtin_step(effective, name, depends, inputs) for name, depends, inputs in BUILTIN_DAG)
 
@@ -197,15 +189,6 @@ def exchanged(steps: tuple[StepPlan, ...]) -> tuple[StepPlan, ...]:
         exchange_output=s.name in feeds or s.name in remote,
         args=s.args + (("--exchange", prefix) if s.name in remote else ()),
     ) for s in steps)
-
-
-def step_args(name: str, write_back: bool = True) -> tuple[str, ...]:
-    args = ("--spec", SPEC_PATH, "--workdir", WORKDIR, "--run-id", "{{workflow.name}}")
-    if name == "ingest":
-        args += ("--start", "{{workflow.parameters.start}}", "--end", "{{workflow.parameters.end}}")
-    if name == "publish" and write_back:
-        args += ("--write-back",)
-    return args
 
 
 def _git_credentials(env) -> tuple[tuple[str, str, str], ...]:

@@ -2,7 +2,7 @@
 
 In: a validated `CustomPipeline` and its environment. Out: the steps of its `PipelinePlan`: each
 author's step with its named artifacts; the trainer placed as the built-in train step is
-(`lower.training_placement`: GPUs, /dev/shm, the team's semaphore; retries 2 by default); the
+(`step_calls.training_placement`: GPUs, /dev/shm, the team's semaphore; retries 2 by default); the
 built-in `gate` (the same step code, `maestro step gate`) reading the evaluator's `metrics`; the
 built-in `publish`, run only on the gate's yes, storing the trainer's `model` at the model key that
 serving's storageUri names.
@@ -11,6 +11,7 @@ serving's storageUri names.
 from __future__ import annotations
 
 from . import names
+from .step_calls import LIGHT_STEP_TIMEOUT, step_args, training_placement
 from .contract import artifact_variables
 from .ir import StepPlan
 from .language.environment import Environment
@@ -29,8 +30,6 @@ def workflow_steps(p: CustomPipeline, env: Environment) -> tuple[StepPlan, ...]:
 
 
 def _step(p: CustomPipeline, s: WorkflowStep) -> StepPlan:
-    from .lower import training_placement
-
     inputs = tuple(split_input(ref) for ref in s.inputs)
     depends = tuple(dict.fromkeys((*s.after, *(step for step, _ in inputs))))
     trainer = s.role == TRAINER
@@ -49,8 +48,6 @@ def _step(p: CustomPipeline, s: WorkflowStep) -> StepPlan:
 
 
 def _added_steps(p: CustomPipeline, env: Environment, trainer: str, evaluator: str) -> tuple[StepPlan, ...]:
-    from .lower import LIGHT_STEP_TIMEOUT, step_args
-
     common = {"builtin": True, "image": env.spec.image, "timeout_seconds": LIGHT_STEP_TIMEOUT, **LIGHT}
     gate = StepPlan(name="gate", command=("maestro", "step", "gate"), args=step_args("gate"),
                     depends=(evaluator,), inputs=(), artifact_inputs=((evaluator, METRICS_ARTIFACT),),

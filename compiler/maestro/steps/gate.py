@@ -13,6 +13,7 @@ import math
 from statistics import NormalDist
 from typing import Optional
 
+from .bounds import at_least, at_most, figure
 from .card import CARD, render
 from .context import StepContext, read_json, sha256_file, write_json, write_manifest
 
@@ -74,35 +75,19 @@ def decide_checks(report: dict, gate, correction: Optional[dict] = None) -> tupl
     return all(ok for ok, _ in checks), [reason for _, reason in checks], [ok for ok, _ in checks]
 
 
-def _fmt(value: Optional[float]) -> str:
-    return "undefined" if value is None else f"{value:.4g}"
-
-
-def at_least(what: str, value: Optional[float], threshold: float, field: str) -> tuple[bool, str]:
-    ok = value is not None and value >= threshold
-    verdict = "meets" if ok else "misses"
-    return ok, f"{what} {_fmt(value)} {verdict} the minimum of {threshold:g} ({field})"
-
-
-def at_most(what: str, value: Optional[float], threshold: float, field: str) -> tuple[bool, str]:
-    ok = value is not None and value <= threshold
-    verdict = "is within" if ok else "exceeds"
-    return ok, f"{what} {_fmt(value)} {verdict} the maximum of {threshold:g} ({field})"
-
-
 def beats(accuracy: float, baselines: dict) -> tuple[bool, str]:
     losing = {name: b["accuracy"] for name, b in baselines.items() if not accuracy > b["accuracy"]}
-    figures = ", ".join(f"{name} {_fmt(b['accuracy'])}" for name, b in sorted(baselines.items()))
+    figures = ", ".join(f"{name} {figure(b['accuracy'])}" for name, b in sorted(baselines.items()))
     if losing:
-        return False, (f"accuracy {_fmt(accuracy)} does not beat every baseline ({figures}); "
+        return False, (f"accuracy {figure(accuracy)} does not beat every baseline ({figures}); "
                        f"it must be higher than each (beat_baselines)")
-    return True, f"accuracy {_fmt(accuracy)} beats every baseline ({figures}) (beat_baselines)"
+    return True, f"accuracy {figure(accuracy)} beats every baseline ({figures}) (beat_baselines)"
 
 
 def p_value_check(p_value: Optional[float], threshold: float, correction: Optional[dict]) -> tuple[bool, str]:
     if correction is None:
         return at_most("p-value against the best baseline", p_value, threshold, "max_p_value")
-    what = (f"{correction['method'].capitalize()}-adjusted p-value against the best baseline (raw {_fmt(p_value)}; "
+    what = (f"{correction['method'].capitalize()}-adjusted p-value against the best baseline (raw {figure(p_value)}; "
             f"{correction['trials']} trial(s) of this pipeline within {correction['window_days']} days, "
             "policy.multiple_testing)")
     return at_most(what, correction["adjusted_p_value"], threshold, "max_p_value")
@@ -117,9 +102,9 @@ LEAK_P_VALUE = 1e-12
 def suspected_leak(metrics: dict) -> list[str]:
     signs = []
     if metrics.get("accuracy") is not None and metrics["accuracy"] > LEAK_ACCURACY:
-        signs.append(f"accuracy {_fmt(metrics['accuracy'])} is above {LEAK_ACCURACY:g}")
+        signs.append(f"accuracy {figure(metrics['accuracy'])} is above {LEAK_ACCURACY:g}")
     if metrics.get("p_value") is not None and metrics["p_value"] < LEAK_P_VALUE:
-        signs.append(f"p-value {_fmt(metrics['p_value'])} is below {LEAK_P_VALUE:g}")
+        signs.append(f"p-value {figure(metrics['p_value'])} is below {LEAK_P_VALUE:g}")
     return signs
 
 

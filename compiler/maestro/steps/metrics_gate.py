@@ -4,7 +4,7 @@ gate. In: the evaluator's `<evaluator>/metrics/metrics.json`, `{"metrics": {"<na
 (other keys are kept, not read) and `spec.gate` (`min`/`max` bounds by metric name). Out: what the
 built-in gate writes, so Argo, `maestro run` and the write-back read it the same way: `gate/passed`
 (exactly `true` or `false`) and `gate/gate.json` with `passed`, one reason per bound and `checks`;
-the reasons are the built-in gate's own (`gate.at_least`, `gate.at_most`). A bound on a metric the
+the reasons are the built-in gate's own (`bounds.at_least`, `bounds.at_most`). A bound on a metric the
 file does not hold is missed, with a reason saying so. Without a gate (`gate: null`) it passes.
 
 publish. In: `gate/gate.json` (it runs only after a yes) and the trainer's `<trainer>/model/`. Out:
@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..language.workflow import (EVALUATOR, METRICS_ARTIFACT, METRICS_FILE, MODEL_ARTIFACT, TRAINER, MetricsGate,
                                  step_roles)
+from .bounds import at_least, at_most
 from .card import storage_uri
 from .context import StepContext, StepError, read_json, write_json, write_manifest
 
@@ -56,8 +57,6 @@ def read_metrics(path: Path, evaluator: str) -> dict[str, float]:
 
 
 def decide(metrics: dict[str, float], gate: MetricsGate | None) -> tuple[bool, list[str], list[bool]]:
-    from .gate import at_least, at_most
-
     if gate is None:
         return True, ["no promotion gate is configured (gate is null), so the model passes unchecked"], [True]
     checks = [_bound(at_least, name, metrics, bound, f"gate.min.{name}") for name, bound in sorted(gate.min.items())]

@@ -7,6 +7,10 @@ the tree compared with gitops/), per pipeline-environment, and the peak RSS; two
 ratios to them; and an incremental compile after editing one pipeline against a full compile after
 the same edit.
 
+Single-process figures are `--jobs 1`; a fifth measurement per repetition, `--jobs 2`, gives the
+speed-up of two worker processes over one (the median of the per-repetition ratios) and its peak
+memory, summed over the process tree (PSS, sampled).
+
 The floors: libyaml's CSafeDumper serializing the same documents (what the renderer competes with),
 and the physical floor, libyaml parsing the input specs plus writing the output bytes to disk (what
 any compiler of these inputs to this output must do). Each repetition runs A B C D in turn (compile,
@@ -40,12 +44,13 @@ def compile_rows(workspace: Path, sizes: tuple[int, ...], times: int) -> list[di
 def compile_row(root: Path, size: int, times: int) -> dict:
     prepare(root, size)
     dumper_floor, physical_floor = floors(root)
-    validated, unvalidated, dumped, physical = [], [], [], []
-    for _ in range(times):   # interleaved: A B C D, A B C D, ...
-        validated.append(_compile(root, "--check", env=NO_CACHE))
+    validated, unvalidated, dumped, physical, two = [], [], [], [], []
+    for _ in range(times):   # interleaved: A B C D E, A B C D E, ...
+        validated.append(_compile(root, "--check", "--jobs", "1", env=NO_CACHE))
         dumped.append(once(dumper_floor))
-        unvalidated.append(_compile(root, "--check", "--no-validate", env=NO_CACHE))
+        unvalidated.append(_compile(root, "--check", "--no-validate", "--jobs", "1", env=NO_CACHE))
         physical.append(once(physical_floor))
+        two.append(_compile(root, "--check", "--jobs", "2", env=NO_CACHE))
     incremental, full = incremental_pair(root, times)
     per = size * ENVIRONMENTS
     return {
@@ -54,6 +59,10 @@ def compile_row(root: Path, size: int, times: int) -> dict:
         "physical_floor_s": median(physical), "physical_floor_spread_s": spread(physical),
         "validated": _summary(validated, per, dumped, physical),
         "unvalidated": _summary(unvalidated, per, dumped, physical),
+        "jobs2": {"wall_s": median_wall(two), "wall_spread_s": spread([s.wall for s in two]),
+                  "peak_pss_mib": max(s.pss_mib for s in two),
+                  "speedup": median([one.wall / s.wall for one, s in zip(validated, two)]),
+                  "speedup_spread": spread([one.wall / s.wall for one, s in zip(validated, two)])},
         "incremental_s": incremental, "full_s": full, "incremental_ratio": incremental / full,
     }
 
@@ -74,7 +83,7 @@ def _summary(samples: list, per: int, dumped: list[float], physical: list[float]
     to_dumper = [s.wall / f for s, f in zip(samples, dumped)]
     to_physical = [s.wall / f for s, f in zip(samples, physical)]
     return {"wall_s": wall, "wall_spread_s": spread([s.wall for s in samples]), "ms_per_pipeline_env": 1000 * wall / per,
-            "peak_rss_mib": max(s.rss_mib for s in samples),
+            "peak_rss_mib": max(s.rss_mib for s in samples), "peak_pss_mib": max(s.pss_mib for s in samples),
             "ratio_to_floor": median(to_dumper), "ratio_to_floor_spread": spread(to_dumper),
             "ratio_to_physical_floor": median(to_physical), "ratio_to_physical_floor_spread": spread(to_physical)}
 
@@ -134,15 +143,16 @@ def _documents(root: Path) -> int:
 
 
 def table(rows: list[dict]) -> list[list[str]]:
-    lines = [["pipelines", "docs", "validated ms/pe", "s", "RSS MiB", "x dumper floor", "x parse+write floor",
-              "no-validate ms/pe", "x dumper floor", "dumper floor s", "parse+write floor s", "incr s", "full s",
-              "incr/full"]]
+    lines = [["pipelines", "docs", "validated ms/pe", "s", "PSS MiB", "x dumper floor", "x parse+write floor",
+              "no-validate ms/pe", "x dumper floor", "dumper floor s", "parse+write floor s", "--jobs 2 s",
+              "speed-up", "--jobs 2 PSS MiB", "incr s", "full s", "incr/full"]]
     for r in rows:
         v, u = r["validated"], r["unvalidated"]
         lines.append([str(r["pipelines"]), str(r["documents"]), f"{v['ms_per_pipeline_env']:.2f}", f"{v['wall_s']:.2f}",
-                      f"{v['peak_rss_mib']:.0f}", _ratio(v, "ratio_to_floor"), _ratio(v, "ratio_to_physical_floor"),
+                      f"{v['peak_pss_mib']:.0f}", _ratio(v, "ratio_to_floor"), _ratio(v, "ratio_to_physical_floor"),
                       f"{u['ms_per_pipeline_env']:.2f}", _ratio(u, "ratio_to_floor"), f"{r['floor_s']:.2f}",
-                      f"{r['physical_floor_s']:.2f}", f"{r['incremental_s']:.2f}", f"{r['full_s']:.2f}",
+                      f"{r['physical_floor_s']:.2f}", f"{r['jobs2']['wall_s']:.2f}", _ratio(r["jobs2"], "speedup"),
+                      f"{r['jobs2']['peak_pss_mib']:.0f}", f"{r['incremental_s']:.2f}", f"{r['full_s']:.2f}",
                       f"{r['incremental_ratio']:.3f}"])
     return lines
 

@@ -20,7 +20,9 @@ PIPELINES_PER_TEAM = 25
 
 
 def example_specs(repo: Path = REPO) -> list[dict]:
-    return [yaml.safe_load(p.read_text()) for p in sorted((repo / "pipelines").glob("*.yaml"))]
+    """The examples of the built-in market-data template: what the generator knows how to vary."""
+    specs = [yaml.safe_load(p.read_text()) for p in sorted((repo / "pipelines").glob("*.yaml"))]
+    return [spec for spec in specs if spec["spec"].get("template", "market-data") == "market-data"]
 
 
 def make_project(root: Path, count: int, seed: int = 0, repo: Path = REPO, teams: int | None = None) -> Path:

@@ -28,22 +28,74 @@ MAESTRO = str(BIN / "maestro")
 @dataclass(frozen=True)
 class Sample:
     wall: float          # seconds
-    rss_mib: float       # peak resident set size of the child
+    rss_mib: float       # peak resident set size of the child (or of its largest descendant)
     code: int
     stdout: str
     stderr: str
+    cpu: float = 0.0     # user + system seconds of the child and the descendants it reaped
+    pss_mib: float = 0.0  # peak proportional set size of the child and its descendants together, sampled
 
 
 def run(argv: Sequence[str], cwd: Path | None = None, env: dict | None = None, timeout: float = 1800) -> Sample:
-    """Run a command to completion; wall time from fork to reaping, peak RSS from wait4."""
+    """Run a command to completion; wall time from fork to reaping, peak RSS and CPU time from wait4,
+    and the peak memory of its whole process tree (worker processes included) from /proc."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         process = subprocess.Popen(list(argv), cwd=cwd, env={**os.environ, **(env or {})}, stdout=out, stderr=err)
-        _, status, usage = _reap(process, timeout)
+        sampler = _TreeMemory(process.pid)
+        try:
+            _, status, usage = _reap(process, timeout)
+        finally:
+            sampler.stop()
         wall = time.perf_counter() - start
         out.seek(0), err.seek(0)
         return Sample(wall, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status),
-                      out.read().decode(errors="replace"), err.read().decode(errors="replace"))
+                      out.read().decode(errors="replace"), err.read().decode(errors="replace"),
+                      usage.ru_utime + usage.ru_stime, sampler.peak_kib / 1024)
+
+
+class _TreeMemory:
+    """The peak, over samples every 50 ms, of the summed PSS of a process and its descendants: RSS
+    would count the pages forked workers share with their parent once per process."""
+
+    INTERVAL = 0.05
+
+    def __init__(self, pid: int):
+        self.pid, self.peak_kib = pid, 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        while not self._done.wait(self.INTERVAL):
+            self.peak_kib = max(self.peak_kib, sum(_pss_kib(pid) for pid in _tree(self.pid)))
+
+
+def _tree(pid: int) -> list[int]:
+    found, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                stack += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def checked(argv: Sequence[str], cwd: Path | None = None, env: dict | None = None, timeout: float = 1800,

@@ -6,7 +6,9 @@ In: `<shared>/schemas/crd-sources/<group>/*.yaml` (CustomResourceDefinitions as 
 and `<shared>/schemas/licenses/`.
 Out: one gzip-compressed, compact JSON Schema per kind, laid out as shared/schemas is
 (`crds/<group>/<kind>_<version>.json.gz`, `kubernetes/<version>-standalone-strict/<file>.json.gz`),
-an `index.json` naming every kind and the upstream version it comes from, and the license texts.
+an `index.json` naming every kind and the upstream version it comes from, the license texts, and
+`packed.json.gz`: all the schemas again, pre-parsed with identical parts stored once, which is what
+maestro reads (`maestro.validation.packed`).
 
 CRDs are converted the way kubeconform's openapi2jsonschema.py does it (one schema per served
 version's openAPIV3Schema; `additionalProperties: false` on every object node listing `properties`
@@ -32,6 +34,9 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "compiler"))
+from maestro.validation import packed  # noqa: E402 (the package this script builds data for)
+
 BUNDLE = REPO / "compiler" / "maestro" / "schemas"
 KUBERNETES_FOLDER = "v1.37.0-standalone-strict"
 DRAFT_04 = "http://json-schema.org/draft-04/schema#"
@@ -177,6 +182,7 @@ def build(shared: Path) -> dict[str, bytes]:
         "schemas": [{k: e[k] for k in ("apiVersion", "kind", "file", "source")} for e in entries],
     }
     files["index.json"] = (json.dumps(index, indent=1) + "\n").encode()
+    files[packed.FILE] = packed.pack({entry["file"]: json.loads(files[entry["file"]]) for entry in entries})
     for license_file in sorted((schemas / "licenses").iterdir()):
         files[f"licenses/{license_file.name}"] = license_file.read_bytes()
     files["licenses/NOTICE.md"] = NOTICE.encode()

@@ -10,7 +10,6 @@ read. A position that is not known is None, never a made-up 1:1, and is left out
 
 from __future__ import annotations
 
-import difflib
 import errno
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
@@ -114,6 +113,8 @@ def error_count(diagnostics: Iterable[Diagnostic]) -> int:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A "did you mean" hint for a misspelled name, or an empty string."""
+    import difflib   # only a refusal needs a suggestion
+
     close = difflib.get_close_matches(str(word), sorted(choices), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else ""
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from maestro.validation import packed
 from maestro.validation.locations import BUNDLE_DIR
 
 from .conftest import REPO, SHARED
@@ -66,8 +67,39 @@ def test_targets_name_the_versions_maestro_targets():
 
 def test_every_file_in_the_index_exists_and_no_other():
     listed = {e["file"] for e in INDEX["schemas"]}
-    present = {p.relative_to(BUNDLE_DIR).as_posix() for p in BUNDLE_DIR.rglob("*.json.gz")}
+    present = {p.relative_to(BUNDLE_DIR).as_posix() for p in BUNDLE_DIR.rglob("*.json.gz")} - {packed.FILE}
     assert listed == present and len(listed) == 38
+
+
+def test_the_packed_table_holds_every_schema_as_its_own_file_does():
+    table = packed.unpack(gzip.decompress((BUNDLE_DIR / packed.FILE).read_bytes()))
+    assert set(table) == {e["file"] for e in INDEX["schemas"]}
+    for name, schema in table.items():
+        assert schema == json.loads(gzip.decompress((BUNDLE_DIR / name).read_bytes())), name
+    # identical parts are one object: the workflow kinds share their templates' schema
+    workflow, cron = table["crds/argoproj.io/workflowtemplate_v1alpha1.json.gz"], table["crds/argoproj.io/cronworkflow_v1alpha1.json.gz"]
+    assert workflow["properties"]["spec"]["properties"]["templates"] is \
+        cron["properties"]["spec"]["properties"]["workflowSpec"]["properties"]["templates"]
+    assert (BUNDLE_DIR / packed.FILE).stat().st_size < 100_000
+
+
+def test_packing_keeps_every_value_and_refuses_what_it_did_not_write():
+    schemas = {"a.json.gz": {"type": "object", "properties": {"n": {"type": "integer", "enum": [1, "1", True, None, 1.5]},
+                                                              "m": {"type": "integer", "enum": [1, "1", True, None, 1.5]}},
+                             "required": [], "x": [[], {}, [0]]},
+               "b.json.gz": {"enum": [0, 1, 2]}}
+    assert packed.unpack(packed.pack(schemas)) == schemas
+    for bad in (b"{}", b'{"format": "other"}', b"[]"):
+        with pytest.raises(ValueError):
+            packed.unpack(bad)
+
+
+def test_only_the_bundles_own_files_are_served_from_the_table(tmp_path):
+    copy = tmp_path / "appproject_v1alpha1.json.gz"
+    copy.write_bytes((BUNDLE_DIR / "crds/argoproj.io/appproject_v1alpha1.json.gz").read_bytes())
+    assert packed.bundled(str(copy)) is None
+    assert packed.bundled(str(BUNDLE_DIR / "crds/argoproj.io/appproject_v1alpha1.json.gz"))["type"] == "object"
+    assert packed.bundled(str(BUNDLE_DIR / "crds/argoproj.io/nothing.json.gz")) is None
 
 
 def test_no_prose_is_left_and_constraints_are():

@@ -15,7 +15,6 @@ does. Formats are asserted for draft-04/06/07 (CRD files) and not for 2019-09 or
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from typing import Any, Iterator
@@ -129,6 +128,8 @@ def _digest(body: dict) -> str | None:
         text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError):
         return None  # not plain JSON data: check it every time
+    import hashlib   # only an invalid body is digested
+
     return hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
 
 

@@ -6,7 +6,7 @@ HTTP 404), or `SchemaFetchError` for any other failure (unreadable file, bad
 JSON, network error), as kubeconform distinguishes "not found, try the next
 location" from a real failure.
 
-Parsed schemas are kept in-process, keyed by path plus modification time and size
+The shipped schemas come from their pre-parsed table (`packed`). Parsed schemas are kept in-process, keyed by path plus modification time and size
 (files) or URL. Files ending `.gz` (Maestro's bundle) are decompressed. Downloads are also written to `cache_dir`, one file per URL named
 by the SHA-256 of the URL, as kubeconform's `-cache` does; a cached download is
 used without touching the network.
@@ -15,7 +15,6 @@ used without touching the network.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
 import tempfile
@@ -23,6 +22,7 @@ import zlib
 from pathlib import Path
 
 from .locations import Candidate
+from .packed import bundled
 
 TIMEOUT_SECONDS = 30
 _parsed: dict[tuple, dict] = {}
@@ -47,7 +47,8 @@ def _read_file(path: str) -> dict | None:
         raise SchemaFetchError(f"cannot read schema {path}: {exc.strerror}") from exc
     key = (path, stat.st_mtime_ns, stat.st_size)
     if key not in _parsed:
-        _parsed[key] = _parse(_read_bytes(path), path)
+        shipped = bundled(path)
+        _parsed[key] = shipped if isinstance(shipped, dict) else _parse(_read_bytes(path), path)
     return _parsed[key]
 
 
@@ -104,6 +105,8 @@ def _download(url: str) -> bytes | None:
 
 
 def cache_file(url: str, cache_dir: str) -> Path:
+    import hashlib   # only downloads are named by digest
+
     return Path(cache_dir) / hashlib.sha256(url.encode()).hexdigest()
 
 

@@ -18,7 +18,9 @@ from .types import Cron, Duration, Fraction, Labels, Name, PositiveInt, Quantity
 class SpecSection(BaseModel):
     """A mapping of a spec: unknown keys are refused, values are frozen, an explicit null means the default."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a model's validator is built when it first validates, not at import; a command
+    # that never reads a spec of some kind (a custom pipeline, say) never pays for its model.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     @model_validator(mode="before")
     @classmethod

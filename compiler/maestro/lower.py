@@ -213,12 +213,30 @@ def _custom_steps(p: Pipeline) -> tuple[StepPlan, ...]:
 
 def spec_json(pipeline: Pipeline, environment: Environment) -> str:
     """spec.json, the effective spec every built-in step reads: the pipeline (its overrides already
-    applied, so without them) and its environment; exact values, sorted keys."""
-    document = {
-        "pipeline": pipeline.model_dump(mode="json", exclude={"spec": {"overrides"}}),
-        "environment": environment.model_dump(mode="json"),
-    }
-    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+    applied, so without them) and its environment; exact values, sorted keys, two-space indent.
+
+    What `json.dumps({"environment": ..., "pipeline": ...}, indent=2, sort_keys=True)` writes, with the
+    environment's part written once per environment: JSON escapes every newline inside a string, so
+    indenting a dumped value's lines nests it, byte for byte (tests/targets/test_plan.py)."""
+    pipeline_part = json.dumps(pipeline.model_dump(mode="json", exclude={"spec": {"overrides"}}), indent=2, sort_keys=True)
+    return f'{{\n  "environment": {_nested(_environment_json(environment))},\n  "pipeline": {_nested(pipeline_part)}\n}}\n'
+
+
+_environment_texts: dict[int, tuple[Environment, str]] = {}   # id -> (the environment, kept alive; its JSON)
+
+
+def _environment_json(environment: Environment) -> str:
+    known = _environment_texts.get(id(environment))
+    if known is None or known[0] is not environment:
+        if len(_environment_texts) >= 64:
+            _environment_texts.clear()
+        known = _environment_texts[id(environment)] = (
+            environment, json.dumps(environment.model_dump(mode="json"), indent=2, sort_keys=True))
+    return known[1]
+
+
+def _nested(text: str) -> str:
+    return text.replace("\n", "\n  ")
 
 
 def _schedule(p: Pipeline, schedules_on: bool) -> SchedulePlan | None:

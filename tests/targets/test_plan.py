@@ -43,6 +43,14 @@ def test_spec_json_is_the_effective_pipeline_without_overrides_and_its_environme
     assert environment == project.environments["dev"].model_dump(mode="json")
 
 
+def test_every_spec_json_is_what_one_json_dumps_of_it_writes(plan) -> None:
+    """The environment's part is written once per environment and nested: the bytes must not tell."""
+    texts = [p.spec_json for e in plan.environments for p in e.pipelines]
+    assert len(texts) >= 12
+    for text in texts:
+        assert text == json.dumps(json.loads(text), indent=2, sort_keys=True) + "\n"
+
+
 def test_spec_json_reads_back_as_the_effective_spec_the_steps_get(project, plan) -> None:
     effective = project.effective[("aapl-direction", "prod")]
     pipeline, environment = parse_spec(_pipeline(plan, "prod", "aapl-direction").spec_json)

@@ -197,8 +197,8 @@ class Compiler:
     def _object(self, schema: dict, base: str) -> Check | None:
         checks: list[Check] = []
         if "required" in schema:
-            required = list(schema["required"])
-            checks.append(lambda v: all(name in v for name in required))
+            required = frozenset(schema["required"])
+            checks.append(lambda v: v.keys() >= required)
         if "minProperties" in schema:
             low = schema["minProperties"]
             checks.append(lambda v: len(v) >= low)
@@ -216,6 +216,19 @@ class Compiler:
         patterns = [(re.compile(p), self.check_for(sub, base)) for p, sub in schema.get("patternProperties", {}).items()]
         extra = schema.get("additionalProperties", True)
         extra_check = None if extra is True else self.check_for(extra, base)
+
+        if not patterns:   # the common case, and the compile's hottest loop: no per-key pattern scan
+            def plain_members(value: dict) -> bool:
+                for key, item in value.items():
+                    check = props.get(key)
+                    if check is None:
+                        if extra_check is not None and not extra_check(item):
+                            return False
+                    elif not check(item):
+                        return False
+                return True
+
+            return plain_members
 
         def members(value: dict) -> bool:
             for key, item in value.items():

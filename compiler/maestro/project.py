@@ -102,8 +102,16 @@ def load_project(root: Path, only_envs: Sequence[str] = (), only_pipelines: Coll
 
 def spec_files(root: Path, folder: str) -> list[Path]:
     """The spec files of `folder`, never one that is (a link to) a file outside the root or in a hidden
-    folder of it (.git, .maestro): those are not read at all, and `outside_links` reports them."""
-    return sorted(p for p in _listed(root, folder) if p.is_file() and _inside(root, p))
+    folder of it (.git, .maestro): those are not read at all, and `outside_links` reports them.
+    Only a link needs resolving: a file that is none lies in the folder, which `_listed` checked."""
+    found = []
+    for path in _listed(root, folder):
+        if path.is_symlink():
+            if path.is_file() and _inside(root, path):
+                found.append(path)
+        elif path.is_file() and not path.name.startswith("."):
+            found.append(path)
+    return found
 
 
 def outside_links(root: Path, folder: str) -> list[Diagnostic]:

@@ -183,3 +183,20 @@ def test_the_pods_gate_and_publish_read_the_custom_spec(tmp_path: Path) -> None:
     assert (out / "work" / "publish" / "model" / "model.json").is_file()
     refused = maestro(None, "step", "publish", *common, "--write-back")
     assert refused.returncode == 1 and "not available for a custom pipeline" in refused.stderr
+
+
+def test_a_trainer_spanning_nodes_runs_here_as_one_process(tmp_path: Path) -> None:
+    """In the cluster a TrainJob of 2 nodes (environments allow it with GPUs); here one local process,
+    and the run says so."""
+    steps = "".join([
+        STEP.format(name="make", extra="      outputs: [data]\n"),
+        STEP.format(name="fit", extra="      role: trainer\n      inputs: [make.data]\n      outputs: [model]\n"
+                                      "      resources: {nodes: 2, allow_cpu_nodes: true}\n"),
+        STEP.format(name="judge", extra="      role: evaluator\n      inputs: [fit.model]\n      outputs: [metrics]\n"),
+    ])
+    root = project(tmp_path / "p", scripts(), steps=steps)
+    result = run(root)
+    assert result.exit_code == 0, result.output
+    assert "(fit spans 2 nodes in dev; here it runs on this machine alone)" in result.output
+    summary = read_summary(root / "out")
+    assert summary["gate"]["passed"] is True and summary["steps"]["publish"]["status"] == "ran"

@@ -11,7 +11,7 @@ serving's storageUri names.
 from __future__ import annotations
 
 from . import names
-from .step_calls import LIGHT_STEP_TIMEOUT, exchanged, step_args, training_placement
+from .step_calls import LIGHT_STEP_TIMEOUT, exchanged, git_credentials, step_args, training_placement
 from .contract import artifact_variables
 from .ir import StepPlan
 from .language.environment import Environment
@@ -55,9 +55,9 @@ def _added_steps(p: CustomPipeline, env: Environment, trainer: str, evaluator: s
     gate = StepPlan(name="gate", command=("maestro", "step", "gate"), args=step_args("gate"),
                     depends=(evaluator,), inputs=(), artifact_inputs=((evaluator, METRICS_ARTIFACT),),
                     output_parameter="passed", **common)
-    # No write-back (--write-back) for a custom pipeline yet: `maestro promote` names its versions.
-    publish = StepPlan(name="publish", command=("maestro", "step", "publish"), args=step_args("publish", write_back=False),
+    # Publish writes back to git as the built-in's does (--write-back, the same git credentials).
+    publish = StepPlan(name="publish", command=("maestro", "step", "publish"), args=step_args("publish"),
                        depends=("gate", trainer), inputs=("gate",), artifact_inputs=((trainer, MODEL_ARTIFACT),),
-                       when_gate_passed=True,
+                       when_gate_passed=True, secret_env=git_credentials(env),
                        model_key=names.model_key(p.metadata.team, p.metadata.name, "{{workflow.name}}"), **common)
     return gate, publish

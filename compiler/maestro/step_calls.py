@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from . import names
-from .contract import SPEC_PATH, WORKDIR
+from .contract import PASSWORD_VARIABLE, SPEC_PATH, USERNAME_VARIABLE, WORKDIR
 from .ir import StepPlan
 
 LIGHT_STEP_TIMEOUT = 1800
@@ -51,3 +51,10 @@ def exchanged(steps: tuple[StepPlan, ...]) -> tuple[StepPlan, ...]:
 def _reads(step: StepPlan) -> tuple[str, ...]:
     """The steps whose folders a step reads: a built-in's `inputs`, a custom step's named artifacts."""
     return tuple(dict.fromkeys((*step.inputs, *(source for source, _ in step.artifact_inputs))))
+
+
+def git_credentials(env) -> tuple[tuple[str, str, str], ...]:
+    """The write-back's git credentials (publish of either template), read from a Secret by key;
+    never a value in a manifest."""
+    secret = env.spec.gitops.credentials_secret
+    return ((USERNAME_VARIABLE, secret, "username"), (PASSWORD_VARIABLE, secret, "password"))

@@ -117,6 +117,11 @@ CASES = [
                  f"{FILE}:16:35: error: spec.steps[1].resources.gpus: 3 nodes x 1 GPUs = 3 exceed dev's quota.gpus 2; "
                  "the TrainJob's pods would never all be admitted (environments/dev.yaml:30:11)",
                  id="trainer-nodes-over-quota"),
+    pytest.param("      outputs: [model]\n", "      outputs: [model]\n      resources: {nodes: 2, gpus: 1}\n"
+                 "      secrets: [warehouse]\n",
+                 f"{FILE}:17:16: error: spec.steps[1].secrets: secrets on a trainer spanning nodes: a TrainJob's "
+                 "trainer cannot take a Secret with envFrom (nodes: 1, or no secrets on the trainer)",
+                 id="trainer-nodes-with-secrets"),
     pytest.param("      outputs: [model]\n", "      outputs: [model]\n      env: {DB_PASSWORD: x}\n",
                  f"{FILE}:16:26: error: spec.steps[1].env.DB_PASSWORD: 'DB_PASSWORD' looks like a credential; secret "
                  "values never go in a spec (put it in a Kubernetes Secret and list the Secret under secrets:)",

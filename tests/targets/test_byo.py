@@ -110,7 +110,9 @@ def test_the_gate_and_publish_are_maestros_steps(tmp_path: Path) -> None:
     assert steps["gate"]["container"]["image"] == image
     assert steps["gate"]["inputs"]["artifacts"] == [{"name": "score-metrics", "path": "/maestro/work/score/metrics"}]
     publish = steps["publish"]
-    assert "--write-back" not in publish["container"]["args"]
+    assert publish["container"]["args"][-1] == "--write-back"     # as the built-in publish
+    credentials = {e["name"]: e["valueFrom"]["secretKeyRef"]["key"] for e in publish["container"]["env"]}
+    assert credentials == {"MAESTRO_GIT_USERNAME": "username", "MAESTRO_GIT_PASSWORD": "password"}
     assert {"name": "fit-model", "path": "/maestro/work/fit/model"} in publish["inputs"]["artifacts"]
     model = next(a for a in publish["outputs"]["artifacts"] if a["name"] == "model")
     assert model["s3"] == {"key": "models/quant-research/churn/{{workflow.name}}"} and model["archive"] == {"none": {}}

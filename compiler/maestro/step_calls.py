@@ -13,11 +13,11 @@ from .ir import StepPlan
 LIGHT_STEP_TIMEOUT = 1800
 
 
-def step_args(name: str, write_back: bool = True) -> tuple[str, ...]:
+def step_args(name: str) -> tuple[str, ...]:
     args = ("--spec", SPEC_PATH, "--workdir", WORKDIR, "--run-id", "{{workflow.name}}")
     if name == "ingest":
         args += ("--start", "{{workflow.parameters.start}}", "--end", "{{workflow.parameters.end}}")
-    if name == "publish" and write_back:
+    if name == "publish":   # both templates' publish writes back to git
         args += ("--write-back",)
     return args
 

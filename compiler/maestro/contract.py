@@ -21,6 +21,13 @@ PASSWORD_VARIABLE = "MAESTRO_GIT_PASSWORD"
 ACCESS_KEY_VARIABLE = "MAESTRO_ARTIFACT_ACCESS_KEY"
 SECRET_KEY_VARIABLE = "MAESTRO_ARTIFACT_SECRET_KEY"
 
+# A custom trainer spanning nodes (a TrainJob) reads its inputs from and writes its outputs to the
+# artifact store itself: `<exchange>/<step>/<output>/`, one object per file, under this s3:// URI;
+# the store's endpoint (empty for AWS) and region beside it.
+EXCHANGE_VARIABLE = "MAESTRO_EXCHANGE"
+ENDPOINT_VARIABLE = "MAESTRO_ARTIFACT_ENDPOINT"
+REGION_VARIABLE = "MAESTRO_ARTIFACT_REGION"
+
 # The built-in steps of SPEC-v1, in order: each runs after the one before it.
 BUILTIN_STEPS = ("ingest", "validate", "features", "train", "evaluate", "gate", "publish")
 

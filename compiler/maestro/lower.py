@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import replace
 from typing import Iterable, Sequence
 
 from . import names
@@ -22,8 +21,8 @@ from .language.pipeline import Pipeline
 from .language.teams import TEAMS_FILE, Teams
 from .language.types import duration_seconds
 from .language.workflow import CustomPipeline, is_custom
-from .contract import AFTER, BUILTIN_STEPS, PASSWORD_VARIABLE, READS, USERNAME_VARIABLE
-from .step_calls import LIGHT_STEP_TIMEOUT, step_args, training_placement
+from .contract import AFTER, BUILTIN_STEPS, READS
+from .step_calls import LIGHT_STEP_TIMEOUT, exchanged, git_credentials, step_args, training_placement
 
 RUNTIME_REQUIREMENTS = {"triton": ("pytorch",), "mlserver": ("mlflow",)}
 TRAINING_STEPS = ("train", "evaluate")   # the steps that fit networks: same device, resources and semaphore
@@ -169,33 +168,9 @@ def _step_role(name: str, p: Pipeline, env: Environment) -> dict:
         keeps_trials = env.spec.policy.multiple_testing is not None
         return {"output_parameter": "passed", "trials_key": names.trials_key(team, pipeline) if keeps_trials else None}
     if name == "publish":
-        return {"when_gate_passed": True, "secret_env": _git_credentials(env),
+        return {"when_gate_passed": True, "secret_env": git_credentials(env),
                 "model_key": names.model_key(team, pipeline, "{{workflow.name}}")}
     return {}
-
-
-def exchanged(steps: tuple[StepPlan, ...]) -> tuple[StepPlan, ...]:
-    """Steps that run outside Argo (a TrainJob) take their inputs from the artifact store and leave
-    their output there: each of their inputs is also uploaded there, each reader of theirs downloads
-    it from there, and they are told where (`--exchange`)."""
-    remote = {s.name for s in steps if s.nodes > 1}
-    if not remote:
-        return steps
-    feeds = {i for s in steps if s.name in remote for i in s.inputs}
-    prefix = names.exchange_prefix()
-    return tuple(replace(
-        s, exchange=prefix if s.name in remote | feeds or set(s.inputs) & remote else None,
-        exchange_inputs=tuple(i for i in s.inputs if i in remote or s.name in remote),
-        exchange_output=s.name in feeds or s.name in remote,
-        args=s.args + (("--exchange", prefix) if s.name in remote else ()),
-    ) for s in steps)
-
-
-def _git_credentials(env) -> tuple[tuple[str, str, str], ...]:
-    """The write-back's git credentials, read from a Secret by key; never a value in a manifest."""
-
-    secret = env.spec.gitops.credentials_secret
-    return ((USERNAME_VARIABLE, secret, "username"), (PASSWORD_VARIABLE, secret, "password"))
 
 
 def _custom_steps(p: Pipeline) -> tuple[StepPlan, ...]:

@@ -11,7 +11,7 @@ serving's storageUri names.
 from __future__ import annotations
 
 from . import names
-from .step_calls import LIGHT_STEP_TIMEOUT, step_args, training_placement
+from .step_calls import LIGHT_STEP_TIMEOUT, exchanged, git_credentials, step_args, training_placement
 from .contract import artifact_variables
 from .ir import StepPlan
 from .language.environment import Environment
@@ -26,7 +26,9 @@ LIGHT = {"cpu": "500m", "memory": "1Gi"}
 def workflow_steps(p: CustomPipeline, env: Environment) -> tuple[StepPlan, ...]:
     roles = step_roles(p.spec)
     own = tuple(_step(p, s) for s in p.spec.steps)
-    return own + _added_steps(p, env, roles[TRAINER], roles[EVALUATOR])
+    # A trainer spanning nodes is a TrainJob: what it reads and writes passes through the artifact
+    # store, exactly as around the built-in train step's.
+    return exchanged(own + _added_steps(p, env, roles[TRAINER], roles[EVALUATOR]))
 
 
 def _step(p: CustomPipeline, s: WorkflowStep) -> StepPlan:
@@ -43,7 +45,8 @@ def _step(p: CustomPipeline, s: WorkflowStep) -> StepPlan:
         env=tuple(sorted(s.env.items())) + tuple(sorted(variables.items())),
         secrets=tuple(s.secrets), retries=retries, timeout_seconds=duration_seconds(s.timeout),
         outputs=tuple(s.outputs), artifact_inputs=inputs,
-        local_command=tuple(s.local) if s.local is not None else None, **placement,
+        local_command=tuple(s.local) if s.local is not None else None,
+        nodes=s.resources.nodes if trainer else 1, **placement,
     )
 
 
@@ -52,9 +55,9 @@ def _added_steps(p: CustomPipeline, env: Environment, trainer: str, evaluator: s
     gate = StepPlan(name="gate", command=("maestro", "step", "gate"), args=step_args("gate"),
                     depends=(evaluator,), inputs=(), artifact_inputs=((evaluator, METRICS_ARTIFACT),),
                     output_parameter="passed", **common)
-    # No write-back (--write-back) for a custom pipeline yet: `maestro promote` names its versions.
-    publish = StepPlan(name="publish", command=("maestro", "step", "publish"), args=step_args("publish", write_back=False),
+    # Publish writes back to git as the built-in's does (--write-back, the same git credentials).
+    publish = StepPlan(name="publish", command=("maestro", "step", "publish"), args=step_args("publish"),
                        depends=("gate", trainer), inputs=("gate",), artifact_inputs=((trainer, MODEL_ARTIFACT),),
-                       when_gate_passed=True,
+                       when_gate_passed=True, secret_env=git_credentials(env),
                        model_key=names.model_key(p.metadata.team, p.metadata.name, "{{workflow.name}}"), **common)
     return gate, publish

@@ -27,7 +27,7 @@ from .language.teams import TEAMS_FILE, Teams, check_team
 from .language.types import image_problem
 from .language.workflow import (CUSTOM, CustomPipeline, CustomSpec, is_custom, pipeline_model, template_of,
                                 template_problem)
-from .language.workflow_checks import check_workflow, check_workflow_policy, partial_checks
+from .language.workflow_checks import check_workflow, check_workflow_effective, check_workflow_policy, partial_checks
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -322,8 +322,8 @@ def _add_effective(project: Project, doc: Located, env_doc: Located, diagnostics
             (POLICY_CHECKS, (env, partial), policy_hint)])
     else:
         found.extend(_locate(effective, finding) for finding in _semantic_checks(pipeline))
-        if not custom:
-            found.extend(_locate(effective, finding) for finding in check_effective(pipeline, env.metadata.name))
+        effective_checks = check_workflow_effective if custom else check_effective
+        found.extend(_locate(effective, finding) for finding in effective_checks(pipeline, env.metadata.name))
         policy = check_workflow_policy(env, pipeline) if custom else check_policy(env, pipeline)
         found.extend(_locate(effective, replace(finding, hint=_policy_hint(env_doc, finding.hint)))
                      for finding in policy)

@@ -105,10 +105,23 @@ CASES = [
     pytest.param("      outputs: [metrics]\n", "      outputs: [metrics, metrics]\n",
                  f"{FILE}:20:26: error: spec.steps[2].outputs[1]: output 'metrics' is listed twice",
                  id="duplicate-output"),
+    pytest.param("      outputs: [table]\n", "      outputs: [table]\n      resources: {nodes: 2}\n",
+                 f"{FILE}:10:26: error: spec.steps[0].resources.nodes: 2 nodes: only the trainer may span nodes "
+                 "(nodes: 1, or role: trainer on this step (docs/multinode.md))",
+                 id="nodes-off-the-trainer"),
     pytest.param("      outputs: [model]\n", "      outputs: [model]\n      resources: {nodes: 2}\n",
-                 f"{FILE}:16:26: error: spec.steps[1].resources.nodes: 2 nodes: a custom step runs on one node in "
-                 "maestro/v1 (nodes: 1 (training across nodes is the market-data template's, docs/multinode.md))",
-                 id="nodes"),
+                 f"{FILE}:16:26: error: spec.steps[1].resources.nodes: 2 nodes but no GPUs in prod: each node would "
+                 "train on CPU (give the nodes GPUs (gpus: N), set nodes: 1, or set allow_cpu_nodes: true)",
+                 id="trainer-nodes-without-gpus"),
+    pytest.param("      outputs: [model]\n", "      outputs: [model]\n      resources: {nodes: 3, gpus: 1}\n",
+                 f"{FILE}:16:35: error: spec.steps[1].resources.gpus: 3 nodes x 1 GPUs = 3 exceed dev's quota.gpus 2; "
+                 "the TrainJob's pods would never all be admitted (environments/dev.yaml:30:11)",
+                 id="trainer-nodes-over-quota"),
+    pytest.param("      outputs: [model]\n", "      outputs: [model]\n      resources: {nodes: 2, gpus: 1}\n"
+                 "      secrets: [warehouse]\n",
+                 f"{FILE}:17:16: error: spec.steps[1].secrets: secrets on a trainer spanning nodes: a TrainJob's "
+                 "trainer cannot take a Secret with envFrom (nodes: 1, or no secrets on the trainer)",
+                 id="trainer-nodes-with-secrets"),
     pytest.param("      outputs: [model]\n", "      outputs: [model]\n      env: {DB_PASSWORD: x}\n",
                  f"{FILE}:16:26: error: spec.steps[1].env.DB_PASSWORD: 'DB_PASSWORD' looks like a credential; secret "
                  "values never go in a spec (put it in a Kubernetes Secret and list the Secret under secrets:)",

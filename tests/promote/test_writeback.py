@@ -361,3 +361,30 @@ def test_a_planted_promotion_record_refuses_the_write_back(tmp_path: Path, plant
         write_back(_request(origin))
     assert ("symbolic link" if planted == "link" else "trusted") in str(refused.value)
     assert git(origin, "rev-parse", "main").strip() == seed
+
+
+CUSTOM, CUSTOM_RUN = "synthetic-regression", "synthetic-regression-q4w8e"
+
+
+def test_a_custom_pipelines_write_back_is_the_builtins(origin: Path, tmp_path: Path) -> None:
+    """A bring-your-own pipeline's publish pushes through the same write-back: the next version in
+    staging's serving, staging's compiled files, and the run appended to its promotion record."""
+    pushed = write_back(_request(origin, "pull-request", "staging", pipeline=CUSTOM, run=CUSTOM_RUN))
+    assert pushed.version == "v1"
+    changed = _changed(origin, pushed.commit)
+    assert {f"pipelines/{CUSTOM}.yaml", f"promotions/{CUSTOM}/staging.yaml"} <= set(changed)
+    own = {f"pipelines/{CUSTOM}.yaml", f"promotions/{CUSTOM}/staging.yaml", "gitops/README.md"}   # README: served
+    assert all(p.startswith("gitops/staging/") for p in set(changed) - own), changed
+    clone = _checkout(origin, pushed.ref, tmp_path / "check")
+    assert _compile_check(clone).returncode == 0
+    staging = _body(clone, f"pipelines/{CUSTOM}.yaml")["spec"]["overrides"]["staging"]["serving"]
+    assert staging["versions"] == [{"name": "v1", "run": CUSTOM_RUN}] and staging["default"] == "v1"
+    assert _body(clone, f"promotions/{CUSTOM}/staging.yaml")["passed"] == [{"run": CUSTOM_RUN, "version": "v1"}]
+    # prod (promotion.from: staging) serves only what staging's gate passed
+    refused = maestro(clone, "promote", CUSTOM, "--env", "prod", "--version", "v1", "--run", "synthetic-regression-zzz",
+                      "--as", "default")
+    assert refused.returncode == 1 and f"accepted: v1 ({CUSTOM_RUN})" in refused.stderr, refused.stderr
+    result = maestro(clone, "promote", CUSTOM, "--env", "prod", "--version", "v1", "--run", CUSTOM_RUN, "--as", "default")
+    assert result.returncode == 0, result.stderr
+    assert f"checked: {CUSTOM_RUN} (v1) for prod: passed the gate in staging (promotions/{CUSTOM}/staging.yaml)" \
+        in result.stderr

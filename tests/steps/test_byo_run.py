@@ -181,5 +181,48 @@ def test_the_pods_gate_and_publish_read_the_custom_spec(tmp_path: Path) -> None:
     record = json.loads((out / "work" / "publish" / "publish.json").read_text())
     assert record["storage_uri"].endswith("/models/lab/byo/byo-pod1/") and record["trainer"] == "fit"
     assert (out / "work" / "publish" / "model" / "model.json").is_file()
-    refused = maestro(None, "step", "publish", *common, "--write-back")
-    assert refused.returncode == 1 and "not available for a custom pipeline" in refused.stderr
+
+
+
+def test_the_pods_publish_writes_back_as_the_builtins_does(tmp_path: Path) -> None:
+    """`maestro step publish --write-back` of a custom pipeline: the same push as the built-in's, to
+    the environment's gitops repository (here a local bare one), with the run in its promotion record."""
+    from tests.support import git, maestro, seed_bare_repository
+
+    root = project(tmp_path / "p", scripts())
+    spec_file = root / "pipelines" / "byo.yaml"   # prod's policy asks for pinned images in the repository
+    spec_file.write_text(spec_file.read_text().replace("ghcr.io/acme/byo:1", "ghcr.io/acme/byo@sha256:" + "c" * 64))
+    assert run(root).exit_code == 0
+    bare = seed_bare_repository(tmp_path, root)
+    out = root / "out"
+    spec = json.loads((out / "spec.json").read_text())
+    spec["environment"]["spec"]["gitops"]["repo_url"] = str(bare)
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    shutil.rmtree(out / "work" / "publish")
+    result = maestro(None, "step", "publish", "--spec", tmp_path / "spec.json", "--workdir", out / "work",
+                     "--run-id", "byo-pod2", "--write-back")
+    assert result.returncode == 0, result.stderr
+    record = json.loads((out / "work" / "publish" / "publish.json").read_text())
+    assert record["environment"] == "dev"
+    promotion = record["promotion"]
+    assert (promotion["status"], promotion["version"], promotion["ref"]) == ("pushed", "v1", "main")
+    assert "propose byo v1 from run byo-pod2 in dev" in git(bare, "log", "-1", "--format=%B", "main")
+    changed = git(bare, "diff", "--name-only", "main~1", "main").split()
+    assert {"pipelines/byo.yaml", "promotions/byo/dev.yaml"} <= set(changed)
+
+
+def test_a_trainer_spanning_nodes_runs_here_as_one_process(tmp_path: Path) -> None:
+    """In the cluster a TrainJob of 2 nodes (environments allow it with GPUs); here one local process,
+    and the run says so."""
+    steps = "".join([
+        STEP.format(name="make", extra="      outputs: [data]\n"),
+        STEP.format(name="fit", extra="      role: trainer\n      inputs: [make.data]\n      outputs: [model]\n"
+                                      "      resources: {nodes: 2, allow_cpu_nodes: true}\n"),
+        STEP.format(name="judge", extra="      role: evaluator\n      inputs: [fit.model]\n      outputs: [metrics]\n"),
+    ])
+    root = project(tmp_path / "p", scripts(), steps=steps)
+    result = run(root)
+    assert result.exit_code == 0, result.output
+    assert "(fit spans 2 nodes in dev; here it runs on this machine alone)" in result.output
+    summary = read_summary(root / "out")
+    assert summary["gate"]["passed"] is True and summary["steps"]["publish"]["status"] == "ran"

@@ -110,7 +110,9 @@ def test_the_gate_and_publish_are_maestros_steps(tmp_path: Path) -> None:
     assert steps["gate"]["container"]["image"] == image
     assert steps["gate"]["inputs"]["artifacts"] == [{"name": "score-metrics", "path": "/maestro/work/score/metrics"}]
     publish = steps["publish"]
-    assert "--write-back" not in publish["container"]["args"]
+    assert publish["container"]["args"][-1] == "--write-back"     # as the built-in publish
+    credentials = {e["name"]: e["valueFrom"]["secretKeyRef"]["key"] for e in publish["container"]["env"]}
+    assert credentials == {"MAESTRO_GIT_USERNAME": "username", "MAESTRO_GIT_PASSWORD": "password"}
     assert {"name": "fit-model", "path": "/maestro/work/fit/model"} in publish["inputs"]["artifacts"]
     model = next(a for a in publish["outputs"]["artifacts"] if a["name"] == "model")
     assert model["s3"] == {"key": "models/quant-research/churn/{{workflow.name}}"} and model["archive"] == {"none": {}}
@@ -147,3 +149,70 @@ def test_naming_the_market_data_template_changes_no_byte(tmp_path: Path) -> None
              for root in (implicit, explicit)}
     strip = {path: b"\n".join(body.split(b"\n")[1:]) for path, body in files[explicit].items()}   # the header
     assert strip == {path: b"\n".join(body.split(b"\n")[1:]) for path, body in files[implicit].items()}
+
+
+MULTINODE = BYO.replace('resources: {gpus: 1, cpu: "4", memory: 8Gi, shared_memory: 2Gi}',
+                        'resources: {nodes: 2, gpus: 1, cpu: "4", memory: 8Gi, shared_memory: 2Gi}')
+
+
+def compiled_multinode(tmp_path: Path) -> Path:
+    assert MULTINODE != BYO
+    root = write_project(tmp_path / "project", {"churn": MULTINODE})
+    result = maestro(root, "compile")   # validates its output, the embedded TrainJob included
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+def test_a_trainer_spanning_nodes_is_a_trainjob_of_its_own_container(tmp_path: Path) -> None:
+    workflow = load(compiled_multinode(tmp_path), "prod", "workflowtemplate-churn.yaml")
+    fit = templates(workflow)["fit"]
+    assert fit["serviceAccountName"] == "quant-research-trainjob-launcher"
+    assert fit["synchronization"]["semaphores"][0]["configMapKeyRef"]["key"]
+    assert fit["retryStrategy"]["limit"] == 2
+    job = yaml.safe_load(fit["resource"]["manifest"])
+    assert job["kind"] == "TrainJob" and job["metadata"]["labels"]["maestro.dev/step"] == "fit"
+    trainer = job["spec"]["trainer"]
+    assert (trainer["image"], trainer["command"], trainer["args"]) == (IMAGE, ["python", "/app/fit.py"], ["--epochs", "3"])
+    assert (trainer["numNodes"], trainer["numProcPerNode"]) == (2, 1)
+    assert trainer["resourcesPerNode"]["limits"]["nvidia.com/gpu"] == "1"
+    env = {e["name"]: e.get("value", e.get("valueFrom")) for e in trainer["env"]}
+    assert env["MODE"] == "full"
+    assert env["MAESTRO_OUTPUT_MODEL"] == "/maestro/work/fit/model"
+    assert env["MAESTRO_INPUT_EXTRACT_ROWS"] == "/maestro/work/extract/rows"
+    assert env["MAESTRO_EXCHANGE"].endswith("/artifacts/{{workflow.namespace}}/{{workflow.name}}/exchange")
+    assert env["MAESTRO_ARTIFACT_ACCESS_KEY"]["secretKeyRef"]["key"] == "accessKey"
+    pod = job["spec"]["runtimePatches"][0]["trainingRuntimeSpec"]["template"]["spec"]["replicatedJobs"][0]
+    volumes = [v["name"] for v in pod["template"]["spec"]["template"]["spec"]["volumes"]]
+    assert "spec" not in volumes and "dshm" in volumes     # a custom step does not read spec.json
+
+
+def test_the_trainers_model_reaches_the_gate_and_publish_through_the_store(tmp_path: Path) -> None:
+    root = compiled_multinode(tmp_path)
+    workflow = load(root, "prod", "workflowtemplate-churn.yaml")
+    by_name = templates(workflow)
+    prefix = "artifacts/{{workflow.namespace}}/{{workflow.name}}/exchange"
+    # What the trainer reads is uploaded to the store, file by file.
+    exchange = [a for a in by_name["extract"]["outputs"]["artifacts"] if a["name"] == "exchange"]
+    assert exchange == [{"name": "exchange", "path": "/maestro/work/extract", "archive": {"none": {}},
+                         "s3": {"key": f"{prefix}/extract"}}]
+    # What it wrote is read back from there by the evaluator and by publish.
+    for step in ("score", "publish"):
+        (model,) = [a for a in by_name[step]["inputs"]["artifacts"] if a["name"] == "fit-model"]
+        assert model["s3"] == {"key": f"{prefix}/fit/model"}, step
+    tasks = {t["name"]: t for t in by_name["pipeline"]["dag"]["tasks"]}
+    assert "fit" not in json.dumps(tasks["publish"].get("arguments", {}))
+    assert tasks["fit"].get("arguments") is None
+    launcher = root / "gitops/prod/quant-research-prod/serviceaccount-quant-research-trainjob-launcher.yaml"
+    rendezvous = root / "gitops/prod/quant-research-prod/networkpolicy-maestro-allow-rendezvous-churn.yaml"
+    assert launcher.is_file() and "maestro.dev/step: fit" in rendezvous.read_text()
+    result = maestro(root, "validate", "gitops")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_trainer_is_held_to_the_nodes_policy(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "project", {"churn": MULTINODE.replace("nodes: 2", "nodes: 5")})
+    result = maestro(root, "compile")
+    assert result.returncode == 1
+    assert ("pipelines/churn.yaml:16:26: error: spec.steps[1].resources.nodes: 5 exceeds prod's "
+            "policy.max_nodes_per_step 4 (environments/prod.yaml:53:5)") in result.stderr.splitlines(), result.stderr
+    assert not (root / "gitops").exists()

@@ -225,9 +225,14 @@ def check_pipeline(p: Pipeline) -> list[Diagnostic]:
 def check_cpu_nodes(p: Pipeline, env_name: str) -> Iterator[Diagnostic]:
     """Several nodes without GPUs is most often an override that dropped the GPUs (dev's gpus: 0) but
     kept the nodes: every node would be paid for and train on CPU. Allowed only when asked for."""
-    resources = p.spec.training.resources
+    yield from cpu_nodes(p.spec.training.resources, ("spec", "training", "resources"), env_name)
+
+
+def cpu_nodes(resources, at: tuple, env_name: str) -> Iterator[Diagnostic]:
+    """The rule of check_cpu_nodes on a training step's `resources` found at `at` (the built-in train
+    step's, a custom trainer's)."""
     if resources.nodes > 1 and not resources.gpus and not resources.allow_cpu_nodes:
-        yield Diagnostic.about(("spec", "training", "resources", "nodes"),
+        yield Diagnostic.about((*at, "nodes"),
                                f"{resources.nodes} nodes but no GPUs in {env_name}: each node would train on CPU",
                                "give the nodes GPUs (gpus: N), set nodes: 1, or set allow_cpu_nodes: true")
 

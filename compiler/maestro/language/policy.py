@@ -36,10 +36,27 @@ def check_gpus(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
 
 @reads("training")
 def check_nodes(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
-    limit, nodes = env.spec.policy.max_nodes_per_step, p.spec.training.resources.nodes
+    yield from nodes_limit(env, p.spec.training.resources, ("spec", "training", "resources"))
+
+
+def nodes_limit(env: Environment, resources, at: tuple) -> Iterator[Diagnostic]:
+    """policy.max_nodes_per_step on a training step's `resources` (found at `at`): the built-in
+    train step's and a custom pipeline's trainer's alike."""
+    limit, nodes = env.spec.policy.max_nodes_per_step, resources.nodes
     if limit is not None and nodes > limit:
-        yield Diagnostic.about(("spec", "training", "resources", "nodes"),
-                               _exceeds(nodes, env, "max_nodes_per_step", limit), "policy.max_nodes_per_step")
+        yield Diagnostic.about((*at, "nodes"), _exceeds(nodes, env, "max_nodes_per_step", limit),
+                               "policy.max_nodes_per_step")
+
+
+def spanning_quota(env: Environment, resources, at: tuple) -> Iterator[Diagnostic]:
+    """A training step spanning nodes asks for its GPUs on every node, all at once: nodes x gpus
+    against quota.gpus (the built-in train step's and a custom trainer's)."""
+    quota, name = env.spec.quota.gpus, env.metadata.name
+    if resources.nodes > 1 and resources.nodes * resources.gpus > quota:
+        yield Diagnostic.about((*at, "gpus"),
+                               f"{resources.nodes} nodes x {resources.gpus} GPUs = {resources.nodes * resources.gpus} "
+                               f"exceed {name}'s quota.gpus {quota}; the TrainJob's pods would never all be admitted",
+                               "quota.gpus")
 
 
 @reads("training", "steps")
@@ -48,11 +65,7 @@ def check_gpu_quota(env: Environment, p: Pipeline) -> Iterator[Diagnostic]:
     train step spanning nodes asks for its GPUs on every node, all at once."""
     quota, name = env.spec.quota.gpus, env.metadata.name
     resources = p.spec.training.resources
-    if resources.nodes > 1 and resources.nodes * resources.gpus > quota:
-        yield Diagnostic.about(("spec", "training", "resources", "gpus"),
-                               f"{resources.nodes} nodes x {resources.gpus} GPUs = {resources.nodes * resources.gpus} "
-                               f"exceed {name}'s quota.gpus {quota}; the TrainJob's pods would never all be admitted",
-                               "quota.gpus")
+    yield from spanning_quota(env, resources, ("spec", "training", "resources"))
     steps = [] if resources.nodes > 1 else [(("spec", "training", "resources", "gpus"), resources.gpus)]
     steps += [(("spec", "steps", i, "resources", "gpus"), s.resources.gpus) for i, s in enumerate(p.spec.steps)]
     for path, gpus in steps:

@@ -38,7 +38,19 @@ class WorkflowResources(SpecSection):
     gpus: Annotated[int, Field(ge=0)] = Field(0, description="GPUs for this step.")
     shared_memory: Quantity = Field(
         "1Gi", description="Trainer only: size of the memory-backed /dev/shm when it has GPUs.")
-    nodes: PositiveInt = Field(1, description="Nodes the step spans; only 1 is supported for custom steps in v1.")
+    nodes: PositiveInt = Field(
+        1, description="Trainer only: nodes the step spans; above 1, a Kubeflow Trainer TrainJob of nodes x gpus "
+                       "workers, each node with the cpu, memory and GPUs above (docs/multinode.md).")
+    allow_cpu_nodes: bool = Field(
+        False, description="Trainer only: with nodes above 1 and no GPUs, span the nodes on CPU anyway.")
+
+    @model_serializer(mode="wrap")
+    def _without_unasked_cpu_nodes(self, handler):
+        """Unset, it dumps as before the field existed: spec.json (and gitops/) unchanged."""
+        dumped = handler(self)
+        if isinstance(dumped, dict) and not dumped.get("allow_cpu_nodes"):
+            dumped.pop("allow_cpu_nodes", None)
+        return dumped
 
 
 class WorkflowStep(SpecSection):

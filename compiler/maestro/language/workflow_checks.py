@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Callable, Iterator, Optional
 
 from ..errors import Diagnostic, did_you_mean, one_of
-from .checks import check_env_names, check_env_secrets, check_images, check_serving_references
+from .checks import check_env_names, check_env_secrets, check_images, check_serving_references, cpu_nodes
 from .environment import Environment
-from .policy import check_candidate_weight, check_step_images
+from .policy import check_candidate_weight, check_step_images, nodes_limit, spanning_quota
 from .reserved import check_reserved_secrets
 from .workflow import (ADDED_STEPS, EVALUATOR, METRICS_ARTIFACT, MODEL_ARTIFACT, TRAINER, CustomPipeline,
                        split_input)
@@ -174,11 +174,16 @@ def check_workflow_requirements(p: CustomPipeline) -> Iterator[Diagnostic]:
 
 
 def check_workflow_nodes(p: CustomPipeline) -> Iterator[Diagnostic]:
+    """Only the trainer may span nodes (a TrainJob, docs/multinode.md); every other step is one pod."""
     for i, step in enumerate(p.spec.steps):
-        if step.resources.nodes > 1:
+        if step.resources.nodes > 1 and step.role != TRAINER:
             yield Diagnostic.about((*STEPS, i, "resources", "nodes"),
-                                   f"{step.resources.nodes} nodes: a custom step runs on one node in maestro/v1",
-                                   "nodes: 1 (training across nodes is the market-data template's, docs/multinode.md)")
+                                   f"{step.resources.nodes} nodes: only the trainer may span nodes",
+                                   "nodes: 1, or role: trainer on this step (docs/multinode.md)")
+        elif step.resources.nodes > 1 and step.secrets:
+            # A TrainJob's trainer takes env entries only (Trainer v2.3.0): no envFrom of a whole Secret.
+            yield Diagnostic.about((*STEPS, i, "secrets"), "secrets on a trainer spanning nodes: a TrainJob's "
+                                   "trainer cannot take a Secret with envFrom", "nodes: 1, or no secrets on the trainer")
 
 
 WORKFLOW_CHECKS: tuple[Callable[[CustomPipeline], Iterator[Diagnostic]], ...] = (
@@ -201,15 +206,29 @@ def check_workflow(p: CustomPipeline) -> list[Diagnostic]:
     return [finding for check in WORKFLOW_CHECKS for finding in check(p)]
 
 
+def check_workflow_effective(p: CustomPipeline, env_name: str) -> list[Diagnostic]:
+    """On the effective spec of each environment, as the built-in's EFFECTIVE_CHECKS: a trainer
+    spanning nodes without GPUs there (an override that dropped them) is refused unless asked for."""
+    return [finding for i, step in enumerate(p.spec.steps) if step.role == TRAINER
+            for finding in cpu_nodes(step.resources, (*STEPS, i, "resources"), env_name)]
+
+
 # ---- policy -------------------------------------------------------------------------------------
 
 def check_workflow_gpus(env: Environment, p: CustomPipeline) -> Iterator[Diagnostic]:
+    """GPUs per pod (per node for a trainer spanning nodes) against the policy; against the quota, a
+    spanning trainer's nodes x gpus, as for the built-in train step (`policy.spanning_quota`)."""
     limit, quota, name = env.spec.policy.max_gpus_per_step, env.spec.quota.gpus, env.metadata.name
     for i, step in enumerate(p.spec.steps):
-        gpus, path = step.resources.gpus, (*STEPS, i, "resources", "gpus")
+        at = (*STEPS, i, "resources")
+        gpus, path = step.resources.gpus, (*at, "gpus")
+        if step.role == TRAINER:
+            yield from nodes_limit(env, step.resources, at)
         if limit is not None and gpus > limit:
             yield Diagnostic.about(path, f"{gpus} exceeds {name}'s policy.max_gpus_per_step {limit}",
                                    "policy.max_gpus_per_step")
+        elif step.role == TRAINER and step.resources.nodes > 1:
+            yield from spanning_quota(env, step.resources, at)
         elif gpus > quota:
             yield Diagnostic.about(path, f"{gpus} exceeds {name}'s quota.gpus {quota}; the pod would never be admitted",
                                    "quota.gpus")

@@ -73,7 +73,10 @@ def _bound(check, name: str, metrics: dict, bound: float, field: str) -> tuple[b
     return check(name, metrics[name], bound, field)
 
 
-def run_publish(ctx: StepContext) -> None:
+def run_publish(ctx: StepContext, propose=None) -> None:
+    """Store the trainer's `model` as it wrote it; with `propose` (publish's --write-back,
+    `publish.propose_version`), push the run as the next version of this environment's serving and
+    record it in promotions/<pipeline>/<env>.yaml, as the built-in publish does."""
     gate = read_json(ctx.upstream("gate") / "gate.json")
     if not gate["passed"]:
         raise StepError("the gate refused this model, so it is not published; see gate/gate.json")
@@ -82,15 +85,18 @@ def run_publish(ctx: StepContext) -> None:
     out = ctx.fresh("publish")
     shutil.copytree(model, out / "model")
     serving = ctx.spec.serving
-    write_json(out / "publish.json", {
-        "pipeline": ctx.pipeline.metadata.name, "run_id": ctx.run_id, "trainer": trainer,
+    record = {
+        "pipeline": ctx.pipeline.metadata.name,
+        "environment": ctx.environment.metadata.name,   # where the gate passed: `promotion.from` evidence
+        "run_id": ctx.run_id, "trainer": trainer,
         "served": serving is not None, "runtime": serving.runtime if serving else None,
         "format": serving.format if serving else None,
         "seldon_requirements": list(serving.requirements) if serving else [],
         "model_path": "publish/model", "storage_uri": storage_uri(ctx),
         "metrics": gate.get("metrics", {}), "gate": {k: gate[k] for k in ("passed", "reasons")},
-        "promotion": {"status": "not-requested"},
-    })
+    }
+    record["promotion"] = propose(record) if propose else {"status": "not-requested"}
+    write_json(out / "publish.json", record)
     write_manifest(ctx, "publish", upstreams=("gate", trainer))
 
 

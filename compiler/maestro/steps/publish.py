@@ -30,10 +30,9 @@ def run(ctx: StepContext, write_back: bool = False, schema_locations: tuple[str,
     from ..language.workflow import is_custom
 
     if is_custom(ctx.pipeline):   # a bring-your-own pipeline: the trainer's model folder as it wrote it
-        if write_back:
-            raise StepError("--write-back is not available for a custom pipeline yet; use maestro promote")
         from .metrics_gate import run_publish
-        return run_publish(ctx)
+        # The same write-back as the built-in's, handed in: metrics_gate does not import this module.
+        return run_publish(ctx, (lambda record: propose_version(record, ctx, schema_locations)) if write_back else None)
     gate = read_json(ctx.upstream("gate") / "gate.json")
     if not gate["passed"]:
         raise StepError("the gate refused this model, so it is not published; see gate/gate.json")

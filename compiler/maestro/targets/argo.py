@@ -118,7 +118,8 @@ def _task(step: StepPlan) -> dict:
     if step.depends:
         task["depends"] = " && ".join(step.depends)
     passed = [(source, "out", source) for source in step.inputs if source not in step.exchange_inputs]
-    passed += [(source, output, artifact_input(source, output)) for source, output in step.artifact_inputs]
+    passed += [(source, output, artifact_input(source, output)) for source, output in step.artifact_inputs
+               if source not in step.exchange_inputs]
     if passed:
         task["arguments"] = {"artifacts": [
             {"name": name, "from": f"{{{{tasks.{source}.outputs.artifacts.{output}}}}}"}

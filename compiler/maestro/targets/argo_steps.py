@@ -53,7 +53,8 @@ def step_template(plan: EnvironmentPlan, pipeline: PipelinePlan, step: StepPlan)
         "podSpecPatch": EXECUTOR_PATCH,
     }
     inputs = [{"name": s, "path": f"{WORKDIR}/{s}"} | _exchanged(step, s) for s in step.inputs]
-    inputs += [{"name": artifact_input(s, o), "path": f"{WORKDIR}/{s}/{o}"} for s, o in step.artifact_inputs]
+    inputs += [{"name": artifact_input(s, o), "path": f"{WORKDIR}/{s}/{o}"} | _exchanged(step, s, o)
+               for s, o in step.artifact_inputs]
     if step.trials_key:
         # Absent on a pipeline's first run: the gate then starts a new registry.
         inputs.append({"name": "trials", "path": f"{WORKDIR}/trials/trials.json", "optional": True,
@@ -135,9 +136,11 @@ def _outputs(step: StepPlan) -> dict:
     return outputs
 
 
-def _exchanged(step: StepPlan, source: str) -> dict:
-    """An input a TrainJob wrote: read from its key in the artifact store (a folder of files)."""
-    return {"s3": {"key": f"{step.exchange}/{source}"}} if source in step.exchange_inputs else {}
+def _exchanged(step: StepPlan, source: str, output: str = "") -> dict:
+    """An input a TrainJob wrote: read from its key in the artifact store (a folder of files); a
+    custom step's named artifact from the folder of that name under the trainer's key."""
+    key = f"{step.exchange}/{source}" + (f"/{output}" if output else "")
+    return {"s3": {"key": key}} if source in step.exchange_inputs else {}
 
 
 def step_volumes(step: StepPlan) -> list[dict]:

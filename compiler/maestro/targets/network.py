@@ -61,11 +61,11 @@ def network_policies(ns: NamespacePlan, network: NetworkPlan) -> list[dict]:
     return policies
 
 
-def rendezvous(ns: NamespacePlan, pipeline: str) -> dict:
+def rendezvous(ns: NamespacePlan, pipeline: str, step: str = "train") -> dict:
     """The pods of a pipeline's TrainJobs talk to each other: the rendezvous, then the collectives. A
     per-run TrainJob name cannot be written in a committed policy; a pipeline's runs share a team's
     training semaphore, so by default (max_concurrent_trainings 1) one TrainJob runs at a time."""
-    selector = {"matchLabels": {"maestro.dev/pipeline": pipeline, "maestro.dev/step": "train"},
+    selector = {"matchLabels": {"maestro.dev/pipeline": pipeline, "maestro.dev/step": step},
                 "matchExpressions": [{"key": JOBSET_NAME, "operator": "Exists"}]}
     low, high = EPHEMERAL_PORTS
     ports = [{"protocol": "TCP", "port": low, "endPort": high}]

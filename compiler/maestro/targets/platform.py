@@ -32,7 +32,8 @@ def emit(plan: EnvironmentPlan) -> Iterable[Output]:
     for ns in namespaces(plan):
         result += outputs(plan.name, ns.name, namespace_objects(ns, settings), ns.sources)
         for pipeline in trainjob_pipelines(ns):
-            result += outputs(plan.name, ns.name, [rendezvous(ns, pipeline.name)], ns.sources_of([pipeline]))
+            spanning = next(s.name for s in pipeline.steps if s.nodes > 1)   # train, or a custom trainer
+            result += outputs(plan.name, ns.name, [rendezvous(ns, pipeline.name, spanning)], ns.sources_of([pipeline]))
         for team in ns.teams:
             result += outputs(plan.name, ns.name, team_objects(team, settings), ns.sources)
             if any(p.team == team.team for p in trainjob_pipelines(ns)):

@@ -6,7 +6,10 @@ train `StepPlan` (nodes > 1). Out: the resource template; its manifest is the Tr
 runs `torchrun` (which reads the PET_* variables the Trainer's torch plugin sets) over the same
 `maestro step train` as the single-node step, with the same image, resources per node, GPU node
 selector and tolerations, /dev/shm and pod security; it reads `features/` from and writes `train/`
-to the artifact store (docs/multinode.md), with the store's keys by Secret reference.
+to the artifact store (docs/multinode.md), with the store's keys by Secret reference. A custom
+pipeline's trainer spanning nodes is emitted by the same code: its own image, command, args and env
+(no torchrun around it: its command starts its own processes from the PET_* variables), and where
+in the store its inputs and outputs are (`contract.EXCHANGE_VARIABLE`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from __future__ import annotations
 import json
 
 from .. import names
-from ..contract import ACCESS_KEY_VARIABLE, SECRET_KEY_VARIABLE, WORKDIR
+from ..contract import (ACCESS_KEY_VARIABLE, ENDPOINT_VARIABLE, EXCHANGE_VARIABLE, REGION_VARIABLE,
+                        SECRET_KEY_VARIABLE, WORKDIR)
 from ..ir import EnvironmentPlan, PipelinePlan, StepPlan
 from ..render import manifest_text
 from .argo_steps import CONTAINER_SECURITY, POD_SECURITY, RETRY_BACKOFF, toleration, step_volumes
@@ -80,9 +84,14 @@ def _trainer(plan: EnvironmentPlan, step: StepPlan) -> dict:
     limits = {"memory": step.memory, **({gpu.resource: str(step.gpus)} if step.gpus else {})}
     env = [{"name": variable, "valueFrom": {"secretKeyRef": {"name": store.credentials_secret, "key": key}}}
            for variable, key in ((ACCESS_KEY_VARIABLE, "accessKey"), (SECRET_KEY_VARIABLE, "secretKey"))]
+    if not step.builtin:
+        # The built-in step reads the store's location from spec.json; a custom image gets it here.
+        place = ((EXCHANGE_VARIABLE, f"s3://{store.bucket}/{step.exchange}"), (ENDPOINT_VARIABLE, store.endpoint),
+                 (REGION_VARIABLE, store.region))
+        env += [{"name": k, "value": v} for k, v in (*step.env, *place)]
     return {
         "image": step.image,
-        "command": [*LAUNCHER, *step.command],
+        "command": [*LAUNCHER, *step.command] if step.builtin else list(step.command),
         "args": list(step.args),
         "numNodes": step.nodes,
         "numProcPerNode": max(step.gpus, 1),    # one process per GPU; on CPU (allow_cpu_nodes) one per node
@@ -94,13 +103,16 @@ def _trainer(plan: EnvironmentPlan, step: StepPlan) -> dict:
 def _pod(plan: EnvironmentPlan, pipeline: PipelinePlan, step: StepPlan) -> dict:
     """The node pods, as runtimePatches may shape them (no priorityClassName, no env on `node`)."""
     gpu, labels = plan.settings.gpu, {**pipeline.labels, "maestro.dev/step": step.name}
-    mounts = [{"name": "work", "mountPath": WORKDIR}, {"name": "tmp", "mountPath": "/tmp"},
-              {"name": "spec", "mountPath": "/maestro/spec", "readOnly": True}]
+    mounts = [{"name": "work", "mountPath": WORKDIR}, {"name": "tmp", "mountPath": "/tmp"}]
+    volumes = step_volumes(step)
+    if step.builtin:   # as on every step's pod: only maestro's own steps read the spec
+        mounts.append({"name": "spec", "mountPath": "/maestro/spec", "readOnly": True})
+        volumes.append({"name": "spec", "configMap": {"name": pipeline.spec_configmap}})
     if step.shared_memory:
         mounts.append({"name": "dshm", "mountPath": "/dev/shm"})
     spec: dict = {
         "securityContext": POD_SECURITY,
-        "volumes": step_volumes(step) + [{"name": "spec", "configMap": {"name": pipeline.spec_configmap}}],
+        "volumes": volumes,
         "containers": [{"name": NODE, "securityContext": {**CONTAINER_SECURITY, "readOnlyRootFilesystem": True},
                         "volumeMounts": mounts}],
     }

@@ -218,20 +218,10 @@ class Experiment(SpecSection):
         10, description="Percent of traffic (ab) or of mirrored requests (shadow), 1-99.")
 
 
-PREVIOUS_DEFAULT = Field(
-    None, description="The default before the last `maestro promote --as default`; one of versions. "
-                      "`maestro promote --rollback` swaps it with default.")
+class ServedVersions(SpecSection):
+    """What every serving section has, whichever template trained the model: the Seldon server, the
+    replicas and memory of each model, and the versions `maestro promote` maintains."""
 
-
-def without_unset_previous_default(self, handler):
-    """Serving without `previous_default` dumps as before the field existed: unchanged spec.json."""
-    dumped = handler(self)
-    if isinstance(dumped, dict) and dumped.get("previous_default") is None:
-        dumped.pop("previous_default", None)
-    return dumped
-
-
-class Serving(SpecSection):
     runtime: Literal["triton", "mlserver"] = Field("triton", description="triton (TorchScript) or mlserver.")
     replicas: PositiveInt = Field(1, description="Replicas of each served model.")
     memory: Quantity = Field("1Gi", description="Memory of each served model (Kubernetes quantity).")
@@ -241,9 +231,21 @@ class Serving(SpecSection):
         None, description="The version that takes traffic; one of versions, required when versions are listed.")
     experiment: Optional[Experiment] = Field(
         None, description="Optional: test a candidate version against the default.")
-    previous_default: Optional[Name] = PREVIOUS_DEFAULT
+    previous_default: Optional[Name] = Field(
+        None, description="The default before the last `maestro promote --as default`; one of versions. "
+                          "`maestro promote --rollback` swaps it with default.")
 
-    _without_unset_previous_default = model_serializer(mode="wrap")(without_unset_previous_default)
+    @model_serializer(mode="wrap")
+    def _without_unset_previous_default(self, handler):
+        """Serving without `previous_default` dumps as before the field existed: unchanged spec.json."""
+        dumped = handler(self)
+        if isinstance(dumped, dict) and dumped.get("previous_default") is None:
+            dumped.pop("previous_default", None)
+        return dumped
+
+
+class Serving(ServedVersions):
+    """The built-in template's serving: a TorchScript model on Triton, or MLflow's on MLServer."""
 
 
 class Monitoring(SpecSection):

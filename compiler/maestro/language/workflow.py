@@ -17,8 +17,7 @@ from typing import Annotated, Any, Literal, Optional
 
 from pydantic import Field, model_serializer
 
-from .pipeline import (PREVIOUS_DEFAULT, Experiment, Metadata, Monitoring, Schedule, SpecSection, Version,
-                       without_unset_previous_default)
+from .pipeline import Metadata, Monitoring, Schedule, ServedVersions, SpecSection
 from .types import Duration, Name, PositiveInt, Quantity
 
 CUSTOM = "custom"
@@ -83,22 +82,11 @@ class MetricsGate(SpecSection):
         default_factory=dict, description="Metric name to the highest value accepted.")
 
 
-class CustomServing(SpecSection):
+class CustomServing(ServedVersions):
     runtime: Literal["triton", "mlserver"] = Field("mlserver", description="The Seldon server: mlserver or triton.")
     format: str = Field(min_length=1, description="The model format the trainer writes, e.g. sklearn, onnx.")
     requirements: list[Annotated[str, Field(min_length=1)]] = Field(
         min_length=1, description="Seldon Model requirements: capabilities a server must have (e.g. sklearn).")
-    replicas: PositiveInt = Field(1, description="Replicas of each served model.")
-    memory: Quantity = Field("1Gi", description="Memory of each served model (Kubernetes quantity).")
-    versions: list[Version] = Field(
-        default_factory=list, description="Published model versions; maintained by `maestro promote`.")
-    default: Optional[Name] = Field(
-        None, description="The version that takes traffic; one of versions, required when versions are listed.")
-    experiment: Optional[Experiment] = Field(
-        None, description="Optional: test a candidate version against the default.")
-    previous_default: Optional[Name] = PREVIOUS_DEFAULT
-
-    _without_unset_previous_default = model_serializer(mode="wrap")(without_unset_previous_default)
 
 
 class CustomSpec(SpecSection):

@@ -18,17 +18,17 @@ from .policy import scan
 
 # check id -> failures in the example tree, each explained in docs/policy-scan.md. Lower is fine.
 ACCEPTED = {
-    "CKV_K8S_8": 85,    # liveness probe: run-to-completion step pods
-    "CKV_K8S_9": 85,    # readiness probe: nothing routes traffic to a step pod
-    "CKV_K8S_10": 85,   # CPU requests: Argo's init/wait get theirs from the controller's executor config
-    "CKV_K8S_11": 85,   # CPU limits: requests only, no CFS throttling of training
-    "CKV_K8S_12": 85,   # memory requests: Argo's init/wait, as CKV_K8S_10
-    "CKV_K8S_13": 85,   # memory limits: Argo's init/wait, as CKV_K8S_10
-    "CKV_K8S_15": 85,   # pull policy: Argo's executor image and its policy are the controller's config
-    "CKV_K8S_22": 85,   # read-only root: Argo's init/wait only (every step's container is read-only)
-    "CKV_K8S_35": 15,   # secrets as environment variables: envFrom is the spec's contract; git credentials
-    "CKV_K8S_38": 85,   # service account token: Argo's executor reports results through the API with it
-    "CKV_K8S_43": 85,   # image digest: Argo's executor image (controller config); steps follow environment policy
+    "CKV_K8S_8": 100,    # liveness probe: run-to-completion step pods
+    "CKV_K8S_9": 100,    # readiness probe: nothing routes traffic to a step pod
+    "CKV_K8S_10": 100,   # CPU requests: Argo's init/wait get theirs from the controller's executor config
+    "CKV_K8S_11": 100,   # CPU limits: requests only, no CFS throttling of training
+    "CKV_K8S_12": 100,   # memory requests: Argo's init/wait, as CKV_K8S_10
+    "CKV_K8S_13": 100,   # memory limits: Argo's init/wait, as CKV_K8S_10
+    "CKV_K8S_15": 100,   # pull policy: Argo's executor image and its policy are the controller's config
+    "CKV_K8S_22": 100,   # read-only root: Argo's init/wait only (every step's container is read-only)
+    "CKV_K8S_35": 18,   # secrets as environment variables: envFrom is the spec's contract; git credentials
+    "CKV_K8S_38": 100,   # service account token: Argo's executor reports results through the API with it
+    "CKV_K8S_43": 100,   # image digest: Argo's executor image (controller config); steps follow environment policy
 }
 
 

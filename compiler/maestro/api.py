@@ -199,7 +199,8 @@ def promote_version(pipeline: str, version: str, *, role: Literal["candidate", "
     (`maestro promote`): in `spec.serving`, or with `environment` in that environment's override only.
     The edited spec is compiled and validated first, and every version it newly serves is checked
     (`promotion.from`, the run's publish record; see promotion_evidence); a refused edit writes nothing.
-    `artifact_store`: a local store (file:///path or a folder); None checks the committed records."""
+    `artifact_store`: `s3` (each environment's own store, with the caller's AWS credentials), or a
+    local copy (file:///path or a folder); None checks the committed records."""
     from .promote import Promotion, promote_text
 
     change = Promotion(version, role, run, weight, mode)

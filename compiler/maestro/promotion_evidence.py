@@ -1,7 +1,7 @@
 """Evidence for a promotion: did a run pass the gate where it must have passed?
 
-In: the artifact store (a folder laid out as buckets of keys, `file:///path` or a path; None when
-out of reach), the project, and the runs an edit newly serves per environment. Out: `Evidence`
+In: the artifact store (`s3`: each environment's own S3 store, `s3_store`; or a folder laid out as
+buckets of keys, `file:///path` or a path; None: only the committed records), the project, and the runs an edit newly serves per environment. Out: `Evidence`
 values saying which record proved what, or one located `MaestroError` saying what is missing.
 
 Where a run's publish record is: Argo uploads the publish step's folder (its `out` artifact) under
@@ -17,11 +17,8 @@ run is refused, never read as evidence.
 
 from __future__ import annotations
 
-import io
-import json
 import os
 import stat
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -29,12 +26,9 @@ from typing import Optional
 from . import names
 from .errors import Diagnostic, MaestroError, UsageError
 from .promote import read_real, refuse_symlinks
+from .publish_archive import ARCHIVE, MAX_ARCHIVE_BYTES, record_in_archive
 
 RECORDS = "promotions"                  # promotions/<pipeline>/<environment>.yaml
-ARCHIVE = "out.tgz"                     # Argo's archive of a step's `out` artifact
-RECORD_MEMBER = "publish/publish.json"  # the publish record inside it
-MAX_ARCHIVE_BYTES = 64 * 1024 * 1024    # publish/ holds the model too; a record alone is a few KiB
-MAX_RECORD_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -71,13 +65,16 @@ class FileStore:
     def __str__(self) -> str:
         return f"file://{self.root}"
 
-    def reachable(self, bucket: str) -> bool:
-        folder = self.root / bucket
+    def location(self, artifacts, key: str) -> str:
+        return f"{self}/{artifacts.bucket}/{key}"
+
+    def reachable(self, artifacts) -> bool:
+        folder = self.root / artifacts.bucket
         return folder.is_dir() and not folder.is_symlink()
 
-    def publish_record(self, bucket: str, namespace: str, run: str) -> Optional[tuple[str, object]]:
+    def publish_record(self, artifacts, namespace: str, run: str) -> Optional[tuple[str, object]]:
         """(key, parsed record) of `run`'s publish step, None when the store has none."""
-        prefix = f"artifacts/{namespace}/{run}"
+        bucket, prefix = artifacts.bucket, f"artifacts/{namespace}/{run}"
         folder = self.root / bucket / prefix
         refuse_symlinks(self.root, folder)
         if not folder.is_dir():
@@ -90,14 +87,19 @@ class FileStore:
         return None
 
 
-def open_store(location: Optional[str]) -> Optional[FileStore]:
+def open_store(location: Optional[str]):
+    """`s3`: each environment's own store, as its spec names it; `file:///path` or a path: a folder."""
     if not location:
         return None
+    if location == "s3":
+        from .s3_store import S3Store
+
+        return S3Store()
     if location.startswith("file://"):
         return FileStore(Path(location[len("file://"):]))
     if "://" in location:
-        raise UsageError(f"artifact store '{location}': only a local store is read (file:///path or a folder); "
-                         "leave it out to check against the committed promotions/ records")
+        raise UsageError(f"artifact store '{location}': give `s3` (each environment's store, as its spec names it), "
+                         "file:///path or a folder; or leave it out to check against the committed promotions/ records")
     return FileStore(Path(location))
 
 
@@ -111,14 +113,7 @@ def _regular(path: Path) -> bool:
 def _record_in(archive: Path) -> object:
     if os.lstat(archive).st_size > MAX_ARCHIVE_BYTES:
         raise UsageError(f"{archive} is larger than {MAX_ARCHIVE_BYTES // 2**20} MiB; not read as a publish record")
-    try:
-        with tarfile.open(fileobj=io.BytesIO(read_real(archive)), mode="r:gz") as tar:
-            member = next((m for m in tar.getmembers() if m.name.removeprefix("./") == RECORD_MEMBER), None)
-            if member is None or not member.isfile() or member.size > MAX_RECORD_BYTES:
-                return None
-            return json.loads(tar.extractfile(member).read().decode("utf-8"))
-    except (tarfile.TarError, OSError, EOFError, UnicodeDecodeError, ValueError):
-        return None
+    return record_in_archive(read_real(archive))
 
 
 def store_verdict(record: object, pipeline: str, environment: str, run: str) -> Optional[str]:
@@ -167,14 +162,13 @@ def committed_runs(root: Path, pipeline: str, environment: str) -> Optional[tupl
 
 # ---- the check -----------------------------------------------------------------------------------
 
-def gather(root: Path, project, pipeline: str, served: list[Served], store: Optional[FileStore]) -> tuple[Evidence, ...]:
+def gather(root: Path, project, pipeline: str, served: list[Served], store) -> tuple[Evidence, ...]:
     """The evidence for every newly served version, or one MaestroError listing every refusal."""
     team = project.pipelines[pipeline].metadata.team
     found, refusals = [], []
     for item in served:
         env = project.environments[item.environment]
-        bucket = env.spec.artifacts.bucket
-        if store is not None and store.reachable(bucket):
+        if store is not None and store.reachable(env.spec.artifacts):
             evidence, problem = _from_store(store, env, team, pipeline, item, item.environment, "run")
             found += [evidence] if evidence else []
             refusals += [_refusal(root, project, item, "spec.serving", problem, store)] if problem else []
@@ -190,7 +184,7 @@ def gather(root: Path, project, pipeline: str, served: list[Served], store: Opti
 def _from_source(root: Path, project, team: str, pipeline: str, item: Served, store) -> tuple:
     source = project.environments[item.environment].spec.promotion.source
     env = project.environments[source]
-    if store is not None and store.reachable(env.spec.artifacts.bucket):
+    if store is not None and store.reachable(env.spec.artifacts):
         return _from_store(store, env, team, pipeline, item, source, "from")
     committed = committed_runs(root, pipeline, source)
     if committed is None:
@@ -204,12 +198,12 @@ def _from_source(root: Path, project, team: str, pipeline: str, item: Served, st
     return Evidence("from", item.environment, source, item.run, item.version, "promotion-record", path), None
 
 
-def _from_store(store: FileStore, env, team: str, pipeline: str, item: Served, where: str, check: str) -> tuple:
+def _from_store(store, env, team: str, pipeline: str, item: Served, where: str, check: str) -> tuple:
     namespace = names.namespace(env.spec.namespace, team, where)
-    found = store.publish_record(env.spec.artifacts.bucket, namespace, item.run)
+    found = store.publish_record(env.spec.artifacts, namespace, item.run)
     if found is None:
         return None, (f"run '{item.run}' ({item.version}) has no publish record in {where}'s artifact store "
-                      f"({store}/{env.spec.artifacts.bucket}/artifacts/{namespace}/{item.run}/)",
+                      f"({store.location(env.spec.artifacts, f'artifacts/{namespace}/{item.run}/')})",
                       f"a run of {pipeline} whose gate passed in {where}")
     key, record = found
     problem = store_verdict(record, pipeline, where, item.run)

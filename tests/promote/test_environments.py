@@ -12,7 +12,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
+import socket
 import tarfile
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -271,3 +274,71 @@ def test_new_fields_reach_spec_json_only_when_set(gated: Path) -> None:
 ])
 def test_usage_errors_write_nothing(project: Path, args: list[str], message: str) -> None:
     assert message in _refused(project, "promote", PIPELINE, *args)
+
+
+# ---- the S3 store, as a real S3 server on loopback (moto's) answers ------------------------------
+
+@pytest.fixture
+def s3(gated: Path, monkeypatch):
+    """The examples with staging's and prod's stores on a local S3 server, and credentials for it."""
+    from moto.server import ThreadedMotoServer
+    import boto3
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    # moto's buckets live in this process, not in the server: start each test without any
+    urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/moto-api/reset", method="POST")).close()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "ak")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "sk")
+    for env in ("staging", "prod"):
+        spec = gated / "environments" / f"{env}.yaml"
+        text = spec.read_text()
+        assert "    endpoint: s3.us-east-1.amazonaws.com\n" in text
+        spec.write_text(text.replace("    endpoint: s3.us-east-1.amazonaws.com\n",
+                                     f"    endpoint: 127.0.0.1:{port}\n    insecure: true\n", 1))
+    client = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1")
+    yield client, port
+    server.stop()
+
+
+def _upload(client, bucket: str, namespace: str, run: str, record, scratch: Path) -> str:
+    local = _store(scratch / f"upload-{bucket}", bucket, namespace, run, record)
+    archive = next(local.rglob("out.tgz"))
+    key = archive.relative_to(local / bucket).as_posix()
+    try:
+        client.create_bucket(Bucket=bucket)
+    except client.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    client.put_object(Bucket=bucket, Key=key, Body=archive.read_bytes())
+    shutil.rmtree(local)
+    return key
+
+
+def test_an_s3_store_record_is_the_evidence(gated: Path, s3, tmp_path: Path) -> None:
+    client, _ = s3
+    _upload(client, "acme-ml-prod", "quant-research-prod", NEW_RUN, _publish_record(env="prod"), tmp_path)
+    key = _upload(client, "acme-ml-staging", "quant-research-staging", NEW_RUN, _publish_record(), tmp_path)
+    result = maestro(gated, *PROMOTE_PROD, "--store", "s3", "-o", "json")
+    assert result.returncode == 0, result.stderr
+    evidence = {e["check"]: e for e in conforming(result.stdout, "promote")["evidence"]}
+    assert evidence["from"]["source"] == "artifact-store" and evidence["from"]["record"] == f"s3://acme-ml-staging/{key}"
+    assert evidence["run"]["checked_in"] == "prod"
+
+
+def test_an_s3_record_that_failed_the_gate_is_refused(gated: Path, s3, tmp_path: Path) -> None:
+    client, _ = s3
+    _upload(client, "acme-ml-prod", "quant-research-prod", NEW_RUN, _publish_record(env="prod"), tmp_path)
+    _upload(client, "acme-ml-staging", "quant-research-staging", NEW_RUN, _publish_record(passed=False), tmp_path)
+    _record(gated, {NEW_RUN: "v5"})   # the store answers, so the committed record is not what decides
+    assert "failed the gate" in _refused(gated, *PROMOTE_PROD, "--store", "s3")
+
+
+def test_an_s3_store_without_the_buckets_leaves_the_committed_record_as_evidence(gated: Path, s3) -> None:
+    _record(gated, {NEW_RUN: "v5"})   # the server answers, but holds neither environment's bucket
+    result = maestro(gated, *PROMOTE_PROD, "--store", "s3", "-o", "json")
+    assert result.returncode == 0, result.stderr
+    (evidence,) = conforming(result.stdout, "promote")["evidence"]
+    assert evidence["source"] == "promotion-record"

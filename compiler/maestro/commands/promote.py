@@ -23,8 +23,9 @@ from .options import debug_option, resolve_root, root_option
               help="Edit only this environment's overrides (spec.overrides.ENV.serving).")
 @click.option("--rollback", is_flag=True, help="Swap the default and serving.previous_default back.")
 @click.option("--store", "artifact_store", envvar="MAESTRO_ARTIFACT_STORE", default=None,
-              help="Local artifact store (file:///path or a folder of buckets) holding the runs' publish "
-                   "records; without it the committed promotions/ records are the evidence.")
+              help="Where the runs' publish records are read: `s3` (each environment's own store, as its spec "
+                   "names it, with your AWS credentials), or a local copy (file:///path or a folder of buckets). "
+                   "A store that does not answer, or none given: the committed promotions/ records are the evidence.")
 @root_option
 @output_option
 @debug_option

@@ -45,15 +45,9 @@ class Exchange:
 
 
 def _client(artifacts, exchange: Exchange):
-    import boto3
-    from botocore.config import Config
+    from ..s3_client import s3_client
 
-    scheme = "http" if artifacts.insecure else "https"
-    aws = artifacts.endpoint.split(":")[0].endswith("amazonaws.com")
-    # Path-style for MinIO and other stores, as Argo's own S3 client does off AWS.
-    config = Config(s3={"addressing_style": "virtual" if aws else "path"}, retries={"max_attempts": 5, "mode": "standard"})
-    return boto3.client("s3", endpoint_url=f"{scheme}://{artifacts.endpoint}", region_name=artifacts.region,
-                        aws_access_key_id=exchange.access_key, aws_secret_access_key=exchange.secret_key, config=config)
+    return s3_client(artifacts, exchange.access_key, exchange.secret_key)
 
 
 def _keys(client, bucket: str, prefix: str) -> list[str]:

@@ -36,12 +36,24 @@ class Sample:
     pss_mib: float = 0.0  # peak proportional set size of the child and its descendants together, sampled
 
 
+def child_environment() -> dict:
+    """The shell's environment without PYTHONDONTWRITEBYTECODE: an installed Maestro has its bytecode
+    compiled (pip does it at install), so a timed command must not recompile every module it imports."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def compile_bytecode(package: Path) -> None:
+    """Write the package's bytecode before anything is timed, as pip does when it installs."""
+    import compileall
+    compileall.compile_dir(str(package), quiet=1)
+
+
 def run(argv: Sequence[str], cwd: Path | None = None, env: dict | None = None, timeout: float = 1800) -> Sample:
     """Run a command to completion; wall time from fork to reaping, peak RSS and CPU time from wait4,
     and the peak memory of its whole process tree (worker processes included) from /proc."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        process = subprocess.Popen(list(argv), cwd=cwd, env={**os.environ, **(env or {})}, stdout=out, stderr=err)
+        process = subprocess.Popen(list(argv), cwd=cwd, env={**child_environment(), **(env or {})}, stdout=out, stderr=err)
         sampler = _TreeMemory(process.pid)
         try:
             _, status, usage = _reap(process, timeout)

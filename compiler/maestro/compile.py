@@ -32,7 +32,7 @@ from .errors import Diagnostic, MaestroError
 from .fanout import available_cpus, balanced, can_fork, fan_out
 from .ir import EnvironmentPlan, Plan
 from .lower import environment_plan, lower, ownership, team_plans
-from .project import Project, load_project, spec_files, teams_file
+from .project import Project, complete_effective, load_project, spec_files, teams_file
 from .render import header, render
 from .targets import Output, emit_all
 from .targets.argocd_health import GITOPS_PATH as HEALTH_PATCH_PATH, seldon_health_patch
@@ -152,8 +152,8 @@ class _Compile:
         self.stage(f"lowering {len(rebuilt)} of {len(rebuilt) + len(reused)} namespaces")
         plans = [self._teams_only(env_name, [m for m in members if m.env == env_name]) for env_name in self.selected]
         env_level = [o for plan in plans for o in emit_all(plan) if _unit_of(o.path, plan.name, _spaces(plan)) is None]
-        build = _Namespaces(project, members, {plan.name: _spaces(plan) for plan in plans}, self.validate,
-                            self.locations, self.reuse.rendered(rebuilt), self.reuse.fingerprint)
+        build = _Namespaces(project, self.envs, members, {plan.name: _spaces(plan) for plan in plans},
+                            self.validate, self.locations, self.reuse.rendered(rebuilt), self.reuse.fingerprint)
         built = self._fanned_out(build, env_level, rebuilt) or self._serial(build, env_level, rebuilt)
         tree = self._tree(built, plans, reused)
         self.reuse.keep(members, built.units)
@@ -162,6 +162,7 @@ class _Compile:
         return Compiled(tree, warnings, len({m.name for m in members}), len(self.selected))
 
     def _serial(self, build: _Namespaces, env_level: list[Output], rebuilt: set[UnitId]) -> _Built:
+        complete_effective(build.project, self.envs)   # what the workers left, or all: its errors come first
         fresh = build.emit(rebuilt)
         self.stage(f"rendering {len(env_level) + len(fresh)} objects")
         files = render_outputs(env_level + fresh, build.rendered)
@@ -181,7 +182,9 @@ class _Compile:
             return None
         shards = balanced(weights, self.jobs * SHARDS_PER_JOB)
         self.stage(f"building {len(rebuilt)} namespaces in {min(self.jobs, len(shards))} processes")
+        in_shards = {(m.name, m.env) for m in build.members if (m.env, m.namespace) in rebuilt}
         try:
+            complete_effective(build.project, self.envs, set(build.project.pending) - in_shards)
             files = render_outputs(env_level, build.rendered)
             skipped = validate_outputs(env_level, self.locations) if self.validate else {}
         except MaestroError:
@@ -200,9 +203,10 @@ class _Compile:
 
     def _load(self, pipelines: set[str] | None) -> Project:
         """The environments and `pipelines` (files; None: all). A partial load that fails is redone in
-        full, so that the error names every problem of the run, as a full compile does."""
+        full, so that the error names every problem of the run, as a full compile does. With workers,
+        the effective specs are left to them (`_Namespaces.emit`): they are a third of the load."""
         try:
-            return load_project(self.root, self.envs, only_pipelines=pipelines)
+            return load_project(self.root, self.envs, only_pipelines=pipelines, defer_effective=self.jobs > 1)
         except MaestroError:
             if pipelines is not None:
                 load_project(self.root, self.envs)   # raises with every diagnostic of the run
@@ -252,6 +256,7 @@ class _Namespaces:
     worker process as in the compile's own, so both make the same bytes."""
 
     project: Project
+    envs: tuple[str, ...]                # as the project was loaded
     members: list[Member]
     spaces: dict[str, set[str]]          # environment -> its team namespaces
     validate: bool
@@ -262,6 +267,7 @@ class _Namespaces:
     def emit(self, units: set[UnitId]) -> list[Output]:
         """The objects of `units`: only their pipelines are lowered."""
         wanted = {(m.name, m.env) for m in self.members if (m.env, m.namespace) in units}
+        complete_effective(self.project, self.envs, wanted)
         part = replace(self.project, effective={key: e for key, e in self.project.effective.items() if key in wanted})
         plans = lower(part).environments if part.effective else ()
         return [o for plan in plans for o in emit_all(plan) if _unit_of(o.path, plan.name, self.spaces[plan.name]) in units]
@@ -389,7 +395,8 @@ def _files_of(project: Project) -> list[str]:
 
 def _merge(first: Project, second: Project) -> Project:
     return replace(first, pipelines={**first.pipelines, **second.pipelines},
-                   effective={**first.effective, **second.effective}, files={**first.files, **second.files})
+                   effective={**first.effective, **second.effective}, files={**first.files, **second.files},
+                   pending={**first.pending, **second.pending})
 
 
 def _spaces(plan: EnvironmentPlan) -> set[str]:

@@ -51,6 +51,8 @@ class Project:
     teams: Teams | None = None     # teams.yaml; None: no tenancy, every team is accepted
     teams_doc: Located | None = None
     files: dict[str, str] = field(default_factory=dict)   # name -> relative path of its spec
+    # (pipeline, environment) -> the documents of an effective spec not built yet (`defer_effective`)
+    pending: dict[tuple[str, str], tuple[Located, Located]] = field(default_factory=dict)
 
 
 def find_root(start: Path) -> Path:
@@ -71,8 +73,11 @@ def project_root(root: str | os.PathLike | None) -> Path:
     return root.resolve()
 
 
-def load_project(root: Path, only_envs: Sequence[str] = (), only_pipelines: Collection[str] | None = None) -> Project:
-    """`only_pipelines`: the pipeline files (relative to root) to load; None loads them all."""
+def load_project(root: Path, only_envs: Sequence[str] = (), only_pipelines: Collection[str] | None = None,
+                 defer_effective: bool = False) -> Project:
+    """`only_pipelines`: the pipeline files (relative to root) to load; None loads them all.
+    `defer_effective`: when every file is valid by itself, leave the effective specs to
+    `complete_effective` (a compile's workers build only their own), in `Project.pending`."""
     diagnostics: list[Diagnostic] = []
     project = Project(root)
     _add_teams(project, diagnostics)
@@ -87,9 +92,12 @@ def load_project(root: Path, only_envs: Sequence[str] = (), only_pipelines: Coll
                                            declared)
     skipped: dict[str, dict[str, tuple]] = {}   # file of a partly valid pipeline -> {check not run: bad sections it reads}
     mergeable = [doc for doc in pipe_docs if _add_pipeline(project, doc, diagnostics, skipped)]
+    defer = defer_effective and not diagnostics and len(mergeable) == len(pipe_docs)
     for doc in mergeable:
         for env_name, env_doc in _by_name(env_docs, project.environments):
-            if not only_envs or env_name in only_envs:
+            if defer and (not only_envs or env_name in only_envs):
+                project.pending[(_name(doc), env_name)] = (doc, env_doc)
+            elif not only_envs or env_name in only_envs:
                 _add_effective(project, doc, env_doc, diagnostics, skipped)
     by_file = {doc.file: doc for doc in pipe_docs}
     for file, not_run in skipped.items():
@@ -98,6 +106,24 @@ def load_project(root: Path, only_envs: Sequence[str] = (), only_pipelines: Coll
     if diagnostics:
         raise MaestroError(diagnostics)
     return project
+
+
+def complete_effective(project: Project, only_envs: Sequence[str],
+                       keys: Collection[tuple[str, str]] | None = None) -> None:
+    """Build the pending effective specs among `keys` (None: all) into `project.effective`. If any
+    has a problem, the whole project (`only_envs`, as it was loaded) is loaded again without
+    deferring, which raises with every diagnostic of the run in the order a load reports them."""
+    wanted = [key for key in project.pending if keys is None or key in keys]
+    diagnostics: list[Diagnostic] = []
+    skipped: dict[str, dict[str, tuple]] = {}
+    for key in wanted:
+        _add_effective(project, *project.pending[key], diagnostics, skipped)
+    if diagnostics or skipped:
+        load_project(project.root, only_envs)
+        raise MaestroError([Diagnostic(project.root.name, None, None, (),
+                                       "the specs changed while they were being compiled: compile again")])
+    for key in wanted:
+        del project.pending[key]
 
 
 def spec_files(root: Path, folder: str) -> list[Path]:

@@ -72,6 +72,24 @@ def test_an_invalid_output_is_reported_as_the_serial_compile_reports_it(large: P
     assert len({d.file for d in refusals[0]}) > PIPELINES   # every Model of every environment, in one report
 
 
+def test_an_invalid_effective_spec_is_reported_as_the_serial_compile_reports_it(tmp_path: Path) -> None:
+    """The workers build the effective specs of their own namespaces: a problem only an environment's
+    overrides cause is still reported once, in full and in the serial load's order."""
+    project = make_project(tmp_path / "overrides", PIPELINES, seed=7, teams=5)
+    specs = sorted((project / "pipelines").glob("*.yaml"))
+    for spec in (specs[1], specs[len(specs) // 2], specs[-1]):   # in different teams' namespaces
+        text = spec.read_text()
+        spec.write_text(text.replace("  overrides:\n", "  overrides:\n    prod: {training: {epochs: 0}}\n", 1))
+    refusals = []
+    for jobs in (1, 2):
+        with pytest.raises(MaestroError) as refused:
+            compile_project(project, jobs=jobs)
+        refusals.append(refused.value.diagnostics)
+    assert refusals[0] == refusals[1]
+    assert [d.file for d in refusals[0] if d.severity != "note"] == \
+        [f"pipelines/{spec.name}" for spec in (specs[1], specs[len(specs) // 2], specs[-1])]
+
+
 def test_a_small_repository_is_compiled_in_one_process(tmp_path: Path) -> None:
     project = copy_examples(tmp_path / "examples")
     serial, fanned = compile_project(project, jobs=1), compile_project(project, jobs=4)

@@ -40,25 +40,8 @@ def _never(value: Any) -> bool:
     return False
 
 
-def _is_integer_draft4(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_integer(value: Any) -> bool:
-    return _is_integer_draft4(value) or (isinstance(value, float) and value.is_integer())
-
-
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _type_tests(draft4: bool) -> dict[str, Check]:
-    return {
-        "object": lambda v: isinstance(v, dict), "array": lambda v: isinstance(v, list),
-        "string": lambda v: isinstance(v, str), "boolean": lambda v: isinstance(v, bool),
-        "null": lambda v: v is None, "number": _is_number,
-        "integer": _is_integer_draft4 if draft4 else _is_integer,
-    }
 
 
 def json_equal(a: Any, b: Any) -> bool:
@@ -74,82 +57,101 @@ def json_equal(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _all(checks: list[Check]) -> Check:
-    if not checks:
-        return _always
-    if len(checks) == 1:
-        return checks[0]
-    if len(checks) == 2:
-        first, second = checks
-        return lambda v: first(v) and second(v)
-    return lambda v: all(check(v) for check in checks)
+def _any_equal(value: Any, options: list) -> bool:
+    return any(json_equal(value, o) for o in options)
+
+
+# A subschema that is nothing but one of these types is checked by the type's own C-level isinstance test
+_PLAIN_TYPES = {"string": str, "boolean": bool, "object": dict, "array": list}
+# The keywords the generator acts on; any other key (x-kubernetes-*, description, default...) is an annotation
+_ACTIVE = frozenset({
+    "$ref", "type", "enum", "const", "anyOf", "oneOf", "allOf", "not", "required", "minProperties", "maxProperties",
+    "properties", "patternProperties", "additionalProperties", "items", "minItems", "maxItems", "uniqueItems",
+    "minLength", "maxLength", "pattern", "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+    "multipleOf",
+})
+_GUARDS = {"object": "isinstance({v}, dict)", "array": "isinstance({v}, list)", "string": "isinstance({v}, str)",
+           "number": "(isinstance({v}, (int, float)) and not isinstance({v}, bool))"}
+_MAX_ALIASES = 64
+
+
+class Expr(str):
+    """A condition that must hold, as a Python expression."""
+
+
+class Block(list):
+    """Statements (lines) that `return False` when the value is invalid."""
 
 
 class Compiler:
-    """Compiles one root schema (plus referenced documents) into checks, lazily and once per subschema."""
+    """Generates one Python function per schema node on first use; leaf subschemas are inlined as expressions.
+
+    Each node's function is a global `c<N>` of one shared namespace; until the node is first
+    reached, the global is a stub that generates, execs and rebinds it. So a schema part no
+    document reaches is never generated, and a reached one costs a single call per value
+    instead of a chain of closures.
+    """
 
     def __init__(self, root: dict, draft4: bool, formats: dict[str, Check], documents: dict[str, dict]):
         self.root, self.draft4, self.formats, self.documents = root, draft4, formats, documents
-        self.types = _type_tests(draft4)
-        self.memo: dict[int, Check] = {}
+        self.ns: dict[str, Any] = {"_json_equal": json_equal, "_any_equal": _any_equal, "_unique": _unique,
+                                   "_members": _members_with_patterns}
+        self.names: dict[int, str] = {}
 
-    def check_for(self, schema: Any, base: str) -> Check:
-        """The check for an inline subschema, built now, once."""
+    # -- naming and laziness
+
+    def function(self, schema: Any, base: str) -> Check:
+        """The generated check for `schema`, generated now if not yet."""
+        return self._realise(self.name_for(schema, base))
+
+    def name_for(self, schema: Any, base: str) -> str:
+        """The global the check of `schema` is bound to (a stub until first called)."""
+        schema, base = self._resolve(schema, base)
         key = id(schema)
-        if key not in self.memo:
-            self._scan(schema)
-            self.memo[key] = self.build(schema, base)
-        return self.memo[key]
+        name = self.names.get(key)
+        if name is None:
+            name = self.names[key] = f"c{len(self.names)}"
+            pending = (schema, base)
 
-    def _deferred(self, table: Any, key: Any, schema: Any, base: str) -> Check:
-        """A check that builds `schema` on first use and puts the result in `table[key]`, in its own place.
+            def stub(value: Any) -> bool:
+                return self._realise(name)(value)
 
-        Most of a CRD schema (status, rarely used fields) is never reached: it is never built.
-        """
+            stub.pending = pending  # type: ignore[attr-defined]
+            self.ns[name] = stub
+        return name
+
+    def _realise(self, name: str) -> Check:
+        check = self.ns[name]
+        pending = getattr(check, "pending", None)
+        if pending is None:
+            return check
+        source = self._source(name, *pending)
+        exec(compile(source, f"<schema check {name}>", "exec"), self.ns)
+        return self.ns[name]
+
+    def _deferred(self, table: dict, key: Any, schema: Any, base: str) -> Check:
+        """A property check that generates `schema` on first use and puts the result in `table[key]`."""
         def first_use(value: Any) -> bool:
-            table[key] = self.check_for(schema, base)
+            table[key] = self.function(schema, base)
             return table[key](value)
 
         return first_use
 
-    def lazy_check_for(self, schema: Any, base: str) -> Check:
-        """The check for a `$ref` target, built on first use (refs may recurse; definitions are huge)."""
-        key = id(schema)
-        if key in self.memo:
-            return self.memo[key]
-        state: list[Check] = []
+    def _const(self, value: Any) -> str:
+        name = f"k{len(self.ns)}"
+        self.ns[name] = value
+        return name
 
-        def lazy(value: Any) -> bool:
-            if not state:
-                self._scan(schema)
-                state.append(self.build(schema, base))
-                self.memo[key] = state[0]
-            return state[0](value)
+    def _resolve(self, schema: Any, base: str) -> tuple[Any, str]:
+        """Draft-04 ignores a `$ref`'s siblings: the node is its target."""
+        for _ in range(_MAX_ALIASES):
+            if not (self.draft4 and isinstance(schema, dict) and "$ref" in schema):
+                return schema, base
+            base = urljoin(base, schema["$id"]) if isinstance(schema.get("$id"), str) else base
+            schema, base = self._target(schema["$ref"], base)
+        raise Unsupported("$ref loop")
 
-        self.memo[key] = lazy
-        return lazy
-
-    def _scan(self, schema: Any) -> None:
-        if isinstance(schema, dict) and UNSUPPORTED.intersection(schema):
-            raise Unsupported(sorted(UNSUPPORTED.intersection(schema))[0])
-        if isinstance(schema, dict) and isinstance(schema.get("items"), list):
-            raise Unsupported("items")
-
-    def build(self, schema: Any, base: str) -> Check:
-        if schema is True or schema == {}:
-            return _always
-        if schema is False:
-            return _never
-        if not isinstance(schema, dict):
-            raise Unsupported(f"schema {schema!r}")
-        base = urljoin(base, schema["$id"]) if isinstance(schema.get("$id"), str) else base
-        if "$ref" in schema and self.draft4:
-            return self._ref(schema["$ref"], base)
-        checks = [self._ref(schema["$ref"], base)] if "$ref" in schema else []
-        checks += self._generic(schema, base) + self._typed(schema, base)
-        return _all(checks)
-
-    def _ref(self, ref: str, base: str) -> Check:
+    def _target(self, ref: str, base: str) -> tuple[Any, str]:
         url, fragment = urldefrag(urljoin(base, ref))
         document = self.documents.get(url, self.root if url in ("", urldefrag(base)[0]) else None)
         if document is None:
@@ -157,167 +159,260 @@ class Compiler:
         target = document
         for part in (p.replace("~1", "/").replace("~0", "~") for p in fragment.split("/")[1:]):
             target = target[int(part)] if isinstance(target, list) else target[part]
-        return self.lazy_check_for(target, url)
+        return target, url
 
-    def _generic(self, schema: dict, base: str) -> list[Check]:
-        checks: list[Check] = []
+    # -- source
+
+    def _source(self, name: str, schema: Any, base: str) -> str:
+        lines = [f"def {name}(v):"]
+        for part in self.parts(schema, base, "v"):
+            if isinstance(part, Block):
+                lines += ["    " + line for line in part]
+            else:
+                lines.append(f"    if not {part}: return False")
+        lines.append("    return True")
+        return "\n".join(lines) + "\n"
+
+    def leaf(self, schema: Any, base: str, var: str) -> str | None:
+        """`schema` as one expression on `var`, when it needs no statements (no loops)."""
+        schema, base = self._resolve(schema, base)
+        if _needs_loops(schema):
+            return None  # not generated here: its own function will be, when first called
+        parts = self.parts(schema, base, var)
+        if any(isinstance(p, Block) for p in parts):
+            return None
+        return _conjunction(parts)
+
+    def sub(self, schema: Any, base: str, var: str) -> str:
+        """An expression checking `var` against a subschema: inlined when a leaf, else a call."""
+        expr = self.leaf(schema, base, var)
+        return expr if expr is not None else f"{self.name_for(schema, base)}({var})"
+
+    def plain(self, schema: Any, base: str) -> Check | None:
+        """A ready check for a subschema that costs nothing to build: always, never, or a bare type test."""
+        schema, base = self._resolve(schema, base)
+        if schema is True or schema == {}:
+            return _always
+        if schema is False:
+            return _never
+        if isinstance(schema, dict) and self._active(schema) == {"type"} and not UNSUPPORTED.intersection(schema):
+            kind = _PLAIN_TYPES.get(schema["type"]) if isinstance(schema["type"], str) else None
+            return kind.__instancecheck__ if kind is not None else None
+        return None
+
+    def _active(self, schema: dict) -> set[str]:
+        active = set(_ACTIVE.intersection(schema))
+        if schema.get("format") not in self.formats:
+            active.discard("format")
+        if self.draft4:
+            active.discard("const")
+        return active
+
+    def parts(self, schema: Any, base: str, v: str) -> list[str]:
+        if schema is True or schema == {}:
+            return []
+        if schema is False:
+            return [Expr("False")]
+        if not isinstance(schema, dict):
+            raise Unsupported(f"schema {schema!r}")
+        if UNSUPPORTED.intersection(schema):
+            raise Unsupported(sorted(UNSUPPORTED.intersection(schema))[0])
+        if isinstance(schema.get("items"), list):
+            raise Unsupported("items")
+        base = urljoin(base, schema["$id"]) if isinstance(schema.get("$id"), str) else base
+        parts: list[str] = []
+        if "$ref" in schema:  # not draft-04 (resolved before): the target applies besides the siblings
+            target, url = self._target(schema["$ref"], base)
+            parts.append(Expr(self.sub(target, url, v)))
+        kind = None
         if "type" in schema:
-            checks.append(self._type(schema["type"]))
+            expr, kind = self._type(schema["type"], v)
+            parts.append(expr)
         if "enum" in schema:
-            checks.append(_enum(list(schema["enum"])))
+            parts.append(self._enum(list(schema["enum"]), v, kind))
         if "const" in schema and not self.draft4:  # `const` came with draft-06
-            const = schema["const"]
-            checks.append(lambda v: json_equal(v, const))
-        checks += self._combinators(schema, base)
-        return checks
+            parts.append(Expr(f"_json_equal({v}, {self._const(schema['const'])})"))
+        parts += self._combinators(schema, base, v)
+        for name, build in (("object", self._object), ("array", self._array), ("string", self._string),
+                            ("number", self._number)):
+            if kind is not None and kind != name:
+                continue  # the type test already excluded this kind
+            typed = build(schema, base, v)
+            if typed:
+                parts += typed if kind == name else _guarded(_GUARDS[name].format(v=v), typed)
+        return parts
 
-    def _type(self, names: Any) -> Check:
-        tests = [self.types.get(n, _never) for n in (names if isinstance(names, list) else [names])]
-        return tests[0] if len(tests) == 1 else (lambda v: any(t(v) for t in tests))
+    def _type(self, names: Any, v: str) -> tuple[Expr, str | None]:
+        tests = []
+        for n in names if isinstance(names, list) else [names]:
+            if n in ("object", "array", "string", "number"):
+                tests.append(_GUARDS[n].format(v=v))
+            elif n == "boolean":
+                tests.append(f"isinstance({v}, bool)")
+            elif n == "null":
+                tests.append(f"{v} is None")
+            elif n == "integer":
+                test = f"(isinstance({v}, int) and not isinstance({v}, bool))"
+                tests.append(test if self.draft4 else f"({test} or (isinstance({v}, float) and {v}.is_integer()))")
+            else:
+                tests.append("False")
+        kinds = {"integer": "number", "boolean": "boolean", "null": "null"}
+        single = names if isinstance(names, str) else names[0] if isinstance(names, list) and len(names) == 1 else None
+        kind = kinds.get(single, single) if isinstance(single, str) and single in _TYPE_NAMES else None
+        return Expr("(" + " or ".join(tests) + ")" if tests else "False"), kind
 
-    def _combinators(self, schema: dict, base: str) -> list[Check]:
-        checks: list[Check] = []
+    def _enum(self, options: list, v: str, kind: str | None) -> Expr:
+        if all(isinstance(o, str) for o in options):
+            allowed = self._const(frozenset(options))
+            return Expr(f"({v} in {allowed})" if kind == "string" else f"(isinstance({v}, str) and {v} in {allowed})")
+        return Expr(f"_any_equal({v}, {self._const(options)})")
+
+    def _combinators(self, schema: dict, base: str, v: str) -> list[str]:
+        parts: list[str] = []
         for word in ("anyOf", "oneOf", "allOf"):
             if word in schema:
-                subs = [self.check_for(s, base) for s in schema[word]]
-                checks.append(_combine(word, subs))
+                subs = [self.sub(s, base, v) for s in schema[word]]
+                if not subs:
+                    parts.append(Expr("False") if word != "allOf" else Expr("True"))
+                elif word == "anyOf":
+                    parts.append(Expr("(" + " or ".join(subs) + ")"))
+                elif word == "allOf":
+                    parts.append(Expr("(" + " and ".join(subs) + ")"))
+                else:
+                    parts.append(Expr("((" + ") + (".join(f"1 if {s} else 0" for s in subs) + ") == 1)"))
         if "not" in schema:
-            negated = self.check_for(schema["not"], base)
-            checks.append(lambda v: not negated(v))
-        return checks
+            parts.append(Expr(f"(not {self.sub(schema['not'], base, v)})"))
+        return parts
 
-    def _typed(self, schema: dict, base: str) -> list[Check]:
-        checks = []
-        for guard, part in ((dict, self._object(schema, base)), (list, self._array(schema, base)),
-                            (str, self._string(schema)), ((int, float), self._number(schema))):
-            if part is not None:
-                checks.append(_guarded(guard, part))
-        return checks
-
-    def _object(self, schema: dict, base: str) -> Check | None:
-        checks: list[Check] = []
+    def _object(self, schema: dict, base: str, v: str) -> list[str]:
+        parts: list[str] = []
         if "required" in schema:
-            required = frozenset(schema["required"])
-            checks.append(lambda v: v.keys() >= required)
+            parts.append(Expr(f"({v}.keys() >= {self._const(frozenset(schema['required']))})"))
         if "minProperties" in schema:
-            low = schema["minProperties"]
-            checks.append(lambda v: len(v) >= low)
+            parts.append(Expr(f"(len({v}) >= {self._const(schema['minProperties'])})"))
         if "maxProperties" in schema:
-            high = schema["maxProperties"]
-            checks.append(lambda v: len(v) <= high)
+            parts.append(Expr(f"(len({v}) <= {self._const(schema['maxProperties'])})"))
         if any(k in schema for k in ("properties", "patternProperties", "additionalProperties")):
-            checks.append(self._members(schema, base))
-        return _all(checks) if checks else None
+            parts += self._members(schema, base, v)
+        return parts
 
-    def _members(self, schema: dict, base: str) -> Check:
+    def _members(self, schema: dict, base: str, v: str) -> list[str]:
         props: dict[str, Check] = {}
         for name, sub in schema.get("properties", {}).items():
-            props[name] = self._deferred(props, name, sub, base)
-        patterns = [(re.compile(p), self.check_for(sub, base)) for p, sub in schema.get("patternProperties", {}).items()]
+            props[name] = self.plain(sub, base) or self._deferred(props, name, sub, base)
         extra = schema.get("additionalProperties", True)
-        extra_check = None if extra is True else self.check_for(extra, base)
+        table = self._const(props)
+        if schema.get("patternProperties"):
+            patterns = [(re.compile(p), self.name_for(sub, base)) for p, sub in schema["patternProperties"].items()]
+            extra_name = None if extra is True or extra == {} else self.name_for(extra, base)
+            return [Expr(f"_members({v}, {table}, {self._const(patterns)}, {self._const(extra_name)}, {self._const(self.ns)})")]
+        checked = any(c is not _always for c in props.values())
+        if extra is False:
+            # every key must be known, so the loop can index the table directly
+            parts: list[str] = [Expr(f"({v}.keys() <= {self._const(frozenset(props))})")]
+            if checked:
+                parts.append(Block([f"for k, x in {v}.items():", f"    if not {table}[k](x): return False"]))
+            return parts
+        extra_expr = None if extra is True or extra == {} else self.sub(extra, base, "x")
+        if extra_expr is None:
+            if not checked:
+                return []
+            return [Block([f"g = {table}.get", f"for k, x in {v}.items():", "    c = g(k)",
+                           "    if c is not None and not c(x): return False"])]
+        if not props:
+            return [Block([f"for x in {v}.values():", f"    if not {extra_expr}: return False"])]
+        return [Block([f"g = {table}.get", f"for k, x in {v}.items():", "    c = g(k)",
+                       f"    if c is None:", f"        if not {extra_expr}: return False",
+                       "    elif not c(x): return False"])]
 
-        if not patterns:   # the common case, and the compile's hottest loop: no per-key pattern scan
-            def plain_members(value: dict) -> bool:
-                for key, item in value.items():
-                    check = props.get(key)
-                    if check is None:
-                        if extra_check is not None and not extra_check(item):
-                            return False
-                    elif not check(item):
-                        return False
-                return True
-
-            return plain_members
-
-        def members(value: dict) -> bool:
-            for key, item in value.items():
-                check = props.get(key)
-                matched = [c for rx, c in patterns if rx.search(key)] if patterns else ()
-                if (check is not None and not check(item)) or not all(c(item) for c in matched):
-                    return False
-                if check is None and not matched and extra_check is not None and not extra_check(item):
-                    return False
-            return True
-
-        return members
-
-    def _array(self, schema: dict, base: str) -> Check | None:
-        checks: list[Check] = []
-        if isinstance(schema.get("items"), (dict, bool)):
-            cell: list[Check] = []
-            cell.append(self._deferred(cell, 0, schema["items"], base))
-            checks.append(lambda v: all(cell[0](x) for x in v))
+    def _array(self, schema: dict, base: str, v: str) -> list[str]:
+        parts: list[str] = []
+        items = schema.get("items", True)
+        if isinstance(items, (dict, bool)) and not (items is True or items == {}):
+            parts.append(Block([f"for x in {v}:", f"    if not {self.sub(items, base, 'x')}: return False"]))
         if "minItems" in schema:
-            low = schema["minItems"]
-            checks.append(lambda v: len(v) >= low)
+            parts.append(Expr(f"(len({v}) >= {self._const(schema['minItems'])})"))
         if "maxItems" in schema:
-            high = schema["maxItems"]
-            checks.append(lambda v: len(v) <= high)
+            parts.append(Expr(f"(len({v}) <= {self._const(schema['maxItems'])})"))
         if schema.get("uniqueItems") is True:
-            checks.append(_unique)
-        return _all(checks) if checks else None
+            parts.append(Expr(f"_unique({v})"))
+        return parts
 
-    def _string(self, schema: dict) -> Check | None:
-        checks: list[Check] = []
+    def _string(self, schema: dict, base: str, v: str) -> list[str]:
+        parts: list[str] = []
         if "minLength" in schema:
-            low = schema["minLength"]
-            checks.append(lambda v: len(v) >= low)
+            parts.append(Expr(f"(len({v}) >= {self._const(schema['minLength'])})"))
         if "maxLength" in schema:
-            high = schema["maxLength"]
-            checks.append(lambda v: len(v) <= high)
+            parts.append(Expr(f"(len({v}) <= {self._const(schema['maxLength'])})"))
         if "pattern" in schema:
-            pattern = re.compile(schema["pattern"])
-            checks.append(lambda v: pattern.search(v) is not None)
+            parts.append(Expr(f"({self._const(re.compile(schema['pattern']).search)}({v}) is not None)"))
         if schema.get("format") in self.formats:
-            checks.append(self.formats[schema["format"]])
-        return _all(checks) if checks else None
+            parts.append(Expr(f"{self._const(self.formats[schema['format']])}({v})"))
+        return parts
 
-    def _number(self, schema: dict) -> Check | None:
-        checks = [_bound(schema, word, self.draft4) for word in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")]
-        checks = [c for c in checks if c is not None]
+    def _number(self, schema: dict, base: str, v: str) -> list[str]:
+        parts: list[str] = [Expr(f"({v} {op} {self._const(limit)})") for op, limit in _bounds(schema, self.draft4)]
         if "multipleOf" in schema:
-            checks.append(_multiple_of(schema["multipleOf"]))
-        if not checks:
-            return None
-        inner = _all(checks)
-        return lambda v: isinstance(v, bool) or inner(v)
+            parts.append(Expr(f"{self._const(_multiple_of(schema['multipleOf']))}({v})"))
+        return parts
 
 
-def _enum(options: list) -> Check:
-    if all(isinstance(o, str) for o in options):
-        allowed = frozenset(options)
-        return lambda v: isinstance(v, str) and v in allowed
-    return lambda v: any(json_equal(v, o) for o in options)
+_TYPE_NAMES = frozenset({"object", "array", "string", "number", "integer", "boolean", "null"})
 
 
-def _guarded(kind: Any, check: Check) -> Check:
-    return lambda v: not isinstance(v, kind) or check(v)
+def _needs_loops(schema: Any) -> bool:
+    """Whether the node surely has members or items to loop over (so is not worth trying to inline)."""
+    if not isinstance(schema, dict):
+        return False
+    items, extra = schema.get("items", True), schema.get("additionalProperties", True)
+    return bool(schema.get("properties") or schema.get("patternProperties")) or not (
+        items is True or items == {}) or not (extra is True or extra is False or extra == {})
 
 
-def _combine(word: str, subs: list[Check]) -> Check:
-    if word == "anyOf":
-        return lambda v: any(s(v) for s in subs)
-    if word == "allOf":
-        return lambda v: all(s(v) for s in subs)
-    return lambda v: sum(1 for s in subs if s(v)) == 1
+def _conjunction(parts: list[str]) -> str:
+    if not parts:
+        return "True"
+    return parts[0] if len(parts) == 1 else "(" + " and ".join(parts) + ")"
+
+
+def _guarded(guard: str, parts: list[str]) -> list[str]:
+    """`parts` apply only to values of one kind (the guard); others pass."""
+    if not any(isinstance(p, Block) for p in parts):
+        return [Expr(f"(not {guard} or {_conjunction(parts)})")]
+    lines = [f"if {guard}:"]
+    for part in parts:
+        lines += ["    " + line for line in part] if isinstance(part, Block) else [f"    if not {part}: return False"]
+    return [Block(lines)]
+
+
+def _members_with_patterns(value: dict, props: dict, patterns: list, extra: str | None, ns: dict) -> bool:
+    """Members of an object whose schema has patternProperties (rare: the generic loop)."""
+    for key, item in value.items():
+        check = props.get(key)
+        matched = [name for rx, name in patterns if rx.search(key)]
+        if check is not None and not check(item):
+            return False
+        if not all(ns[name](item) for name in matched):
+            return False
+        if check is None and not matched and extra is not None and not ns[extra](item):
+            return False
+    return True
 
 
 def _unique(value: list) -> bool:
     return all(not json_equal(a, b) for i, a in enumerate(value) for b in value[i + 1:])
 
 
-def _bound(schema: dict, word: str, draft4: bool) -> Check | None:
-    if word not in schema:
-        return None
-    limit = schema[word]
-    if draft4 and word.startswith("exclusive"):
-        return None  # a flag on minimum/maximum in draft-04
-    lower = word in ("minimum", "exclusiveMinimum")
-    exclusive = word.startswith("exclusive") or (draft4 and schema.get("exclusive" + word.capitalize()) is True)
-    if lower:
-        return (lambda v: v > limit) if exclusive else (lambda v: v >= limit)
-    return (lambda v: v < limit) if exclusive else (lambda v: v <= limit)
+def _bounds(schema: dict, draft4: bool) -> list[tuple[str, Any]]:
+    """(operator, limit) pairs of the numeric bounds; in draft-04 `exclusive*` are flags on minimum/maximum."""
+    bounds = []
+    for word in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        if word not in schema or (draft4 and word.startswith("exclusive")):
+            continue
+        exclusive = word.startswith("exclusive") or (draft4 and schema.get("exclusive" + word.capitalize()) is True)
+        lower = word in ("minimum", "exclusiveMinimum")
+        bounds.append(((">" if exclusive else ">=") if lower else ("<" if exclusive else "<="), schema[word]))
+    return bounds
 
 
 def _multiple_of(divisor: Any) -> Check:
@@ -337,7 +432,7 @@ def compile_check(schema: dict, draft4: bool, formats: dict[str, Check], documen
     """A yes/no check for `schema`; `documents` maps the URLs its `$ref`s reach to their contents."""
     compiler = Compiler(schema, draft4, formats, documents or {})
     try:
-        root = compiler.check_for(schema, schema.get("$id", "") if isinstance(schema.get("$id"), str) else "")
+        root = compiler.function(schema, schema.get("$id", "") if isinstance(schema.get("$id"), str) else "")
     except (Unsupported, KeyError, IndexError, TypeError, re.error, RecursionError):
         return _never  # jsonschema checks every document against this schema
 

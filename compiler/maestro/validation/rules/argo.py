@@ -10,6 +10,7 @@ names too long (63, CronWorkflow 52); cron schedules and time zones that do not 
 
 from __future__ import annotations
 
+import marshal
 import re
 from typing import Any, Iterator
 
@@ -204,8 +205,27 @@ def _hook_sites(hooks: Any, path: tuple) -> Iterator[tuple[tuple, str, Any]]:
 
 def input_parameters(body: dict, corpus: Corpus) -> Iterator[Diagnostic]:
     spec, base = workflow_spec(body)
+    if not may_name_inputs(spec.get("templates")):
+        return
     for i, template in enumerate(_templates(spec)):
-        yield from _template_inputs(template, base + ("templates", i))
+        if may_name_inputs(template):
+            yield from _template_inputs(template, base + ("templates", i))
+
+
+def may_name_inputs(value: Any) -> bool:
+    """Whether `_strings` could find anything in `value`: a superset test at C speed.
+
+    marshal writes every str, list and dict it meets (exact types only) with each string's
+    UTF-8 bytes whole, so every string and key the walk can reach is in its output; when neither
+    "inputs.parameters" nor "inline" is there, the walk (the costliest rule of a large compile,
+    where most templates name workflow parameters only) would find nothing. A value marshal
+    refuses (another type, too deep) is walked.
+    """
+    try:
+        spelled = marshal.dumps(value)
+    except (ValueError, TypeError):
+        return True
+    return b"inputs.parameters" in spelled or b"inline" in spelled
 
 
 def _template_inputs(template: dict, path: tuple) -> Iterator[Diagnostic]:

@@ -10,6 +10,7 @@ names too long (63, CronWorkflow 52); cron schedules and time zones that do not 
 
 from __future__ import annotations
 
+import functools
 import marshal
 import re
 from typing import Any, Iterator
@@ -85,7 +86,7 @@ def _task_dependencies(task: dict, names: set[str], path: tuple) -> tuple[list[s
 
 def _depends(expression: str, names: set[str], path: tuple, found: list, problems: list) -> None:
     try:
-        named = operands(expression)
+        named = _operands(expression)
     except DependsError as exc:
         problems.append(Diagnostic.about(path, f"cannot parse depends {expression!r}: {exc}"))
         return
@@ -94,6 +95,12 @@ def _depends(expression: str, names: set[str], path: tuple, found: list, problem
             found.append(task)
         else:
             problems.append(Diagnostic.about(path, f"depends names {task!r}, which is not a task of this DAG{_known(names)}"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _operands(expression: str) -> tuple[tuple[str, str], ...]:
+    """`operands`, parsed once per distinct expression (most DAGs repeat `depends: a`); errors are not kept."""
+    return tuple(operands(expression))
 
 
 def _known(names: set[str]) -> str:

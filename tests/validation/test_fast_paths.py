@@ -170,3 +170,18 @@ def test_the_precheck_skips_only_what_cannot_name_inputs():
     assert may_name_inputs([{"x": _deep(30, "a {{inputs.parameters.b}}")}])
     assert may_name_inputs({"steps": [[{"inline": {}}]]})
     assert may_name_inputs({"args": [object()]})      # a value marshal refuses is walked
+
+
+# --- argo DAG cycles ---------------------------------------------------------------------------------
+
+
+def test_the_acyclic_precheck_agrees_with_the_search_from_every_task():
+    import random
+
+    from maestro.validation.rules.argo import _acyclic, _cycle_from
+
+    chooser = random.Random(7)
+    for _ in range(5000):
+        names = [f"t{i}" for i in range(chooser.randint(0, 6))] + ([""] if chooser.random() < 0.2 else [])
+        graph = {name: [chooser.choice(names) for _ in range(chooser.randint(0, 3))] for name in names}
+        assert _acyclic(graph) == (not any(_cycle_from(name, graph) for name in graph)), graph

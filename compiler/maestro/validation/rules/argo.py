@@ -109,6 +109,8 @@ def _known(names: set[str]) -> str:
 
 
 def _cycles(tasks: list[dict], graph: dict[str, list[str]], path: tuple) -> Iterator[Diagnostic]:
+    if _acyclic(graph):
+        return   # one linear pass, rather than a search from every task
     reported: set[str] = set()
     for j, task in enumerate(tasks):
         name = text(task.get("name"))
@@ -116,6 +118,24 @@ def _cycles(tasks: list[dict], graph: dict[str, list[str]], path: tuple) -> Iter
         if cycle and name not in reported:
             reported.update(cycle)
             yield Diagnostic.about(path + (j,), "dependency cycle: " + " -> ".join(cycle + [cycle[0]]))
+
+
+def _acyclic(graph: dict[str, list[str]]) -> bool:
+    """Whether every task can run once the tasks it waits for have (Kahn's order reaches them all)."""
+    waiting = {node: len(deps) for node, deps in graph.items()}
+    dependents: dict[str, list[str]] = {}
+    for node, deps in graph.items():
+        for dep in deps:
+            dependents.setdefault(dep, []).append(node)
+    ready = [node for node, count in waiting.items() if count == 0]
+    done = 0
+    while ready:
+        done += 1
+        for node in dependents.get(ready.pop(), ()):
+            waiting[node] -= 1
+            if waiting[node] == 0:
+                ready.append(node)
+    return done == len(waiting)
 
 
 def _cycle_from(start: str, graph: dict[str, list[str]]) -> list[str]:

@@ -11,6 +11,7 @@ label, label keys and values and annotation keys well-formed, annotations at mos
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import replace
 from typing import Any, Iterator
@@ -103,6 +104,9 @@ def _namespace_problems(meta: dict) -> Iterator[Diagnostic]:
         yield Diagnostic.about(("metadata", "namespace"), f"invalid namespace {namespace!r}: {problem}")
 
 
+# Label and annotation keys and values repeat across nearly every object of a compile: each distinct
+# text is checked once (the answers depend on the text alone).
+@functools.lru_cache(maxsize=8192)
 def qualified_name(key: str) -> str:
     """Problems with a label or annotation key (`[prefix/]name`), or an empty string."""
     prefix, slash, name = key.rpartition("/")
@@ -117,6 +121,7 @@ def qualified_name(key: str) -> str:
     return "" if _QUALIFIED_NAME.match(name) else "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
 
 
+@functools.lru_cache(maxsize=8192)
 def label_value(value: str) -> str:
     if len(value) > 63:
         return "must be no more than 63 characters"

@@ -10,6 +10,8 @@ names too long (63, CronWorkflow 52); cron schedules and time zones that do not 
 
 from __future__ import annotations
 
+import functools
+import marshal
 import re
 from typing import Any, Iterator
 
@@ -84,7 +86,7 @@ def _task_dependencies(task: dict, names: set[str], path: tuple) -> tuple[list[s
 
 def _depends(expression: str, names: set[str], path: tuple, found: list, problems: list) -> None:
     try:
-        named = operands(expression)
+        named = _operands(expression)
     except DependsError as exc:
         problems.append(Diagnostic.about(path, f"cannot parse depends {expression!r}: {exc}"))
         return
@@ -95,12 +97,20 @@ def _depends(expression: str, names: set[str], path: tuple, found: list, problem
             problems.append(Diagnostic.about(path, f"depends names {task!r}, which is not a task of this DAG{_known(names)}"))
 
 
+@functools.lru_cache(maxsize=4096)
+def _operands(expression: str) -> tuple[tuple[str, str], ...]:
+    """`operands`, parsed once per distinct expression (most DAGs repeat `depends: a`); errors are not kept."""
+    return tuple(operands(expression))
+
+
 def _known(names: set[str]) -> str:
     shown = sorted(n for n in names if n)
     return f" (tasks: {', '.join(shown)})" if shown else ""
 
 
 def _cycles(tasks: list[dict], graph: dict[str, list[str]], path: tuple) -> Iterator[Diagnostic]:
+    if _acyclic(graph):
+        return   # one linear pass, rather than a search from every task
     reported: set[str] = set()
     for j, task in enumerate(tasks):
         name = text(task.get("name"))
@@ -108,6 +118,24 @@ def _cycles(tasks: list[dict], graph: dict[str, list[str]], path: tuple) -> Iter
         if cycle and name not in reported:
             reported.update(cycle)
             yield Diagnostic.about(path + (j,), "dependency cycle: " + " -> ".join(cycle + [cycle[0]]))
+
+
+def _acyclic(graph: dict[str, list[str]]) -> bool:
+    """Whether every task can run once the tasks it waits for have (Kahn's order reaches them all)."""
+    waiting = {node: len(deps) for node, deps in graph.items()}
+    dependents: dict[str, list[str]] = {}
+    for node, deps in graph.items():
+        for dep in deps:
+            dependents.setdefault(dep, []).append(node)
+    ready = [node for node, count in waiting.items() if count == 0]
+    done = 0
+    while ready:
+        done += 1
+        for node in dependents.get(ready.pop(), ()):
+            waiting[node] -= 1
+            if waiting[node] == 0:
+                ready.append(node)
+    return done == len(waiting)
 
 
 def _cycle_from(start: str, graph: dict[str, list[str]]) -> list[str]:
@@ -204,8 +232,27 @@ def _hook_sites(hooks: Any, path: tuple) -> Iterator[tuple[tuple, str, Any]]:
 
 def input_parameters(body: dict, corpus: Corpus) -> Iterator[Diagnostic]:
     spec, base = workflow_spec(body)
+    if not may_name_inputs(spec.get("templates")):
+        return
     for i, template in enumerate(_templates(spec)):
-        yield from _template_inputs(template, base + ("templates", i))
+        if may_name_inputs(template):
+            yield from _template_inputs(template, base + ("templates", i))
+
+
+def may_name_inputs(value: Any) -> bool:
+    """Whether `_strings` could find anything in `value`: a superset test at C speed.
+
+    marshal writes every str, list and dict it meets (exact types only) with each string's
+    UTF-8 bytes whole, so every string and key the walk can reach is in its output; when neither
+    "inputs.parameters" nor "inline" is there, the walk (the costliest rule of a large compile,
+    where most templates name workflow parameters only) would find nothing. A value marshal
+    refuses (another type, too deep) is walked.
+    """
+    try:
+        spelled = marshal.dumps(value)
+    except (ValueError, TypeError):
+        return True
+    return b"inputs.parameters" in spelled or b"inline" in spelled
 
 
 def _template_inputs(template: dict, path: tuple) -> Iterator[Diagnostic]:

@@ -13,32 +13,9 @@ once per pipeline and environment.
 
 from __future__ import annotations
 
-import functools
-from typing import Any, Callable
+from typing import Any
 
-from .loading.positions import Located, NodePath, Position
-
-Positions = dict[NodePath, Position]
-
-
-class Deferred(Located):
-    """A located document whose `values` and `keys` are computed on first use by `positions`.
-    `positions` must only read documents that no longer change (loaded ones, or other merges)."""
-
-    def __init__(self, file: str, data: Any, positions: Callable[[], tuple[Positions, Positions]]):
-        self.file, self.data, self._positions = file, data, positions
-
-    @functools.cached_property
-    def _maps(self) -> tuple[Positions, Positions]:
-        return self._positions()
-
-    @property
-    def values(self) -> Positions:   # type: ignore[override]
-        return self._maps[0]
-
-    @property
-    def keys(self) -> Positions:   # type: ignore[override]
-        return self._maps[1]
+from .loading.positions import Deferred, Located, NodePath
 
 
 def with_positions_of(doc: Located, file: str, data: Any) -> Located:

@@ -362,8 +362,7 @@ def effective_document(doc: Located, env_doc: Located, env_name: str) -> Located
     merged = graft(empty, ("spec",), subtree(env_doc, ("spec", "defaults")) if defaults else empty)
     if template_of(doc.data) == CUSTOM:
         merged = _custom_sections(merged)
-    own = Located(doc.file, {**doc.data, "spec": {k: v for k, v in spec.items() if k != "overrides"}},
-                  doc.values, doc.keys)
+    own = with_positions_of(doc, doc.file, {**doc.data, "spec": {k: v for k, v in spec.items() if k != "overrides"}})
     merged = deep_merge(merged, own)
     override = (spec.get("overrides") or {}).get(env_name)
     if isinstance(override, dict):

@@ -13,10 +13,11 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..errors import Diagnostic, MaestroError
-from .yaml12 import compose_all
+from .plain_values import plain_document
+from .yaml12 import Decline, compose_all
 
 MAX_FILE_BYTES = 256 * 1024  # a real spec is a few KiB; the parser reads ~100 KiB/s, so this bounds the wait
 MAX_NODES = 100_000  # after alias expansion: a real spec has a few hundred
@@ -53,6 +54,30 @@ class Located:
         return self.keys.get(tuple(path)) or self.at(path)
 
 
+Positions = dict[NodePath, Position]
+
+
+class Deferred(Located):
+    """A located document whose `values` and `keys` are worked out on first use, by `positions`.
+    Most documents never have them read (they say where a problem is, and most files have none);
+    `positions` must only read what no longer changes (the text, loaded documents, other merges)."""
+
+    def __init__(self, file: str, data: Any, positions: Callable[[], tuple[Positions, Positions]]):
+        self.file, self.data, self._positions = file, data, positions
+
+    @functools.cached_property
+    def _maps(self) -> tuple[Positions, Positions]:
+        return self._positions()
+
+    @property
+    def values(self) -> Positions:   # type: ignore[override]
+        return self._maps[0]
+
+    @property
+    def keys(self) -> Positions:   # type: ignore[override]
+        return self._maps[1]
+
+
 def load_file(path: Path, display: str) -> list[Located]:
     """Every document of one YAML file, located; `display` is the name used in diagnostics."""
     try:
@@ -70,7 +95,16 @@ def load_bytes(raw: bytes, display: str) -> list[Located]:
     if len(raw) > MAX_FILE_BYTES:
         raise _too_large(display, len(raw))
     text = _decode(raw, display)
+    plain = plain_document(text, MAX_DEPTH, MAX_NODES, _plain_scalar)
+    if plain is not None:   # what the located loader below would give, but its positions only if read
+        return [Deferred(display, data, functools.partial(_positions, text, display)) for data in plain]
     return [_build(node, display) for node in _compose(text, display) if node is not None]
+
+
+def _positions(text: str, display: str) -> tuple[dict, dict]:
+    """The position maps of the one document of a text that `plain_document` read."""
+    doc = _build(_compose(text, display)[0], display)
+    return doc.values, doc.keys
 
 
 def _too_large(display: str, size: int) -> MaestroError:
@@ -236,8 +270,26 @@ _BOOLS = {"true": True, "false": False}
 
 
 def _scalar(node: Any, file: str) -> Any:
-    tag, value = node.tag, node.value
-    if node.style == ">":   # ruamel.yaml marks the fold points of a folded scalar with BEL; they are not content
+    value = _scalar_value(node.tag, node.value, node.style)
+    if value is _UNSUPPORTED:
+        mark = node.start_mark
+        raise _error(file, mark.line + 1, mark.column + 1, f"unsupported YAML tag {node.tag}; use plain values")
+    return value
+
+
+def _plain_scalar(tag: str, value: str, style: str | None) -> Any:
+    """`_scalar_value` for `plain_document`, which leaves what the located loader refuses to it."""
+    value = _scalar_value(tag, value, style)
+    if value is _UNSUPPORTED:
+        raise Decline()
+    return value
+
+
+_UNSUPPORTED = object()
+
+
+def _scalar_value(tag: str, value: str, style: str | None) -> Any:
+    if style == ">":   # ruamel.yaml marks the fold points of a folded scalar with BEL; they are not content
         value = value.replace("\a", "")
     if tag == "tag:yaml.org,2002:null":
         return None
@@ -249,8 +301,7 @@ def _scalar(node: Any, file: str) -> Any:
         return _number(value, float)
     if tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"):
         return value
-    mark = node.start_mark
-    raise _error(file, mark.line + 1, mark.column + 1, f"unsupported YAML tag {tag}; use plain values")
+    return _UNSUPPORTED
 
 
 def _number(text: str, kind: type) -> Any:

@@ -19,97 +19,85 @@ from typing import Any, Callable
 import yaml
 from yaml import events
 
-from .yaml12 import CParser, DECLINED_CHARACTERS, STR, Decline, resolve
+from .yaml12 import CParser, DECLINED_CHARACTERS, STR, Decline
 
 _NO_KEY = object()   # a mapping waiting for its next key
 
 
 def plain_document(text: str, max_depth: int, max_nodes: int,
-                   scalar: Callable[[str, str, str | None], Any]) -> list[Any] | None:
+                   scalar: Callable[[str, bool, str | None], tuple[str, Any]]) -> list[Any] | None:
     """The values of the text's document (a list of none or one), or None when this path declines.
-    `scalar(tag, value, style)`: the located loader's value of a scalar, which declines by raising `Decline`."""
+    `scalar(value, plain, style)`: the tag and value the located loader gives an untagged scalar; it
+    declines by raising `Decline`."""
     if CParser is None or any(c in text for c in DECLINED_CHARACTERS):
         return None
     parser = CParser(text)
     try:
-        return _Values(max_depth, max_nodes, scalar).read(parser)
+        return _read(parser, max_depth, max_nodes, scalar)
     except (Decline, yaml.YAMLError):
         return None
     finally:
         parser.dispose()
 
 
-class _Values:
-    """Values from events, with an explicit stack of the collections still open (no recursion)."""
-
-    def __init__(self, max_depth: int, max_nodes: int, scalar: Callable[[str, str, str | None], Any]):
-        self.max_depth, self.nodes_left, self.scalar = max_depth, max_nodes, scalar
-        self.open: list[Any] = []   # collections not yet ended, outermost first
-        self.keys: list[Any] = []   # for each: its pending key (mappings), or _NO_KEY
-        self.roots: list[Any] = []
-
-    def read(self, parser: Any) -> list[Any]:
-        started = False
-        ScalarEvent, MappingStart, SequenceStart = events.ScalarEvent, events.MappingStartEvent, events.SequenceStartEvent
-        MappingEnd, SequenceEnd = events.MappingEndEvent, events.SequenceEndEvent
-        for event in iter(parser.get_event, None):
-            kind = type(event)
-            if kind is ScalarEvent:
-                self._scalar(event)
-            elif kind is MappingStart or kind is SequenceStart:
-                self._start(event, {} if kind is MappingStart else [])
-            elif kind is MappingEnd or kind is SequenceEnd:
-                self.open.pop()   # already in its parent, which `_start` added it to
-                self.keys.pop()
-            elif kind is events.DocumentStartEvent:
-                if event.version or event.tags or started:
-                    raise Decline()   # directives, or a second document
-                started = True
-            elif kind is events.DocumentEndEvent:
-                if event.explicit:
+def _read(parser: Any, max_depth: int, nodes_left: int, scalar: Callable) -> list[Any]:
+    """Values from events, with an explicit stack of the collections still open (no recursion).
+    One loop with local names: it runs once per node of every spec file."""
+    roots: list[Any] = []
+    open_: list[Any] = []   # collections not yet ended, outermost first (each already in its parent)
+    keys: list[Any] = []    # for each: its pending key (mappings), or _NO_KEY
+    started = False
+    for event in iter(parser.get_event, None):
+        kind = type(event)
+        if kind is _SCALAR or kind is _MAPPING_START or kind is _SEQUENCE_START:
+            if event.anchor is not None or event.tag is not None:
+                raise Decline()   # anchors, aliases and tags: the located loader's business
+            in_mapping = bool(open_) and type(open_[-1]) is dict
+            if kind is _SCALAR:
+                text, style = event.value, event.style
+                if text == "" and style in (None, ""):
+                    raise Decline()   # an empty value: yaml12 declines it
+                tag, value = scalar(text, event.implicit[0], style)
+                if in_mapping and keys[-1] is _NO_KEY:
+                    if tag != STR or value in open_[-1]:
+                        raise Decline()   # merge keys, keys that are no plain string, duplicate keys
+                    keys[-1] = value
+                    continue
+            else:
+                if in_mapping and keys[-1] is _NO_KEY:
+                    raise Decline()   # a collection as a key
+                if len(open_) >= max_depth:
                     raise Decline()
-            elif kind is events.StreamEndEvent:
-                break
-            elif kind is not events.StreamStartEvent:
-                raise Decline()   # an alias
-        return self.roots
+                value = {} if kind is _MAPPING_START else []
+            nodes_left -= 1
+            if nodes_left < 0:
+                raise Decline()   # more nodes than the bound: the located loader words it
+            if not open_:
+                roots.append(value)
+            elif in_mapping:
+                open_[-1][keys[-1]] = value
+                keys[-1] = _NO_KEY
+            else:
+                open_[-1].append(value)
+            if kind is not _SCALAR:
+                open_.append(value)
+                keys.append(_NO_KEY)
+        elif kind is _MAPPING_END or kind is _SEQUENCE_END:
+            open_.pop()
+            keys.pop()
+        elif kind is events.DocumentStartEvent:
+            if event.version or event.tags or started:
+                raise Decline()   # directives, or a second document
+            started = True
+        elif kind is events.DocumentEndEvent:
+            if event.explicit:
+                raise Decline()
+        elif kind is events.StreamEndEvent:
+            break
+        elif kind is not events.StreamStartEvent:
+            raise Decline()   # an alias
+    return roots
 
-    def _scalar(self, event: Any) -> None:
-        value, style = event.value, event.style
-        if event.anchor is not None or event.tag is not None or (value == "" and style in (None, "")):
-            raise Decline()
-        tag = resolve(value, event.implicit[0])
-        if self.open and self.keys[-1] is _NO_KEY and type(self.open[-1]) is dict:
-            if tag != STR:
-                raise Decline()   # merge keys, and keys that are no plain string
-            key = self.scalar(tag, value, style)
-            if key in self.open[-1]:
-                raise Decline()   # a duplicate key
-            self.keys[-1] = key
-            return
-        self._count()
-        self._add(self.scalar(tag, value, style))
 
-    def _start(self, event: Any, collection: Any) -> None:
-        if event.anchor is not None or event.tag is not None or len(self.open) >= self.max_depth:
-            raise Decline()
-        if self.open and self.keys[-1] is _NO_KEY and type(self.open[-1]) is dict:
-            raise Decline()   # a collection as a key
-        self._count()
-        self._add(collection)
-        self.open.append(collection)
-        self.keys.append(_NO_KEY)
-
-    def _add(self, value: Any) -> None:
-        if not self.open:
-            self.roots.append(value)
-        elif type(self.open[-1]) is dict:
-            self.open[-1][self.keys[-1]] = value
-            self.keys[-1] = _NO_KEY
-        else:
-            self.open[-1].append(value)
-
-    def _count(self) -> None:
-        self.nodes_left -= 1
-        if self.nodes_left < 0:
-            raise Decline()
+_SCALAR, _MAPPING_START, _SEQUENCE_START = events.ScalarEvent, events.MappingStartEvent, events.SequenceStartEvent
+_MAPPING_END, _SEQUENCE_END = events.MappingEndEvent, events.SequenceEndEvent

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator
 
 from ..errors import Diagnostic, MaestroError
 from .plain_values import plain_document
-from .yaml12 import Decline, compose_all
+from .yaml12 import Decline, compose_all, resolve
 
 MAX_FILE_BYTES = 256 * 1024  # a real spec is a few KiB; the parser reads ~100 KiB/s, so this bounds the wait
 MAX_NODES = 100_000  # after alias expansion: a real spec has a few hundred
@@ -277,12 +277,15 @@ def _scalar(node: Any, file: str) -> Any:
     return value
 
 
-def _plain_scalar(tag: str, value: str, style: str | None) -> Any:
-    """`_scalar_value` for `plain_document`, which leaves what the located loader refuses to it."""
-    value = _scalar_value(tag, value, style)
+@functools.lru_cache(maxsize=4096)
+def _plain_scalar(text: str, plain: bool, style: str | None) -> tuple[str, Any]:
+    """The tag and value of an untagged scalar, for `plain_document`, which leaves what the located
+    loader refuses to it. Cached: spec files repeat their keys and many of their values."""
+    tag = resolve(text, plain)
+    value = _scalar_value(tag, text, style)
     if value is _UNSUPPORTED:
         raise Decline()
-    return value
+    return tag, value
 
 
 _UNSUPPORTED = object()

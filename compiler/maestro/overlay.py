@@ -55,9 +55,14 @@ def deep_merge(base: Located, over: Located) -> Located:
 
 
 def merge_values(base: Any, over: Any) -> Any:
+    """Subtrees only one side has are shared, not copied: merged documents are only read."""
     if not (isinstance(base, dict) and isinstance(over, dict)):
         return over
-    return {**base, **{key: merge_values(base.get(key), value) for key, value in over.items()}}
+    merged = dict(base)
+    for key, value in over.items():
+        below = merged.get(key)
+        merged[key] = merge_values(below, value) if isinstance(below, dict) and isinstance(value, dict) else value
+    return merged
 
 
 def _exists(data: Any, path: NodePath) -> bool:

@@ -75,3 +75,14 @@ def test_a_loaded_document_reports_the_positions_of_its_text() -> None:
     assert doc.at(("spec", "data", "source")) == source.Position("p.yaml", 3, 18)
     assert doc.key_at(("spec", "tickers")) == source.Position("p.yaml", 4, 3)
     assert doc.at(("spec", "tickers", 1)) == source.Position("p.yaml", 4, 16)
+
+
+def test_a_loaded_document_equals_and_pickles_as_the_located_one() -> None:
+    import pickle
+
+    text = "a: [1, {b: x}]\nc: 2.5\n"
+    (doc,) = source.load_bytes(text.encode(), "f")
+    located = source._build(source._compose_full(text, "f")[0], "f")
+    assert type(doc) is not source.Located and doc == located and located == doc
+    copy = pickle.loads(pickle.dumps(doc))
+    assert type(copy) is source.Located and copy == located

@@ -77,6 +77,16 @@ class Deferred(Located):
     def keys(self) -> Positions:   # type: ignore[override]
         return self._maps[1]
 
+    def __eq__(self, other: object) -> bool:   # as a Located: what it holds, not how it was worked out
+        if not isinstance(other, Located):
+            return NotImplemented
+        return (self.file, self.data, self.values, self.keys) == (other.file, other.data, other.values, other.keys)
+
+    __hash__ = None   # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple:   # pickled as the plain Located it stands for (a closure does not pickle)
+        return Located, (self.file, self.data, self.values, self.keys)
+
 
 def load_file(path: Path, display: str) -> list[Located]:
     """Every document of one YAML file, located; `display` is the name used in diagnostics."""

@@ -3,7 +3,9 @@
 In: a spec file's bytes. Out: `Located` documents (plain dicts, lists and scalars plus position
 maps), or a `MaestroError` with located diagnostics. Duplicate keys, bad encodings, oversized files,
 over-deep nesting and alias expansion beyond a fixed bound are refused here, before any model sees
-the data, so hostile input fails fast instead of hanging.
+the data, so hostile input fails fast instead of hanging. An ordinary file is read for its values
+alone (`plain_values`); its position maps are worked out from its text when first read, which for
+a valid spec is never.
 """
 
 from __future__ import annotations
@@ -287,10 +289,14 @@ def _scalar(node: Any, file: str) -> Any:
     return value
 
 
-@functools.lru_cache(maxsize=4096)
 def _plain_scalar(text: str, plain: bool, style: str | None) -> tuple[str, Any]:
     """The tag and value of an untagged scalar, for `plain_document`, which leaves what the located
-    loader refuses to it. Cached: spec files repeat their keys and many of their values."""
+    loader refuses to it. Short ones are cached: spec files repeat their keys and many of their values
+    (long ones are not, so the cache stays small whatever files a long-lived process reads)."""
+    return _short_scalar(text, plain, style) if len(text) <= 64 else _tagged_scalar(text, plain, style)
+
+
+def _tagged_scalar(text: str, plain: bool, style: str | None) -> tuple[str, Any]:
     tag = resolve(text, plain)
     value = _scalar_value(tag, text, style)
     if value is _UNSUPPORTED:
@@ -298,6 +304,7 @@ def _plain_scalar(text: str, plain: bool, style: str | None) -> tuple[str, Any]:
     return tag, value
 
 
+_short_scalar = functools.lru_cache(maxsize=4096)(_tagged_scalar)
 _UNSUPPORTED = object()
 
 

@@ -5,13 +5,22 @@ line and column that supplied it. Mappings merge key by key, lists and scalars r
 explicit `null` replaces whatever lower layers supplied. The models then read a null as "the
 default" (the key is removed), or as "none" where a field accepts it (`schedule`, `evaluation.gate`).
 The null's position is kept, so a now-missing required field is reported at the `null` that removed it.
+
+The data is merged at once; the positions only when first read. A valid pipeline never reads them
+(they name where a problem is), and working them out costs more than the merge and the model together,
+once per pipeline and environment.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .loading.positions import Located, NodePath
+from .loading.positions import Deferred, Located, NodePath
+
+
+def with_positions_of(doc: Located, file: str, data: Any) -> Located:
+    """`data` located by the position maps of `doc`, read only when needed."""
+    return Deferred(file, data, lambda: (doc.values, doc.keys))
 
 
 def subtree(doc: Located, path: NodePath) -> Located:
@@ -20,38 +29,40 @@ def subtree(doc: Located, path: NodePath) -> Located:
     for part in path:
         data = data[part]
     n = len(path)
-    return Located(
-        doc.file,
-        data,
+    return Deferred(doc.file, data, lambda: (
         {p[n:]: pos for p, pos in doc.values.items() if p[:n] == path},
         {p[n:]: pos for p, pos in doc.keys.items() if p[:n] == path},
-    )
+    ))
 
 
 def graft(base: Located, path: NodePath, part: Located) -> Located:
     """`base` with `part` placed at `path` (which must be a mapping key path)."""
     data = _copy_set(base.data, path, part.data)
-    values = {**base.values, **{path + p: pos for p, pos in part.values.items()}}
-    keys = {**base.keys, **{path + p: pos for p, pos in part.keys.items()}}
-    return Located(base.file, data, values, keys)
+    return Deferred(base.file, data, lambda: (
+        {**base.values, **{path + p: pos for p, pos in part.values.items()}},
+        {**base.keys, **{path + p: pos for p, pos in part.keys.items()}},
+    ))
 
 
 def deep_merge(base: Located, over: Located) -> Located:
     """`over` merged onto `base`. Positions of `over` win wherever both define a path; positions
     of what `over` replaced are dropped, so nothing points at a line that no longer applies."""
     data = merge_values(base.data, over.data)
-    return Located(
-        base.file,
-        data,
+    return Deferred(base.file, data, lambda: (
         {p: pos for p, pos in {**base.values, **over.values}.items() if _exists(data, p)},
         {p: pos for p, pos in {**base.keys, **over.keys}.items() if _exists(data, p)},
-    )
+    ))
 
 
 def merge_values(base: Any, over: Any) -> Any:
+    """Subtrees only one side has are shared, not copied: merged documents are only read."""
     if not (isinstance(base, dict) and isinstance(over, dict)):
         return over
-    return {**base, **{key: merge_values(base.get(key), value) for key, value in over.items()}}
+    merged = dict(base)
+    for key, value in over.items():
+        below = merged.get(key)
+        merged[key] = merge_values(below, value) if isinstance(below, dict) and isinstance(value, dict) else value
+    return merged
 
 
 def _exists(data: Any, path: NodePath) -> bool:

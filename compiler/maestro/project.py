@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Collection, Iterable, Sequence
 
 from .errors import Diagnostic, MaestroError, UnsafePath, UsageError, did_you_mean, one_of
-from .overlay import deep_merge, graft, subtree
+from .overlay import deep_merge, graft, subtree, with_positions_of
 from .loading.positions import Located, Position, load_file
 from .language.checks import EFFECTIVE_CHECKS, PIPELINE_CHECKS, check_effective, check_pipeline
 from .language.diagnose import validate_model
@@ -355,8 +355,9 @@ def _add_effective(project: Project, doc: Located, env_doc: Located, diagnostics
                      for finding in policy)
         sources = tuple(sorted({doc.file, env_doc.file}))
         project.effective[(pipeline.metadata.name, env.metadata.name)] = Effective(pipeline, env, effective, sources)
-    override = _override_positions(doc, env.metadata.name)
-    diagnostics.extend(_as_written(d, env_doc.file, env.metadata.name, override) for d in found)
+    if found:
+        override = _override_positions(doc, env.metadata.name)
+        diagnostics.extend(_as_written(d, env_doc.file, env.metadata.name, override) for d in found)
 
 
 def _override_positions(doc: Located, env_name: str) -> set[tuple[int, int]]:
@@ -387,8 +388,7 @@ def effective_document(doc: Located, env_doc: Located, env_name: str) -> Located
     merged = graft(empty, ("spec",), subtree(env_doc, ("spec", "defaults")) if defaults else empty)
     if template_of(doc.data) == CUSTOM:
         merged = _custom_sections(merged)
-    own = Located(doc.file, {**doc.data, "spec": {k: v for k, v in spec.items() if k != "overrides"}},
-                  doc.values, doc.keys)
+    own = with_positions_of(doc, doc.file, {**doc.data, "spec": {k: v for k, v in spec.items() if k != "overrides"}})
     merged = deep_merge(merged, own)
     override = (spec.get("overrides") or {}).get(env_name)
     if isinstance(override, dict):
@@ -401,7 +401,7 @@ def _custom_sections(defaults: Located) -> Located:
     defaults' `training:` and the like belong to the market-data template)."""
     spec = defaults.data.get("spec") or {}
     kept = {k: v for k, v in spec.items() if k in CustomSpec.model_fields and k != "steps"}
-    return Located(defaults.file, {"spec": kept} if kept else {}, defaults.values, defaults.keys)
+    return with_positions_of(defaults, defaults.file, {"spec": kept} if kept else {})
 
 
 def _check_stem(doc: Located, name: str, diagnostics: list[Diagnostic]) -> None:

@@ -3,7 +3,9 @@
 In: a spec file's bytes. Out: `Located` documents (plain dicts, lists and scalars plus position
 maps), or a `MaestroError` with located diagnostics. Duplicate keys, bad encodings, oversized files,
 over-deep nesting and alias expansion beyond a fixed bound are refused here, before any model sees
-the data, so hostile input fails fast instead of hanging.
+the data, so hostile input fails fast instead of hanging. An ordinary file is read for its values
+alone (`plain_values`); its position maps are worked out from its text when first read, which for
+a valid spec is never.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..errors import Diagnostic, MaestroError
-from .yaml12 import compose_all
+from .plain_values import plain_document
+from .yaml12 import Decline, compose_all, resolve
 
 MAX_FILE_BYTES = 256 * 1024  # a real spec is a few KiB; the parser reads ~100 KiB/s, so this bounds the wait
 MAX_NODES = 100_000  # after alias expansion: a real spec has a few hundred
@@ -53,6 +56,40 @@ class Located:
         return self.keys.get(tuple(path)) or self.at(path)
 
 
+Positions = dict[NodePath, Position]
+
+
+class Deferred(Located):
+    """A located document whose `values` and `keys` are worked out on first use, by `positions`.
+    Most documents never have them read (they say where a problem is, and most files have none);
+    `positions` must only read what no longer changes (the text, loaded documents, other merges)."""
+
+    def __init__(self, file: str, data: Any, positions: Callable[[], tuple[Positions, Positions]]):
+        self.file, self.data, self._positions = file, data, positions
+
+    @functools.cached_property
+    def _maps(self) -> tuple[Positions, Positions]:
+        return self._positions()
+
+    @property
+    def values(self) -> Positions:   # type: ignore[override]
+        return self._maps[0]
+
+    @property
+    def keys(self) -> Positions:   # type: ignore[override]
+        return self._maps[1]
+
+    def __eq__(self, other: object) -> bool:   # as a Located: what it holds, not how it was worked out
+        if not isinstance(other, Located):
+            return NotImplemented
+        return (self.file, self.data, self.values, self.keys) == (other.file, other.data, other.values, other.keys)
+
+    __hash__ = None   # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple:   # pickled as the plain Located it stands for (a closure does not pickle)
+        return Located, (self.file, self.data, self.values, self.keys)
+
+
 def load_file(path: Path, display: str) -> list[Located]:
     """Every document of one YAML file, located; `display` is the name used in diagnostics."""
     try:
@@ -70,7 +107,16 @@ def load_bytes(raw: bytes, display: str) -> list[Located]:
     if len(raw) > MAX_FILE_BYTES:
         raise _too_large(display, len(raw))
     text = _decode(raw, display)
+    plain = plain_document(text, MAX_DEPTH, MAX_NODES, _plain_scalar)
+    if plain is not None:   # what the located loader below would give, but its positions only if read
+        return [Deferred(display, data, functools.partial(_positions, text, display)) for data in plain]
     return [_build(node, display) for node in _compose(text, display) if node is not None]
+
+
+def _positions(text: str, display: str) -> tuple[dict, dict]:
+    """The position maps of the one document of a text that `plain_document` read."""
+    doc = _build(_compose(text, display)[0], display)
+    return doc.values, doc.keys
 
 
 def _too_large(display: str, size: int) -> MaestroError:
@@ -236,8 +282,34 @@ _BOOLS = {"true": True, "false": False}
 
 
 def _scalar(node: Any, file: str) -> Any:
-    tag, value = node.tag, node.value
-    if node.style == ">":   # ruamel.yaml marks the fold points of a folded scalar with BEL; they are not content
+    value = _scalar_value(node.tag, node.value, node.style)
+    if value is _UNSUPPORTED:
+        mark = node.start_mark
+        raise _error(file, mark.line + 1, mark.column + 1, f"unsupported YAML tag {node.tag}; use plain values")
+    return value
+
+
+def _plain_scalar(text: str, plain: bool, style: str | None) -> tuple[str, Any]:
+    """The tag and value of an untagged scalar, for `plain_document`, which leaves what the located
+    loader refuses to it. Short ones are cached: spec files repeat their keys and many of their values
+    (long ones are not, so the cache stays small whatever files a long-lived process reads)."""
+    return _short_scalar(text, plain, style) if len(text) <= 64 else _tagged_scalar(text, plain, style)
+
+
+def _tagged_scalar(text: str, plain: bool, style: str | None) -> tuple[str, Any]:
+    tag = resolve(text, plain)
+    value = _scalar_value(tag, text, style)
+    if value is _UNSUPPORTED:
+        raise Decline()
+    return tag, value
+
+
+_short_scalar = functools.lru_cache(maxsize=4096)(_tagged_scalar)
+_UNSUPPORTED = object()
+
+
+def _scalar_value(tag: str, value: str, style: str | None) -> Any:
+    if style == ">":   # ruamel.yaml marks the fold points of a folded scalar with BEL; they are not content
         value = value.replace("\a", "")
     if tag == "tag:yaml.org,2002:null":
         return None
@@ -249,8 +321,7 @@ def _scalar(node: Any, file: str) -> Any:
         return _number(value, float)
     if tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"):
         return value
-    mark = node.start_mark
-    raise _error(file, mark.line + 1, mark.column + 1, f"unsupported YAML tag {tag}; use plain values")
+    return _UNSUPPORTED
 
 
 def _number(text: str, kind: type) -> Any:

@@ -23,6 +23,7 @@ BEST_WIDTH = 4096
 _FOLD_SAFE = BEST_WIDTH - 200
 _MAX_SIMPLE_KEY = 128      # bytes: a longer key is written as a complex `? key` entry
 _MAX_CACHED = 200_000
+_MAX_BLOCK_CHARS = 64_000_000   # multi-line texts kept: scripts are long, and each indent is one more copy
 _IMPLICIT = Resolver.yaml_implicit_resolvers
 STR_TAG, FLOAT_TAG = "tag:yaml.org,2002:str", "tag:yaml.org,2002:float"
 
@@ -53,14 +54,17 @@ _layouts: dict[tuple, dict[tuple, tuple[tuple[str, str], ...]]] = {}
 _dashes: dict[int, tuple[str, str]] = {}   # indent -> (" " * indent + "-", the same after a break)
 IN_MAPPING, IN_SEQUENCE, AT_TOP = 0, 1, 2   # where a mapping stands: how its first entry begins
 _CACHES = (_values, _keys, _blocks, _layouts, _dashes)
+_block_chars = [0]   # characters held by `_blocks`
 
 
 def document_text(body: Any, top_keys: tuple[str, ...], first_keys: tuple[str, ...]) -> str:
     """`body`'s YAML text, keys of the top mapping in `top_keys` order and of the others in
     `first_keys` order, then sorted; raises `Unsupported`."""
-    if any(len(cache) > _MAX_CACHED for cache in _CACHES) or sum(map(len, _layouts.values())) > _MAX_CACHED:
+    if (any(len(cache) > _MAX_CACHED for cache in _CACHES) or _block_chars[0] > _MAX_BLOCK_CHARS
+            or sum(map(len, _layouts.values())) > _MAX_CACHED):
         for cache in _CACHES:
             cache.clear()
+        _block_chars[0] = 0
     if type(body) is not dict:
         raise Unsupported("a document that is not a mapping")
     if not body:
@@ -91,6 +95,7 @@ def _write(body: dict, top_keys: tuple[str, ...], first_keys: tuple[str, ...]) -
         block = _blocks.get((value, scalar_indent))
         if block is None:
             block = _blocks[(value, scalar_indent)] = multi_line(value, scalar_indent)
+            _block_chars[0] += len(block[0])
         text, ends_open = block
         if ends_open is not None:
             open_ended = ends_open

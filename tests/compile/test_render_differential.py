@@ -172,3 +172,12 @@ def test_a_multi_line_string_at_several_indents_and_before_or_after_others(text:
                          {"a": other, "b": [{"c": [text]}], "e": text},
                          {"a": text, "b": other}):
                 assert direct(body) == pyyaml_text(body)
+
+
+def test_the_caches_emptied_between_documents_change_no_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    import maestro.yamlwriter as writer
+    body = {"spec": {"script": "a\nb\n\n", "items": [{"name": "x", "run": "c\nd"}], "n": 1}}
+    warm = direct(body)
+    monkeypatch.setattr(writer, "_MAX_BLOCK_CHARS", 0)
+    assert direct({"other": "e\nf"}) and direct(body) == direct(body) == warm == pyyaml_text(body)
+    assert {text for text, _ in writer._blocks} == {"a\nb\n\n", "c\nd"}   # emptied before each document

@@ -23,6 +23,7 @@ BEST_WIDTH = 4096
 _FOLD_SAFE = BEST_WIDTH - 200
 _MAX_SIMPLE_KEY = 128      # bytes: a longer key is written as a complex `? key` entry
 _MAX_CACHED = 200_000
+_MAX_BLOCK_CHARS = 64_000_000   # multi-line texts kept: scripts are long, and each indent is one more copy
 _IMPLICIT = Resolver.yaml_implicit_resolvers
 STR_TAG, FLOAT_TAG = "tag:yaml.org,2002:str", "tag:yaml.org,2002:float"
 
@@ -45,106 +46,168 @@ class Unsupported(Exception):
 # How each one-line scalar and each key is written, kept across documents: outputs repeat most of them.
 _values: dict[str, str] = {}    # scalar -> its text after "key:" or "-", through the line's end
 _keys: dict[str, str] = {}      # key -> "key:"
+# A multi-line string's text depends on its indent, and a block scalar decides how the document ends.
+_blocks: dict[tuple[str, int], tuple[str, bool | None]] = {}   # (string, indent) -> (text, open_ended)
+# Objects repeat a few shapes (key tuples), so a mapping's entry order and the text before each value
+# are worked out once per shape and place: (top_keys, first_keys) -> (shape, indent, place) -> layout.
+_layouts: dict[tuple, dict[tuple, tuple[tuple[str, str], ...]]] = {}
+_dashes: dict[int, tuple[str, str]] = {}   # indent -> (" " * indent + "-", the same after a break)
+IN_MAPPING, IN_SEQUENCE, AT_TOP = 0, 1, 2   # where a mapping stands: how its first entry begins
+_CACHES = (_values, _keys, _blocks, _layouts, _dashes)
+_block_chars = [0]   # characters held by `_blocks`
 
 
 def document_text(body: Any, top_keys: tuple[str, ...], first_keys: tuple[str, ...]) -> str:
     """`body`'s YAML text, keys of the top mapping in `top_keys` order and of the others in
     `first_keys` order, then sorted; raises `Unsupported`."""
-    if len(_values) > _MAX_CACHED or len(_keys) > _MAX_CACHED:
-        _values.clear()
-        _keys.clear()
-    return _Document(first_keys).text(body, top_keys)
+    if (any(len(cache) > _MAX_CACHED for cache in _CACHES) or _block_chars[0] > _MAX_BLOCK_CHARS
+            or sum(map(len, _layouts.values())) > _MAX_CACHED):
+        for cache in _CACHES:
+            cache.clear()
+        _block_chars[0] = 0
+    if type(body) is not dict:
+        raise Unsupported("a document that is not a mapping")
+    if not body:
+        return "{}\n"
+    return _write(body, top_keys, first_keys)
 
 
-class _Document:
-    """One document being written."""
+def _write(body: dict, top_keys: tuple[str, ...], first_keys: tuple[str, ...]) -> str:
+    """The text of a non-empty mapping as a document.
 
-    __slots__ = ("first_keys", "open_ended")
+    One closure per document, with the caches and `out.append` as its free variables: this is the
+    hot loop of a compile, and attribute look-ups and a call per value cost more than the writing.
+    """
+    out: list[str] = []
+    append = out.append
+    values_get = _values.get
+    layouts = _layouts.get((top_keys, first_keys))
+    if layouts is None:
+        layouts = _layouts[(top_keys, first_keys)] = {}
+    layouts_get = layouts.get
+    open_ended = False    # the last block scalar so far kept its trailing breaks (`|+`)
 
-    values, keys = _values, _keys
+    def string(value: str, scalar_indent: int) -> str:
+        """A string not in `_values`: a multi-line one (by its indent) or one not seen yet."""
+        nonlocal open_ended
+        if "\n" not in value:
+            return _one_line_value(value, scalar_indent)
+        block = _blocks.get((value, scalar_indent))
+        if block is None:
+            block = _blocks[(value, scalar_indent)] = multi_line(value, scalar_indent)
+            _block_chars[0] += len(block[0])
+        text, ends_open = block
+        if ends_open is not None:
+            open_ended = ends_open
+        return text
 
-    def __init__(self, first_keys: tuple[str, ...]):
-        self.first_keys = first_keys
-        self.open_ended = False    # the last block scalar so far kept its trailing breaks (`|+`)
+    def mapping(value: dict, indent: int, place: int) -> None:
+        """Entries at `indent`, through the end of the last line."""
+        shape = (tuple(value), indent, place)
+        layout = layouts_get(shape)
+        if layout is None:
+            layout = layouts[shape] = _layout(shape[0], indent, place, top_keys if place == AT_TOP else first_keys)
+        inner = indent + 2
+        for key, head in layout:
+            append(head)
+            item = value[key]
+            kind = type(item)
+            if kind is str:
+                text = values_get(item)
+                append(text if text is not None else string(item, inner))
+            elif kind is dict:
+                if item:
+                    mapping(item, inner, IN_MAPPING)
+                else:
+                    append(" {}\n")
+            elif kind is list or kind is tuple:
+                if item:   # a sequence in a mapping is not indented
+                    sequence(item, indent, False)
+                else:
+                    append(" []\n")
+            elif kind is bool:
+                append(" true\n" if item else " false\n")
+            elif kind is int:
+                append(f" {item}\n")
+            else:
+                append(_other_scalar(item))
 
-    def text(self, body: Any, top_keys: tuple[str, ...]) -> str:
-        if type(body) is not dict:
-            raise Unsupported("a document that is not a mapping")
-        if not body:
-            return "{}\n"
-        out: list[str] = []
-        self._mapping(body, 0, "", top_keys, out)
-        if self.open_ended:
-            out.append("...\n")   # libyaml ends a document whose last block scalar is `|+` explicitly
-        return "".join(out)
-
-    def _mapping(self, value: dict, indent: int, first_prefix: str, first: tuple[str, ...], out: list) -> None:
-        """Entries at `indent`; the first one after `first_prefix` (the rest of the line before it)."""
-        keys = [k for k in first if k in value] + sorted(k for k in value if k not in first)
-        pad = " " * indent
-        prefix = first_prefix
-        for key in keys:
-            out.append(prefix)
-            out.append(self.keys.get(key) or self._key(key))
-            self._node(value[key], indent, False, out)
-            prefix = pad
-
-    def _sequence(self, value: list | tuple, indent: int, first_prefix: str, out: list) -> None:
-        prefix, pad = first_prefix, " " * indent
+    def sequence(value: list | tuple, indent: int, in_sequence: bool) -> None:
+        """Items at `indent`, through the end of the last line."""
+        dashes = _dashes.get(indent) or _dash(indent)
+        head = dashes[0]
+        prefix = " -" if in_sequence else dashes[1]
+        inner = indent + 2
         for item in value:
-            out.append(prefix)
-            out.append("-")
-            self._node(item, indent, True, out)
-            prefix = pad
-
-    def _node(self, value: Any, indent: int, in_sequence: bool, out: list) -> None:
-        """`value` after "key:" or "-" of a collection at `indent`, through the end of its last line."""
-        kind = type(value)
-        if kind is str:
-            text = self.values.get(value)
-            out.append(text if text is not None else self._string(value, indent + 2))
-        elif kind is dict:
-            if not value:
-                out.append(" {}\n")
+            append(prefix)
+            prefix = head
+            kind = type(item)
+            if kind is str:
+                text = values_get(item)
+                append(text if text is not None else string(item, inner))
+            elif kind is dict:
+                if item:
+                    mapping(item, inner, IN_SEQUENCE)
+                else:
+                    append(" {}\n")
+            elif kind is list or kind is tuple:
+                if item:   # a sequence in a sequence is indented
+                    sequence(item, inner, True)
+                else:
+                    append(" []\n")
+            elif kind is bool:
+                append(" true\n" if item else " false\n")
+            elif kind is int:
+                append(f" {item}\n")
             else:
-                self._mapping(value, indent + 2, " " if in_sequence else "\n" + " " * (indent + 2),
-                              self.first_keys, out)
-        elif kind is list or kind is tuple:
-            if not value:
-                out.append(" []\n")
-            elif in_sequence:   # a sequence in a sequence is indented; in a mapping it is not
-                self._sequence(value, indent + 2, " ", out)
-            else:
-                self._sequence(value, indent, "\n" + " " * indent, out)
-        elif kind is bool:
-            out.append(" true\n" if value else " false\n")
-        elif kind is int:
-            out.append(f" {value}\n")
-        elif value is None:
-            out.append(" null\n")
-        elif kind is float:
-            out.append(f" {float_text(value)}\n")
-        else:
-            raise Unsupported(f"a {kind.__name__} value")
+                append(_other_scalar(item))
 
-    def _key(self, key: Any) -> str:
-        if type(key) is not str:
-            raise Unsupported(f"a {type(key).__name__} key")
-        if _KEY_BREAKS.search(key) or len(key.encode("utf-8")) > _MAX_SIMPLE_KEY:
-            raise Unsupported("a key libyaml writes as a complex key")
-        text = _keys[key] = one_line(key) + ":"
-        return text
+    mapping(body, 0, AT_TOP)
+    if open_ended:
+        append("...\n")   # libyaml ends a document whose last block scalar is `|+` explicitly
+    return "".join(out)
 
-    def _string(self, value: str, scalar_indent: int) -> str:
-        if _UNSUPPORTED.search(value):
-            raise Unsupported("a line separator, or a lone surrogate")
-        if "\n" in value:
-            return " " + multi_line(value, scalar_indent, self)
-        text = one_line(value)
-        if len(text) > _FOLD_SAFE - scalar_indent and " " in value:
-            raise Unsupported("a line libyaml may fold")
-        text = _values[value] = f" {text}\n"
-        return text
+
+def _layout(keys: tuple, indent: int, place: int, first: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Each key of a mapping in writing order, with the text before its value: the indent and "key:",
+    after a break for the first entry of a mapping in a mapping, after "- " in a sequence."""
+    ordered = [k for k in first if k in keys] + sorted(k for k in keys if k not in first)
+    pad = " " * indent
+    heads = [pad + (_keys.get(key) or _key(key)) for key in ordered]
+    heads[0] = ("\n" + heads[0], " " + heads[0][indent:], heads[0])[place]
+    return tuple(zip(ordered, heads))
+
+
+def _dash(indent: int) -> tuple[str, str]:
+    dashes = _dashes[indent] = (" " * indent + "-", "\n" + " " * indent + "-")
+    return dashes
+
+
+def _key(key: Any) -> str:
+    if type(key) is not str:
+        raise Unsupported(f"a {type(key).__name__} key")
+    if _KEY_BREAKS.search(key) or len(key.encode("utf-8")) > _MAX_SIMPLE_KEY:
+        raise Unsupported("a key libyaml writes as a complex key")
+    text = _keys[key] = one_line(key) + ":"
+    return text
+
+
+def _one_line_value(value: str, scalar_indent: int) -> str:
+    if _UNSUPPORTED.search(value):
+        raise Unsupported("a line separator, or a lone surrogate")
+    text = one_line(value)
+    if len(text) > _FOLD_SAFE - scalar_indent and " " in value:
+        raise Unsupported("a line libyaml may fold")
+    text = _values[value] = f" {text}\n"
+    return text
+
+
+def _other_scalar(value: Any) -> str:
+    if value is None:
+        return " null\n"
+    if type(value) is float:
+        return f" {float_text(value)}\n"
+    raise Unsupported(f"a {type(value).__name__} value")
 
 
 def one_line(value: str) -> str:
@@ -180,24 +243,27 @@ def resolved_tag(value: str) -> str:
     return STR_TAG
 
 
-def multi_line(value: str, indent: int, writer: _Document) -> str:
-    """A string with LF breaks: a literal block scalar unless libyaml refuses one (trailing space, a
-    space before a break, a character only escapes can write), then double-quoted."""
+def multi_line(value: str, indent: int) -> tuple[str, bool | None]:
+    """A string with LF breaks, after "key:" or "-": a literal block scalar unless libyaml refuses one
+    (trailing space, a space before a break, a character only escapes can write), then double-quoted.
+    With it, whether the document is left open-ended (a `|+` block), None for a quoted string."""
+    if _UNSUPPORTED.search(value):
+        raise Unsupported("a line separator, or a lone surrogate")
     if value[-1] == " " or " \n" in value or _SPECIAL.search(value):
         text = double_quoted(value)
         if len(text) > _FOLD_SAFE - indent and " " in value:
             raise Unsupported("a line libyaml may fold")
-        return text + "\n"
+        return f" {text}\n", None
     hints = "|2" if value[0] in " \n" else "|"
-    writer.open_ended = False
+    open_ended = False
     if value[-1] != "\n":
         hints += "-"
     elif len(value) == 1 or value[-2] == "\n":
         hints += "+"
-        writer.open_ended = True
+        open_ended = True
     pad = " " * indent
     body = "\n".join(pad + line if line else "" for line in value.split("\n"))
-    return f"{hints}\n{body}" + ("" if value[-1] == "\n" else "\n")
+    return f" {hints}\n{body}" + ("" if value[-1] == "\n" else "\n"), open_ended
 
 
 def double_quoted(value: str) -> str:

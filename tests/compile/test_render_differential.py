@@ -137,3 +137,47 @@ def test_outside_the_subset_falls_back_to_pyyaml() -> None:
         assert manifest_text(body) == pyyaml_text(body)
     with pytest.raises(Unsupported):
         direct({"a": {1: "int key"}})
+
+
+# --- the writer's caches: layouts per key set and place, multi-line text per indent ------------------
+
+def _orders_of(keys: list[str]) -> list[list[str]]:
+    return [keys, keys[::-1], keys[1:] + keys[:1]]
+
+
+@pytest.mark.parametrize("keys", [["name", "b", "a"], ["b", "a", "c"], ["namespace", "x", "name", "generateName"],
+                                  ["spec", "kind", "z", "apiVersion", "metadata"]], ids=str)
+def test_one_key_set_in_any_insertion_order_and_place_gives_pyyamls_bytes(keys: list[str]) -> None:
+    for order in _orders_of(keys) * 2:   # the second round is written from the cached layouts
+        inner = {k: i for i, k in enumerate(order)}
+        body = dict(inner, nested={"deeper": dict(inner), "items": [dict(inner), [dict(inner)], dict(inner)]})
+        body = {k: body[k] for k in order + ["nested"]}
+        assert direct(body) == pyyaml_text(body)
+        assert direct({"spec": [inner, {"more": [inner]}]}) == pyyaml_text({"spec": [inner, {"more": [inner]}]})
+
+
+def test_layouts_follow_the_first_keys_each_call_asks_for() -> None:
+    body = {"b": {"b": 1, "a": 2}, "a": [{"b": 1, "a": 2}]}
+    assert document_text(body, ("b",), ("b",)) == "b:\n  b: 1\n  a: 2\na:\n- b: 1\n  a: 2\n"
+    assert document_text(body, (), ()) == "a:\n- a: 2\n  b: 1\nb:\n  a: 2\n  b: 1\n"
+    assert document_text(body, ("b",), ("b",)) == "b:\n  b: 1\n  a: 2\na:\n- b: 1\n  a: 2\n"
+
+
+@pytest.mark.parametrize("text", ["a\nb", "a\nb\n", "a\nb\n\n", "\n", " a\nb\n\n", "a \nb", "\ta\nb\n"], ids=repr)
+def test_a_multi_line_string_at_several_indents_and_before_or_after_others(text: str) -> None:
+    others = ["x\ny", "x\ny\n\n", "plain"]
+    for _ in range(2):   # the second round is written from the cached texts
+        for other in others:
+            for body in ({"a": text, "b": {"c": text, "d": [text, [text]]}, "e": other},
+                         {"a": other, "b": [{"c": [text]}], "e": text},
+                         {"a": text, "b": other}):
+                assert direct(body) == pyyaml_text(body)
+
+
+def test_the_caches_emptied_between_documents_change_no_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    import maestro.yamlwriter as writer
+    body = {"spec": {"script": "a\nb\n\n", "items": [{"name": "x", "run": "c\nd"}], "n": 1}}
+    warm = direct(body)
+    monkeypatch.setattr(writer, "_MAX_BLOCK_CHARS", 0)
+    assert direct({"other": "e\nf"}) and direct(body) == direct(body) == warm == pyyaml_text(body)
+    assert {text for text, _ in writer._blocks} == {"a\nb\n\n", "c\nd"}   # emptied before each document

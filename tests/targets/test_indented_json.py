@@ -1,0 +1,59 @@
+"""indented_json writes what `json.dumps(value, indent=2, sort_keys=True)` writes, whatever the value."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections import OrderedDict
+
+import pytest
+
+from maestro import indented_json
+
+
+class Colour(str, enum.Enum):
+    RED = "red"
+
+
+VALUES = [
+    {},
+    [],
+    (),
+    "plain",
+    "quote \" backslash \\ newline \n tab \t unicode é € 𝄞 control \x01",
+    0, -7, 10**30, True, False, None,
+    1.0, -0.0, 1e-7, 1e22, 0.1 + 0.2, float("nan"), float("inf"), float("-inf"),
+    {"b": 1, "a": [1, 2.5, "x", None, True], "c": {}},
+    {"nested": {"deeper": {"deepest": [{"k": []}, {}, [[], [1]], ()]}}, "z": (1, (2, 3))},
+    [{"b": "2", "a": "1"}, [["x"]], [], {"list": [{"in": "list"}]}],
+    {"mixed": [1, {"a": 1}, [2], "s"], "flat": {"x": 1, "y": {}, "z": []}},
+    {"with\nnewline": "v", "é": "ü", "": ""},
+    {"2": "two", "10": "ten"},
+    {1: "a", 2: {"nested": True}},                 # keys json.dumps converts
+    {True: 1, 2: 2, 1.5: 3},
+    OrderedDict([("b", 1), ("a", {"c": [1]})]),     # a dict subclass
+    {"enum": Colour.RED, "deep": {"enum": [Colour.RED]}},
+    ["a", ("tuple", "inside"), {"t": ()}],
+]
+
+
+@pytest.mark.parametrize("value", VALUES, ids=range(len(VALUES)))
+def test_dumps_writes_what_the_standard_library_writes(value) -> None:
+    assert indented_json.dumps(value) == json.dumps(value, indent=2, sort_keys=True)
+
+
+def test_what_json_cannot_hold_raises_as_the_standard_library_does() -> None:
+    for value in ({"a": {"b": object()}}, [object()], {"set": {1, 2}}):
+        with pytest.raises(TypeError):
+            json.dumps(value, indent=2, sort_keys=True)
+        with pytest.raises(TypeError):
+            indented_json.dumps(value)
+
+
+def test_a_spec_sized_document_matches(project) -> None:
+    for environment in project.environments.values():
+        value = environment.model_dump(mode="json")
+        assert indented_json.dumps(value) == json.dumps(value, indent=2, sort_keys=True)
+    for effective in project.effective.values():
+        value = effective.pipeline.model_dump(mode="json")
+        assert indented_json.dumps(value) == json.dumps(value, indent=2, sort_keys=True)

@@ -29,6 +29,40 @@ def dumps(value) -> str:
     return json.dumps(value, indent=2, sort_keys=True)
 
 
+def dumps_remembering(value, memo: dict, levels: int = 2) -> str:
+    """`dumps(value)`, the containers `levels` mappings down looked up in (and added to) `memo`.
+
+    For documents that repeat whole sections (one pipeline in each of its environments): the key of
+    a section is its compact text, which the C encoder writes at a fraction of the indented text's
+    cost, and which fixes the indented text (the same items in the same order, only the white space
+    differs), so a remembered text is always the one `dumps` would write."""
+    if c_make_encoder is not None:
+        try:
+            return _remembered(value, "", memo, levels)
+        except Exception:   # noqa: BLE001 - as in dumps
+            pass
+    return json.dumps(value, indent=2, sort_keys=True)
+
+
+def _remembered(value, indent: str, memo: dict, levels: int) -> str:
+    kind = type(value)
+    if levels and kind is dict and value:
+        if any(type(key) is not str for key in value):
+            raise TypeError("a key that is not a string")
+        inner = indent + "  "
+        items = sorted(value.items())
+        return ("{\n" + inner + (",\n" + inner).join([encode_basestring_ascii(k) + ": "
+                                                      + _remembered(v, inner, memo, levels - 1)
+                                                      for k, v in items]) + "\n" + indent + "}")
+    if kind not in _CONTAINERS or not value:
+        return _text(value, indent)
+    key = (indent, "".join(_scalar(value, 0)))
+    text = memo.get(key)
+    if text is None:
+        text = memo[key] = _text(value, indent)
+    return text
+
+
 def _text(value, indent: str) -> str:
     kind = type(value)
     if kind is dict:

@@ -192,10 +192,17 @@ def spec_json(pipeline: Pipeline, environment: Environment) -> str:
     What `json.dumps({"environment": ..., "pipeline": ...}, indent=2, sort_keys=True)` writes, with the
     environment's part written once per environment: JSON escapes every newline inside a string, so
     indenting a dumped value's lines nests it, byte for byte (tests/targets/test_plan.py)."""
-    pipeline_part = indented_json.dumps(pipeline.model_dump(mode="json", exclude={"spec": {"overrides"}}))
+    document = pipeline.model_dump(mode="json", exclude={"spec": {"overrides"}})
+    if len(_section_texts) >= _SECTION_TEXTS_MAX:
+        _section_texts.clear()
+    pipeline_part = indented_json.dumps_remembering(document, _section_texts)
     return f'{{\n  "environment": {_nested(_environment_json(environment))},\n  "pipeline": {_nested(pipeline_part)}\n}}\n'
 
 
+# The JSON of a pipeline's sections (spec.data, spec.training, ...) by their compact JSON: one pipeline in
+# several environments, and pipelines written from one template, repeat most of them.
+_section_texts: dict[tuple[str, str], str] = {}
+_SECTION_TEXTS_MAX = 8192
 _environment_texts: dict[int, tuple[Environment, str]] = {}   # id -> (the environment, kept alive; its JSON)
 
 

@@ -57,3 +57,27 @@ def test_a_spec_sized_document_matches(project) -> None:
     for effective in project.effective.values():
         value = effective.pipeline.model_dump(mode="json")
         assert indented_json.dumps(value) == json.dumps(value, indent=2, sort_keys=True)
+
+
+def test_remembered_sections_write_what_the_standard_library_writes() -> None:
+    memo: dict = {}
+    documents = [{"spec": {"a": value, "b": [value, {"c": value}]}, "top": value} for value in VALUES
+                 if not isinstance(value, OrderedDict)]
+    for _ in range(2):   # the second time from the memo
+        for document in documents:
+            assert indented_json.dumps_remembering(document, memo) == json.dumps(document, indent=2, sort_keys=True)
+    assert memo
+
+
+def test_a_section_remembered_at_one_depth_is_written_at_another_with_its_own_indent() -> None:
+    memo: dict = {}
+    section = {"x": [1, 2], "y": {"z": True}}
+    for document in ({"spec": {"s": section}}, {"s": section}, {"a": {"b": {"c": section}}}, section):
+        assert indented_json.dumps_remembering(document, memo) == json.dumps(document, indent=2, sort_keys=True)
+
+
+def test_an_equal_looking_section_of_other_types_is_not_mistaken_for_a_remembered_one() -> None:
+    memo: dict = {}
+    for document in ({"s": {"v": [1, 2]}}, {"s": {"v": [1.0, 2]}}, {"s": {"v": [True, 2]}}, {"s": {"v": ["1", 2]}},
+                     {"s": {"v": (1, 2)}}):
+        assert indented_json.dumps_remembering(document, memo) == json.dumps(document, indent=2, sort_keys=True)

@@ -29,19 +29,20 @@ def dumps(value) -> str:
     return json.dumps(value, indent=2, sort_keys=True)
 
 
-def dumps_remembering(value, memo: dict, levels: int = 2) -> str:
+def dumps_remembering(value, memo: dict, levels: int = 2, indent: str = "") -> str:
     """`dumps(value)`, the containers `levels` mappings down looked up in (and added to) `memo`.
 
     For documents that repeat whole sections (one pipeline in each of its environments): the key of
     a section is its compact text, which the C encoder writes at a fraction of the indented text's
     cost, and which fixes the indented text (the same items in the same order, only the white space
-    differs), so a remembered text is always the one `dumps` would write."""
+    differs), so a remembered text is always the one `dumps` would write. With `indent`, the text
+    nested that deep: every line after the first starts with it."""
     if c_make_encoder is not None:
         try:
-            return _remembered(value, "", memo, levels)
+            return _remembered(value, indent, memo, levels)
         except Exception:   # noqa: BLE001 - as in dumps
             pass
-    return json.dumps(value, indent=2, sort_keys=True)
+    return json.dumps(value, indent=2, sort_keys=True).replace("\n", "\n" + indent)
 
 
 def _remembered(value, indent: str, memo: dict, levels: int) -> str:
@@ -54,8 +55,8 @@ def _remembered(value, indent: str, memo: dict, levels: int) -> str:
         return ("{\n" + inner + (",\n" + inner).join([encode_basestring_ascii(k) + ": "
                                                       + _remembered(v, inner, memo, levels - 1)
                                                       for k, v in items]) + "\n" + indent + "}")
-    if kind not in _CONTAINERS or not value:
-        return _text(value, indent)
+    if kind not in _CONTAINERS or not value or _flat(value.values() if kind is dict else value):
+        return _text(value, indent)   # one call of the C encoder, as its key would cost
     key = (indent, "".join(_scalar(value, 0)))
     text = memo.get(key)
     if text is None:

@@ -195,8 +195,8 @@ def spec_json(pipeline: Pipeline, environment: Environment) -> str:
     document = pipeline.model_dump(mode="json", exclude={"spec": {"overrides"}})
     if len(_section_texts) >= _SECTION_TEXTS_MAX:
         _section_texts.clear()
-    pipeline_part = indented_json.dumps_remembering(document, _section_texts)
-    return f'{{\n  "environment": {_nested(_environment_json(environment))},\n  "pipeline": {_nested(pipeline_part)}\n}}\n'
+    pipeline_part = indented_json.dumps_remembering(document, _section_texts, indent="  ")
+    return f'{{\n  "environment": {_nested(_environment_json(environment))},\n  "pipeline": {pipeline_part}\n}}\n'
 
 
 # The JSON of a pipeline's sections (spec.data, spec.training, ...) by their compact JSON: one pipeline in

@@ -81,3 +81,10 @@ def test_an_equal_looking_section_of_other_types_is_not_mistaken_for_a_remembere
     for document in ({"s": {"v": [1, 2]}}, {"s": {"v": [1.0, 2]}}, {"s": {"v": [True, 2]}}, {"s": {"v": ["1", 2]}},
                      {"s": {"v": (1, 2)}}):
         assert indented_json.dumps_remembering(document, memo) == json.dumps(document, indent=2, sort_keys=True)
+
+
+def test_remembered_text_nests_at_the_indent_asked_for() -> None:
+    memo: dict = {}
+    for value in VALUES[:8] + [{"spec": {"a": {"b": [1, {"c": 2}]}}}]:
+        nested = json.dumps(value, indent=2, sort_keys=True).replace("\n", "\n    ")
+        assert indented_json.dumps_remembering(value, memo, indent="    ") == nested

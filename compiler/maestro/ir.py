@@ -8,10 +8,34 @@ never reads the spec and a change to the spec language stops at `lower`.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Optional
 
 
+def _quick_init(cls):
+    """The dataclass's own `__init__`, one assignment of the instance's `__dict__` instead of one
+    `object.__setattr__` per field: the `__init__` of a frozen dataclass calls that for each field, and
+    a compile builds a StepPlan of thirty fields for every step of every pipeline in every environment.
+    The same parameters in the same order with the same defaults; instances stay frozen (assigning
+    a field still raises), equal and hashed as before. Only for classes without default factories."""
+    params, scope = [], {"_set": object.__setattr__}
+    for f in fields(cls):
+        if f.default_factory is not MISSING or not f.init:
+            raise TypeError(f"{cls.__name__}.{f.name}: _quick_init takes plain defaults only")
+        if f.default is MISSING:
+            params.append(f.name)
+        else:
+            scope[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+    values = ", ".join(f"{f.name!r}: {f.name}" for f in fields(cls))
+    exec(f"def __init__(self, {', '.join(params)}):\n    _set(self, '__dict__', {{{values}}})\n", scope)
+    init = scope["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = init
+    return cls
+
+
+@_quick_init
 @dataclass(frozen=True)
 class StepPlan:
     name: str
@@ -83,6 +107,7 @@ class SchedulePlan:
     suspended: bool
 
 
+@_quick_init
 @dataclass(frozen=True)
 class PipelinePlan:
     name: str

@@ -7,11 +7,10 @@ executor read the plan, and spec.json (what the pods read) is built here, once.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from typing import Iterable, Sequence
 
-from . import names
+from . import indented_json, names
 from .ir import (ArtifactStore, EnvironmentPlan, EnvironmentSettings, ExperimentPlan, ExternalSecretPlan, GitopsLayout,
                  GpuPlacement, NetworkPlan, Ownership, PipelinePlan, Plan, QuotaPlan, SchedulePlan, ServedModel,
                  ServingPlan, StepPlan, SyncPolicy, TeamOwnership, TeamPlan, Toleration, TrainerPlan)
@@ -193,10 +192,17 @@ def spec_json(pipeline: Pipeline, environment: Environment) -> str:
     What `json.dumps({"environment": ..., "pipeline": ...}, indent=2, sort_keys=True)` writes, with the
     environment's part written once per environment: JSON escapes every newline inside a string, so
     indenting a dumped value's lines nests it, byte for byte (tests/targets/test_plan.py)."""
-    pipeline_part = json.dumps(pipeline.model_dump(mode="json", exclude={"spec": {"overrides"}}), indent=2, sort_keys=True)
-    return f'{{\n  "environment": {_nested(_environment_json(environment))},\n  "pipeline": {_nested(pipeline_part)}\n}}\n'
+    document = pipeline.model_dump(mode="json", exclude={"spec": {"overrides"}})
+    if len(_section_texts) >= _SECTION_TEXTS_MAX:
+        _section_texts.clear()
+    pipeline_part = indented_json.dumps_remembering(document, _section_texts, indent="  ")
+    return f'{{\n  "environment": {_nested(_environment_json(environment))},\n  "pipeline": {pipeline_part}\n}}\n'
 
 
+# The JSON of a pipeline's sections (spec.data, spec.training, ...) by their compact JSON: one pipeline in
+# several environments, and pipelines written from one template, repeat most of them.
+_section_texts: dict[tuple[str, str], str] = {}
+_SECTION_TEXTS_MAX = 8192
 _environment_texts: dict[int, tuple[Environment, str]] = {}   # id -> (the environment, kept alive; its JSON)
 
 
@@ -206,7 +212,7 @@ def _environment_json(environment: Environment) -> str:
         if len(_environment_texts) >= 64:
             _environment_texts.clear()
         known = _environment_texts[id(environment)] = (
-            environment, json.dumps(environment.model_dump(mode="json"), indent=2, sort_keys=True))
+            environment, indented_json.dumps(environment.model_dump(mode="json")))
     return known[1]
 
 

@@ -24,9 +24,13 @@ CRON_STARTING_DEADLINE = 3600
 
 
 def emit(plan: EnvironmentPlan) -> Iterable[Output]:
+    # Equal steps of one environment have equal templates (most built-in steps are alike in every
+    # pipeline): each is built once and the one mapping is shared by the WorkflowTemplates that hold
+    # it. Nothing after emit changes a body (render and validate only read them), so sharing is safe.
+    templates: dict = {}
     for pipeline in plan.pipelines:
         sources = pipeline.sources
-        for body in (spec_configmap(pipeline), workflow_template(plan, pipeline), cron_workflow(pipeline)):
+        for body in (spec_configmap(pipeline), workflow_template(plan, pipeline, templates), cron_workflow(pipeline)):
             if body is not None:
                 yield Output(object_path(plan.name, pipeline.namespace, body), body, sources)
 
@@ -49,7 +53,9 @@ def spec_configmap(pipeline: PipelinePlan) -> dict:
     }
 
 
-def workflow_template(plan: EnvironmentPlan, pipeline: PipelinePlan) -> dict:
+def workflow_template(plan: EnvironmentPlan, pipeline: PipelinePlan, templates: dict | None = None) -> dict:
+    """The pipeline's WorkflowTemplate; `templates` (step -> its template) is shared by the pipelines
+    of `plan`, so that equal steps share one template."""
     annotations = {
         "workflows.argoproj.io/title": pipeline.name,
         "workflows.argoproj.io/description": pipeline.description or f"Training pipeline {pipeline.name}.",
@@ -58,11 +64,11 @@ def workflow_template(plan: EnvironmentPlan, pipeline: PipelinePlan) -> dict:
         "apiVersion": API_VERSION,
         "kind": "WorkflowTemplate",
         "metadata": _metadata(pipeline, names.workflow_template(pipeline.name), "WorkflowTemplate", annotations),
-        "spec": _workflow_spec(plan, pipeline),
+        "spec": _workflow_spec(plan, pipeline, {} if templates is None else templates),
     }
 
 
-def _workflow_spec(plan: EnvironmentPlan, pipeline: PipelinePlan) -> dict:
+def _workflow_spec(plan: EnvironmentPlan, pipeline: PipelinePlan, templates: dict) -> dict:
     return {
         "entrypoint": ENTRYPOINT,
         "serviceAccountName": names.workflow_service_account(pipeline.team),
@@ -76,13 +82,20 @@ def _workflow_spec(plan: EnvironmentPlan, pipeline: PipelinePlan) -> dict:
         "workflowMetadata": {"labels": dict(pipeline.labels)},
         "metrics": {"prometheus": _metrics(pipeline)},
         "volumes": [{"name": "spec", "configMap": {"name": pipeline.spec_configmap}}],
-        "templates": [_dag(pipeline)] + [_template(plan, pipeline, step) for step in pipeline.steps],
+        "templates": [_dag(pipeline)] + [_template(plan, pipeline, step, templates) for step in pipeline.steps],
     }
 
 
-def _template(plan: EnvironmentPlan, pipeline: PipelinePlan, step: StepPlan) -> dict:
+def _template(plan: EnvironmentPlan, pipeline: PipelinePlan, step: StepPlan, templates: dict) -> dict:
     """A container template; a TrainJob's resource template for a train step spanning nodes."""
-    return trainjob_template(plan, pipeline, step) if step.nodes > 1 else step_template(plan, pipeline, step)
+    if step.nodes > 1:
+        return trainjob_template(plan, pipeline, step)
+    # A container template reads of its pipeline only the name, and that only for the gate's trial mutex.
+    key = (step, pipeline.name) if step.trials_key else step
+    template = templates.get(key)
+    if template is None:
+        template = templates[key] = step_template(plan, pipeline, step)
+    return template
 
 
 def _arguments(pipeline: PipelinePlan) -> list[dict]:

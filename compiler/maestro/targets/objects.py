@@ -48,13 +48,14 @@ class NamespacePlan:
 
 def namespaces(plan: EnvironmentPlan) -> tuple[NamespacePlan, ...]:
     """The team namespaces of an environment, sorted by name."""
-    found = sorted({t.namespace for t in plan.teams})
-    return tuple(
-        NamespacePlan(ns, plan.name,
-                      tuple(t for t in plan.teams if t.namespace == ns),
-                      tuple(p for p in plan.pipelines if p.namespace == ns), plan.source)
-        for ns in found
-    )
+    teams: dict[str, list[TeamPlan]] = {}
+    for t in plan.teams:
+        teams.setdefault(t.namespace, []).append(t)
+    pipelines: dict[str, list[PipelinePlan]] = {}
+    for p in plan.pipelines:
+        pipelines.setdefault(p.namespace, []).append(p)
+    return tuple(NamespacePlan(ns, plan.name, tuple(teams[ns]), tuple(pipelines.get(ns, ())), plan.source)
+                 for ns in sorted(teams))
 
 
 def metadata(kind: str, name: str, labels: dict, namespace: str | None = None,

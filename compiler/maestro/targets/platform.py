@@ -31,12 +31,13 @@ def emit(plan: EnvironmentPlan) -> Iterable[Output]:
     result: list[Output] = []
     for ns in namespaces(plan):
         result += outputs(plan.name, ns.name, namespace_objects(ns, settings), ns.sources)
-        for pipeline in trainjob_pipelines(ns):
+        spanning_pipelines = trainjob_pipelines(ns)
+        for pipeline in spanning_pipelines:
             spanning = next(s.name for s in pipeline.steps if s.nodes > 1)   # train, or a custom trainer
             result += outputs(plan.name, ns.name, [rendezvous(ns, pipeline.name, spanning)], ns.sources_of([pipeline]))
         for team in ns.teams:
             result += outputs(plan.name, ns.name, team_objects(team, settings), ns.sources)
-            if any(p.team == team.team for p in trainjob_pipelines(ns)):
+            if any(p.team == team.team for p in spanning_pipelines):
                 result += outputs(plan.name, ns.name, launcher_objects(team), ns.sources)
     return result
 

@@ -11,6 +11,7 @@ does. A Secret with values is never emitted.
 
 from __future__ import annotations
 
+import functools
 import json
 
 import yaml
@@ -28,8 +29,13 @@ REFRESH = "1h"
 def artifact_repositories(ns: NamespacePlan, artifacts: ArtifactStore) -> dict:
     meta = metadata("ConfigMap", names.ARTIFACT_REPOSITORIES, ns.labels, ns.name,
                     {"workflows.argoproj.io/default-artifact-repository": names.ARTIFACT_REPOSITORY_KEY})
-    text = yaml.safe_dump({"s3": _s3_repository(artifacts)}, sort_keys=True, default_flow_style=False)
-    return resource("v1", "ConfigMap", meta, data={names.ARTIFACT_REPOSITORY_KEY: text})
+    return resource("v1", "ConfigMap", meta, data={names.ARTIFACT_REPOSITORY_KEY: repository_text(artifacts)})
+
+
+@functools.lru_cache(maxsize=64)
+def repository_text(artifacts: ArtifactStore) -> str:
+    """The repository as Argo reads it: the same in every namespace of an environment, so dumped once."""
+    return yaml.safe_dump({"s3": _s3_repository(artifacts)}, sort_keys=True, default_flow_style=False)
 
 
 def _s3_repository(a: ArtifactStore) -> dict:

@@ -13,9 +13,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from .measure import MAESTRO, REPO, SHARED, checked, median, median_wall
+from .measure import MAESTRO, REPO, checked, median, median_wall
 
-SCHEMAS = {"MAESTRO_SCHEMA_LOCATION": str(SHARED / "schemas")}
 FLOOR = ("import pathlib, sys, yaml\n"
          "for path in sorted(pathlib.Path(sys.argv[1]).rglob('*.yaml')):\n"
          "    for doc in yaml.load_all(path.read_bytes(), Loader=yaml.CSafeLoader):\n"
@@ -29,7 +28,7 @@ def example_project(workspace: Path) -> Path:
     if not root.exists():
         for folder in ("pipelines", "environments"):
             shutil.copytree(REPO / folder, root / folder)
-        checked([MAESTRO, "compile"], cwd=root, env=SCHEMAS)
+        checked([MAESTRO, "compile"], cwd=root, env={})
     return root
 
 
@@ -39,7 +38,7 @@ def cli_rows(workspace: Path, times: int) -> dict:
     help_samples = [checked([MAESTRO, "--help"], cwd=root) for _ in range(times * 2)]
     check, floor = [], []
     for _ in range(times):
-        check.append(checked([MAESTRO, "compile", "--check"], cwd=root, env={**SCHEMAS, "MAESTRO_NO_CACHE": "1"}))
+        check.append(checked([MAESTRO, "compile", "--check"], cwd=root, env={"MAESTRO_NO_CACHE": "1"}))
         floor.append(checked([sys.executable, "-c", FLOOR, str(root / "gitops")], cwd=root))
     return {
         "help_s": median_wall(help_samples), "help_cpu_s": median([s.cpu for s in help_samples]),
@@ -54,7 +53,7 @@ def import_evidence(root: Path, top: int = 10) -> dict:
     """What a cold `compile --check` imports: the modules costing most by themselves, the top-level
     imports with all they pull in, and whether any heavy library came in."""
     sample = checked([sys.executable, "-X", "importtime", "-m", "maestro", "compile", "--check"], cwd=root,
-                 env={**SCHEMAS, "MAESTRO_NO_CACHE": "1"})
+                 env={"MAESTRO_NO_CACHE": "1"})
     imports = [(int(m.group(1)), int(m.group(2)), len(m.group(3)), m.group(4))
                for m in map(IMPORT_LINE.match, sample.stderr.splitlines()) if m]
     loaded = {name.split(".")[0] for *_, name in imports}

@@ -29,11 +29,10 @@ from pathlib import Path
 import yaml
 
 from .generate import make_project
-from .measure import MAESTRO, SHARED, checked, median, median_wall, once, spread
+from .measure import MAESTRO, checked, median, median_wall, once, spread
 
 ENVIRONMENTS = 3
-SCHEMAS = {"MAESTRO_SCHEMA_LOCATION": str(SHARED / "schemas")}
-NO_CACHE = {**SCHEMAS, "MAESTRO_NO_CACHE": "1"}
+NO_CACHE = {"MAESTRO_NO_CACHE": "1"}
 _edits = itertools.count(1)
 
 
@@ -71,7 +70,7 @@ def prepare(root: Path, size: int) -> None:
     """A generated project with its tree written (that first write is not measured)."""
     if not (root / "gitops").is_dir():
         make_project(root, size)
-    _compile(root, env=SCHEMAS)
+    _compile(root, env={})
 
 
 def _compile(root: Path, *args: str, env: dict):
@@ -132,7 +131,7 @@ def incremental_pair(root: Path, times: int) -> tuple[float, float]:
     incremental, full = [], []
     for _ in range(times):
         _edit(target)
-        incremental.append(_compile(root, env=SCHEMAS))
+        incremental.append(_compile(root, env={}))
         _edit(target)
         full.append(_compile(root, env=NO_CACHE))
     return median_wall(incremental), median_wall(full)

@@ -36,10 +36,15 @@ class Sample:
     pss_mib: float = 0.0  # peak proportional set size of the child and its descendants together, sampled
 
 
+# PYTHONDONTWRITEBYTECODE: an installed Maestro has its bytecode compiled (pip does it at install), so
+# a timed command must not recompile every module it imports. MAESTRO_SCHEMA_LOCATION: timed commands
+# use the schemas shipped with Maestro, as a user's do, whatever the shell points at.
+_NOT_PASSED = ("PYTHONDONTWRITEBYTECODE", "MAESTRO_SCHEMA_LOCATION")
+
+
 def child_environment() -> dict:
-    """The shell's environment without PYTHONDONTWRITEBYTECODE: an installed Maestro has its bytecode
-    compiled (pip does it at install), so a timed command must not recompile every module it imports."""
-    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    """The shell's environment without the variables that would change what is measured."""
+    return {k: v for k, v in os.environ.items() if k not in _NOT_PASSED}
 
 
 def compile_bytecode(package: Path) -> None:

@@ -34,6 +34,7 @@ from .ir import EnvironmentPlan, Plan
 from .lower import environment_plan, lower, ownership, team_plans
 from .project import Project, complete_effective, load_project, spec_files, teams_file
 from .render import header, render
+from .yamlwriter import shared_subtrees
 from .targets import Output, emit_all
 from .targets.argocd_health import GITOPS_PATH as HEALTH_PATCH_PATH, seldon_health_patch
 from .targets.codeowners import codeowners
@@ -298,12 +299,13 @@ def unit_records(outputs: Iterable[Output], files: dict[str, bytes], skipped: di
 def render_outputs(outputs: Iterable[Output], rendered: Callable[[Output], bytes | None]) -> dict[str, bytes]:
     """Each output's bytes; `rendered` may know them already (a cache), or answers None."""
     files: dict[str, bytes] = {}
-    for output in outputs:
-        if output.path in files:
-            raise MaestroError([Diagnostic(output.sources[0], None, None, (),
-                                           f"two objects would be written to gitops/{output.path}")])
-        known = rendered(output)
-        files[output.path] = known if known is not None else render(output.body, output.sources)
+    with shared_subtrees():   # the bodies were just emitted, and nothing changes them
+        for output in outputs:
+            if output.path in files:
+                raise MaestroError([Diagnostic(output.sources[0], None, None, (),
+                                               f"two objects would be written to gitops/{output.path}")])
+            known = rendered(output)
+            files[output.path] = known if known is not None else render(output.body, output.sources)
     return files
 
 

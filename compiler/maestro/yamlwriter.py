@@ -13,7 +13,8 @@ something else. tests/compile/test_render_differential.py holds the two paths to
 from __future__ import annotations
 
 import re
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from yaml.resolver import Resolver
 
@@ -55,6 +56,21 @@ _dashes: dict[int, tuple[str, str]] = {}   # indent -> (" " * indent + "-", the 
 IN_MAPPING, IN_SEQUENCE, AT_TOP = 0, 1, 2   # where a mapping stands: how its first entry begins
 _CACHES = (_values, _keys, _blocks, _layouts, _dashes)
 _block_chars = [0]   # characters held by `_blocks`
+# While `shared_subtrees()` is open: the mappings met as sequence items (by identity, each held so
+# that its id is not reused), and the text of each met more than once, by (id, indent, key orders).
+_shared: list[tuple[dict[int, dict], dict[tuple, tuple[str, bool | None]]]] = []
+
+
+@contextmanager
+def shared_subtrees() -> Iterator[None]:
+    """Within it, a mapping object that is an item of several sequences (a compile shares one Argo step
+    template among the WorkflowTemplates that hold it) is written once per indent and reused. The
+    caller promises that no body written within changes meanwhile: identity stands for content."""
+    _shared.append(({}, {}))
+    try:
+        yield
+    finally:
+        _shared.pop()
 
 
 def document_text(body: Any, top_keys: tuple[str, ...], first_keys: tuple[str, ...]) -> str:
@@ -85,7 +101,8 @@ def _write(body: dict, top_keys: tuple[str, ...], first_keys: tuple[str, ...]) -
     if layouts is None:
         layouts = _layouts[(top_keys, first_keys)] = {}
     layouts_get = layouts.get
-    open_ended = False    # the last block scalar so far kept its trailing breaks (`|+`)
+    open_ended: bool | None = False    # the last block scalar so far kept its trailing breaks (`|+`)
+    seen, texts = _shared[-1] if _shared else (None, None)
 
     def string(value: str, scalar_indent: int) -> str:
         """A string not in `_values`: a multi-line one (by its indent) or one not seen yet."""
@@ -146,10 +163,12 @@ def _write(body: dict, top_keys: tuple[str, ...], first_keys: tuple[str, ...]) -
                 text = values_get(item)
                 append(text if text is not None else string(item, inner))
             elif kind is dict:
-                if item:
+                if not item:
+                    append(" {}\n")
+                elif seen is None:
                     mapping(item, inner, IN_SEQUENCE)
                 else:
-                    append(" {}\n")
+                    shared_item(item, inner)
             elif kind is list or kind is tuple:
                 if item:   # a sequence in a sequence is indented
                     sequence(item, inner, True)
@@ -161,6 +180,30 @@ def _write(body: dict, top_keys: tuple[str, ...], first_keys: tuple[str, ...]) -
                 append(f" {item}\n")
             else:
                 append(_other_scalar(item))
+
+    def shared_item(item: dict, indent: int) -> None:
+        """A mapping in a sequence: written as any other when first met; when met again (by identity),
+        its text is kept per indent and key orders, and reused."""
+        nonlocal open_ended
+        if id(item) not in seen:
+            seen[id(item)] = item
+            mapping(item, indent, IN_SEQUENCE)
+            return
+        place = (id(item), indent, top_keys, first_keys)
+        known = texts.get(place)
+        if known is None:
+            before, open_ended = open_ended, None
+            start = len(out)
+            mapping(item, indent, IN_SEQUENCE)
+            known = texts[place] = ("".join(out[start:]), open_ended)
+            del out[start:]
+            append(known[0])
+            if open_ended is None:
+                open_ended = before
+            return
+        append(known[0])
+        if known[1] is not None:
+            open_ended = known[1]
 
     mapping(body, 0, AT_TOP)
     if open_ended:

@@ -18,6 +18,8 @@ from maestro.project import load_project
 from maestro.targets import emit_all
 from maestro.targets.argocd_health import GITOPS_PATH as HEALTH_PATCH_PATH
 
+from tests.support import maestro
+
 from .conftest import refusing_model_schemas
 
 
@@ -73,6 +75,23 @@ def test_the_collector_runs_again_after_a_compile_and_after_a_refused_one(projec
     with pytest.raises(MaestroError):
         compile_project(project, validate=False)
     assert gc.isenabled()
+
+
+def test_the_compile_commands_keep_the_collector_off_until_they_return(project: Path, monkeypatch) -> None:
+    import maestro.api as api
+
+    seen = []
+    for name in ("compile_gitops", "check_gitops", "diff_gitops"):
+        def observed(*args, _real=getattr(api, name), **kwargs):
+            seen.append(gc.isenabled())
+            return _real(*args, **kwargs)
+        monkeypatch.setattr(api, name, observed)
+    assert maestro(project, "compile").returncode == 0
+    assert maestro(project, "compile", "--check").returncode == 0
+    assert maestro(project, "diff").returncode == 0
+    _edit(project / "pipelines/msft-momentum.yaml", "candidate_weight: 15", "candidate_weight: many")
+    assert maestro(project, "compile").returncode != 0
+    assert seen == [False] * 4 and gc.isenabled()
 
 
 def test_overlapping_pauses_resume_the_collector_when_the_last_one_ends() -> None:

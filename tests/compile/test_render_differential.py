@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from maestro.compile import compile_project
 from maestro.render import FIRST_KEYS, TOP_KEYS, manifest_text, pyyaml_text, render
 from maestro.validation.embedded import resource_manifests
-from maestro.yamlwriter import Unsupported, document_text
+from maestro.yamlwriter import Unsupported, document_text, shared_subtrees
 
 from tests.support import REPO
 
@@ -181,3 +181,37 @@ def test_the_caches_emptied_between_documents_change_no_bytes(monkeypatch: pytes
     monkeypatch.setattr(writer, "_MAX_BLOCK_CHARS", 0)
     assert direct({"other": "e\nf"}) and direct(body) == direct(body) == warm == pyyaml_text(body)
     assert {text for text, _ in writer._blocks} == {"a\nb\n\n", "c\nd"}   # emptied before each document
+
+
+# --- shared subtrees: one mapping object in many sequences, written once per indent ----------------
+
+def test_a_compiled_environment_shares_step_templates_and_renders_them_as_unshared_ones() -> None:
+    outputs = compile_project(REPO, validate=False).tree.outputs
+    items = [t for o in outputs if o.body["kind"] == "WorkflowTemplate" for t in o.body["spec"]["templates"]]
+    assert len({id(t) for t in items}) < len(items)   # what the scope exists for
+    with shared_subtrees():
+        shared = [render(o.body, o.sources) for o in outputs]
+    assert shared == [render(o.body, o.sources) for o in outputs]
+
+
+@pytest.mark.parametrize("text", ["a\nb\n\n", "a\nb", "a\nb\n", "plain", "a \nb"], ids=repr)
+def test_a_shared_item_at_several_indents_and_with_a_block_ending_the_document(text: str) -> None:
+    item = {"name": "x", "script": text, "more": [{"run": text}]}
+    documents = [{"a": [item], "b": [item, [item]]},          # the same object at indents 0 and 2
+                 {"a": [item], "b": "after"},                  # a later plain value closes the block
+                 {"a": [item, {"other": "x\ny"}], "b": [item]},
+                 {"b": [item], "z": [item]}]
+    with shared_subtrees():
+        texts = [direct(body) for body in documents * 2]       # the second round from the kept texts
+    assert texts == [pyyaml_text(body) for body in documents * 2]
+
+
+def test_the_scope_ends_with_its_block_and_a_changed_object_is_written_anew() -> None:
+    item = {"name": "x"}
+    body = {"items": [item, item]}
+    with shared_subtrees():
+        assert direct(body) == "items:\n- name: x\n- name: x\n"
+    item["name"] = "y"
+    assert direct(body) == "items:\n- name: y\n- name: y\n"
+    with shared_subtrees():
+        assert direct(body) == "items:\n- name: y\n- name: y\n"

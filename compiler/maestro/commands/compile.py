@@ -12,7 +12,7 @@ from typing import Callable, Iterator
 import click
 
 from .json_output import emit, errors_as_json, output_option
-from .options import debug_option, env_option, jobs_option, quiet_option, resolve_root, root_option
+from .options import collector_paused, debug_option, env_option, jobs_option, quiet_option, resolve_root, root_option
 
 
 @click.command("compile")
@@ -30,6 +30,7 @@ from .options import debug_option, env_option, jobs_option, quiet_option, resolv
 @output_option
 @debug_option
 @errors_as_json(lambda arguments: arguments["output"] == "json")
+@collector_paused
 def compile_command(root: Path | None, envs: tuple[str, ...], check: bool, no_validate: bool,
                     schema_location: tuple[str, ...], jobs: int | None, quiet: bool, output: str) -> int:
     """Compile pipelines/ and environments/ into gitops/.

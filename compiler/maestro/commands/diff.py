@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .json_output import errors_as_json, output_option
-from .options import debug_option, env_option, jobs_option, resolve_root, root_option
+from .options import collector_paused, debug_option, env_option, jobs_option, resolve_root, root_option
 
 FORMATTERS = ("text", "markdown", "json")
 
@@ -26,6 +26,7 @@ FORMATTERS = ("text", "markdown", "json")
 @output_option
 @debug_option
 @errors_as_json(lambda arguments: "json" in (arguments["fmt"], arguments["output"]))
+@collector_paused
 def diff_command(root: Path | None, envs: tuple[str, ...], against: str | None, fmt: str, exit_code: bool,
                  graphs: bool, jobs: int | None, output: str) -> int:
     """Show, per resource and field, what compiling the specs changes.

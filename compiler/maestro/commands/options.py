@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 import click
 
@@ -20,6 +22,20 @@ class Session:
 def session(ctx: click.Context | None = None) -> Session:
     ctx = ctx or click.get_current_context()
     return ctx.find_root().ensure_object(Session)
+
+
+def collector_paused(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The cyclic collector stays off for the whole command, not only its compile: turned back on as
+    the compile returned, its first pass traversed every object the compile still held (0.5 s of a
+    1,000-pipeline compile); when the command returns they are freed, and what is left is small."""
+    @functools.wraps(command)
+    def paused(*args: Any, **kwargs: Any) -> Any:
+        from ..compile import paused_gc
+
+        with paused_gc():
+            return command(*args, **kwargs)
+
+    return paused
 
 
 def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

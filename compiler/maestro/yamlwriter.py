@@ -206,10 +206,15 @@ def _write(body: dict, top_keys: tuple[str, ...], first_keys: tuple[str, ...]) -
         if known[1] is not None:
             open_ended = known[1]
 
-    mapping(body, 0, AT_TOP)
-    if open_ended:
-        append("...\n")   # libyaml ends a document whose last block scalar is `|+` explicitly
-    return "".join(out)
+    try:
+        mapping(body, 0, AT_TOP)
+        if open_ended:
+            append("...\n")   # libyaml ends a document whose last block scalar is `|+` explicitly
+        return "".join(out)
+    finally:
+        # The closures call each other through their cells, a cycle that only the collector frees (a
+        # compile runs without it); emptying the cells frees them, and `out`, now.
+        del string, mapping, sequence, shared_item
 
 
 def _layout(keys: tuple, indent: int, place: int, first: tuple[str, ...]) -> tuple[tuple[str, str], ...]:

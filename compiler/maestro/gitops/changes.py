@@ -21,6 +21,9 @@ from .files import read_if_present
 from .paths import MANUAL_FOLDER, confined, is_manual, is_readme
 
 
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
 @dataclass(frozen=True)
 class Drift:
     path: str
@@ -35,13 +38,24 @@ def generated_files(gitops: Path) -> dict[str, bytes]:
 
 
 def _files(gitops: Path) -> dict[str, bytes]:
-    found = {}
     if not gitops.is_dir():
-        return found
-    for relative in _regular_files(gitops):
-        with open(gitops / relative, "rb") as handle:
-            found[relative] = handle.read()   # read once: plan_changes compares these very bytes
-    return found
+        return {}
+    folder = os.fspath(gitops) + os.sep
+    # read once: plan_changes compares these very bytes
+    return {relative: _read(folder + relative) for relative in _regular_files(gitops)}
+
+
+def _read(path: str) -> bytes:
+    """A regular file's bytes, never through a link; with os.read, as the tree's 15,000 files are read
+    in a compile's critical path and open()'s file objects cost as much as the reading."""
+    fd = os.open(path, _READ_FLAGS)
+    try:
+        chunks = [os.read(fd, os.fstat(fd).st_size + 1)]
+        while chunks[-1]:
+            chunks.append(os.read(fd, 1 << 16))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _regular_files(folder: Path) -> list[str]:

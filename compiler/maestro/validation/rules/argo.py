@@ -57,7 +57,8 @@ def dag_dependencies(body: dict, corpus: Corpus) -> Iterator[Diagnostic]:
     spec, base = workflow_spec(body)
     for i, template in enumerate(_templates(spec)):
         tasks = [mapping(t) for t in items(mapping(template.get("dag")).get("tasks"))]
-        yield from _dag_problems(tasks, base + ("templates", i, "dag", "tasks"))
+        if tasks:   # most templates are steps, not DAGs: no generators for them
+            yield from _dag_problems(tasks, base + ("templates", i, "dag", "tasks"))
 
 
 def _dag_problems(tasks: list[dict], path: tuple) -> Iterator[Diagnostic]:

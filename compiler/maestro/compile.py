@@ -330,7 +330,7 @@ def validate_outputs(outputs: Iterable[Output], locations: Sequence[str]) -> dic
     # What a resource template creates (a TrainJob) is checked too, as a document of the same file.
     documents += [Document(doc.source, i, 0, manifest) for doc in list(documents)
                   for i, (_, manifest) in enumerate(resource_manifests(doc.body), start=1)]
-    results = validate_documents(documents, schema_locations=locations)
+    results = validate_documents(documents, schema_locations=locations, unchanging=True)   # just emitted
     failures = [r for r in results if r.status in ("invalid", "error")]
     if failures:
         raise MaestroError(_invalid(r, f) for r in failures for f in (r.errors or [None]))

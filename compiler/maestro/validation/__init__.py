@@ -60,6 +60,7 @@ def validate_documents(
     reject: Collection[str] = (),
     strict: bool = True,
     cache_dir: str | None = None,
+    unchanging: bool = False,
 ) -> list[Result]:
     """One `Result` per document, sorted by source, index and line.
 
@@ -68,12 +69,15 @@ def validate_documents(
     entry possibly comma-separated. Raises `maestro.errors.UsageError` for a bad
     option (a schema location template that does not parse, an unknown
     Kubernetes version) before looking at any document.
+    `unchanging=True` promises that no body changes during the call (a compile checking the objects it
+    has just emitted): an object that several bodies share (by identity) then passes each check once,
+    not once per body. The results are the same either way.
     """
     from .engine import make_settings
     from .engine import validate_documents as run
 
     settings = make_settings(schema_locations, kubernetes_version, ignore_missing_schemas, skip, reject, strict, cache_dir)
-    return run(documents, settings)
+    return run(documents, settings, unchanging)
 
 
 def schema_locations_from_env(environ: Mapping[str, str] | None = None) -> list[str]:

@@ -19,6 +19,7 @@ from . import builtin
 from .compiled import BrokenSchema, CompiledSchema, compiled_schema, schema_findings, shorten
 from .fetch import SchemaFetchError, fetch_schema
 from .locations import Location, build_locations
+from .memo import unchanging_bodies
 from .metadata import metadata_problems, object_meta_problems
 from .model import ERROR, INVALID, SKIPPED, VALID, Document, Result, display_name
 from .rules import run_rules
@@ -87,8 +88,12 @@ class SchemaLookup:
         return None
 
 
-def validate_documents(documents: Sequence[Document | Result], settings: Settings) -> list[Result]:
-    """One Result per document (Results given are kept as they are), sorted."""
+def validate_documents(documents: Sequence[Document | Result], settings: Settings, unchanging: bool = False) -> list[Result]:
+    """One Result per document (Results given are kept as they are), sorted. `unchanging`: no body
+    changes meanwhile, so what passed a check is remembered by identity until this returns (`memo`)."""
+    if unchanging:
+        with unchanging_bodies():
+            return validate_documents(documents, settings)
     lookup = SchemaLookup(settings)
     checked = [(doc, False) if isinstance(doc, Result) else check_document(doc, lookup, settings) for doc in documents]
     results = _apply_rules(documents, checked)

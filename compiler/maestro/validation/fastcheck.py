@@ -19,6 +19,8 @@ import re
 from typing import Any, Callable
 from urllib.parse import urldefrag, urljoin
 
+from .memo import passed
+
 Check = Callable[[Any], bool]
 
 UNSUPPORTED = frozenset({
@@ -95,8 +97,9 @@ class Compiler:
     def __init__(self, root: dict, draft4: bool, formats: dict[str, Check], documents: dict[str, dict]):
         self.root, self.draft4, self.formats, self.documents = root, draft4, formats, documents
         self.ns: dict[str, Any] = {"_json_equal": json_equal, "_any_equal": _any_equal, "_unique": _unique,
-                                   "_members": _members_with_patterns}
+                                   "_members": _members_with_patterns, "_passed": passed}
         self.names: dict[int, str] = {}
+        self.memo_keys: dict[str, object] = {}   # node -> its key in `memo`, unique to this compiler
 
     # -- naming and laziness
 
@@ -329,7 +332,7 @@ class Compiler:
         parts: list[str] = []
         items = schema.get("items", True)
         if isinstance(items, (dict, bool)) and not (items is True or items == {}):
-            parts.append(Block([f"for x in {v}:", f"    if not {self.sub(items, base, 'x')}: return False"]))
+            parts.append(self._items(items, base, v))
         if "minItems" in schema:
             parts.append(Expr(f"(len({v}) >= {self._const(schema['minItems'])})"))
         if "maxItems" in schema:
@@ -337,6 +340,33 @@ class Compiler:
         if schema.get("uniqueItems") is True:
             parts.append(Expr(f"_unique({v})"))
         return parts
+
+    def _items(self, items: Any, base: str, v: str) -> Block:
+        """The loop over an array's items; where an item is an object with members to walk, it skips
+        the items that passed this node before in a `memo` scope (shared subtrees, such as the Argo
+        step templates one dict of which many WorkflowTemplates hold). Leaves get no memo: it would
+        cost more than they do."""
+        expr = self.leaf(items, base, "x")
+        if expr is not None or not self._walks_members(items, base):
+            return Block([f"for x in {v}:", f"    if not {expr or self.sub(items, base, 'x')}: return False"])
+        name = self.name_for(items, base)
+        key = self._const(self.memo_keys.setdefault(name, object()))
+        return Block([f"p = _passed({key})",
+                      "if p is None:",
+                      f"    for x in {v}:",
+                      f"        if not {name}(x): return False",
+                      "else:",
+                      f"    for x in {v}:",
+                      "        if id(x) not in p:",
+                      f"            if not {name}(x): return False",
+                      "            p[id(x)] = x"])
+
+    def _walks_members(self, schema: Any, base: str) -> bool:
+        """Whether `schema` (or the target of its `$ref`) checks an object's members one by one."""
+        schema, base = self._resolve(schema, base)
+        if isinstance(schema, dict) and "$ref" in schema and not (schema.get("properties") or schema.get("patternProperties")):
+            schema, base = self._resolve(*self._target(schema["$ref"], base))
+        return isinstance(schema, dict) and bool(schema.get("properties") or schema.get("patternProperties"))
 
     def _string(self, schema: dict, base: str, v: str) -> list[str]:
         parts: list[str] = []

@@ -16,6 +16,7 @@ import re
 from typing import Any, Iterator
 
 from ...errors import Diagnostic
+from ..memo import passed
 from .corpus import ARGO, Corpus, items, mapping, name_of, namespace_of, text
 from .cron import schedule_problem, timezone_problem
 from .depends import DependsError, operands
@@ -56,7 +57,8 @@ def dag_dependencies(body: dict, corpus: Corpus) -> Iterator[Diagnostic]:
     spec, base = workflow_spec(body)
     for i, template in enumerate(_templates(spec)):
         tasks = [mapping(t) for t in items(mapping(template.get("dag")).get("tasks"))]
-        yield from _dag_problems(tasks, base + ("templates", i, "dag", "tasks"))
+        if tasks:   # most templates are steps, not DAGs: no generators for them
+            yield from _dag_problems(tasks, base + ("templates", i, "dag", "tasks"))
 
 
 def _dag_problems(tasks: list[dict], path: tuple) -> Iterator[Diagnostic]:
@@ -232,11 +234,28 @@ def _hook_sites(hooks: Any, path: tuple) -> Iterator[tuple[tuple, str, Any]]:
 
 def input_parameters(body: dict, corpus: Corpus) -> Iterator[Diagnostic]:
     spec, base = workflow_spec(body)
+    clean = passed(input_parameters)
+    if clean is not None:
+        yield from _inputs_once(_templates(spec), base + ("templates",), clean)
+        return
     if not may_name_inputs(spec.get("templates")):
         return
     for i, template in enumerate(_templates(spec)):
         if may_name_inputs(template):
             yield from _template_inputs(template, base + ("templates", i))
+
+
+def _inputs_once(templates: list[dict], path: tuple, clean: dict[int, Any]) -> Iterator[Diagnostic]:
+    """The templates' problems, skipping those found clean before in this `memo` scope: a template's
+    problems depend on it alone (the path aside), and one step template is shared by many
+    WorkflowTemplates. A template with problems is walked again each time, for each document's paths."""
+    for i, template in enumerate(templates):
+        if id(template) in clean:
+            continue
+        problems = list(_template_inputs(template, path + (i,))) if may_name_inputs(template) else []
+        if not problems:
+            clean[id(template)] = template
+        yield from problems
 
 
 def may_name_inputs(value: Any) -> bool:

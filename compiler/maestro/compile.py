@@ -181,7 +181,13 @@ class _Compile:
         weights = Counter((m.env, m.namespace) for m in build.members if (m.env, m.namespace) in rebuilt)
         if self.jobs < 2 or len(weights) < 2 or sum(weights.values()) < PARALLEL_MEMBERS or not can_fork():
             return None
-        shards = balanced(weights, self.jobs * SHARDS_PER_JOB)
+        # A team's namespaces of every environment share a shard: one pipeline's environments repeat
+        # most of its spec.json sections and step templates, which a worker then writes once.
+        teams = {(m.env, m.namespace): m.team for m in build.members}
+        by_team = Counter(teams[unit] for unit in weights.elements())
+        units = {team: sorted(unit for unit in weights if teams[unit] == team) for team in by_team}
+        shards = [[unit for team in group for unit in units[team]]
+                  for group in balanced(by_team, self.jobs * SHARDS_PER_JOB)]
         self.stage(f"building {len(rebuilt)} namespaces in {min(self.jobs, len(shards))} processes")
         in_shards = {(m.name, m.env) for m in build.members if (m.env, m.namespace) in rebuilt}
         try:

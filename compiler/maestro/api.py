@@ -118,9 +118,10 @@ def check_gitops(root: PathLike | None = None, envs: Sequence[str] = (), *, vali
     from . import gitops
 
     root = _root(root)
-    with _compiled(root, envs, validate, schema_locations, cache, progress, jobs) as compiled:
+    snapshot = gitops.Snapshot(root / "gitops")   # read while workers compile; trusted under the lock only where unchanged
+    with _compiled(root, envs, validate, schema_locations, cache, progress, jobs, snapshot.take) as compiled:
         (progress or _silent)(f"comparing with gitops/ ({len(compiled.tree.files)} files)")
-        drift = gitops.check(root / "gitops", compiled.tree)
+        drift = gitops.check(root / "gitops", compiled.tree, snapshot)
         pending = gitops.pending(root)   # read-only: never recovers, so a checkout's journal is never acted on
     return CheckResult(tuple(drift), compiled.warnings, pending)
 
@@ -146,7 +147,7 @@ def diff_gitops(root: PathLike | None = None, envs: Sequence[str] = (), *, again
 @contextmanager
 def _compiled(root: Path, envs: Sequence[str], validate: bool, locations: Sequence[str],
               cache: bool, progress: Callable[[str], None] | None = None,
-              jobs: int | None = None) -> Iterator[Compiled]:
+              jobs: int | None = None, meanwhile: Callable[[], None] | None = None) -> Iterator[Compiled]:
     """The compile of the specs as they are, with the gitops lock held: a refused spec stops before
     the lock is taken; specs edited meanwhile are compiled again, since another compile may have
     written their newer tree, and an older one must never be written or checked over it."""
@@ -155,7 +156,7 @@ def _compiled(root: Path, envs: Sequence[str], validate: bool, locations: Sequen
 
     gitops.preflight(root)   # before the cache under .maestro/ is read or written
     options = dict(envs=envs, validate=validate, schema_locations=locations, cache=_cache(root, cache),
-                   progress=progress, jobs=jobs)
+                   progress=progress, jobs=jobs, meanwhile=meanwhile)
     inputs = inputs_digest(root)
     compiled = compile_project(root, **options)
     with gitops.locked(root):

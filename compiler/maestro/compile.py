@@ -115,15 +115,17 @@ class _NoReuse:
 
 def compile_project(root: Path, envs: Sequence[str] = (), *, validate: bool = True,
                     schema_locations: Sequence[str] = (), cache: Reuse | None = None,
-                    progress: Callable[[str], None] | None = None, jobs: int | None = 1) -> Compiled:
+                    progress: Callable[[str], None] | None = None, jobs: int | None = 1,
+                    meanwhile: Callable[[], None] | None = None) -> Compiled:
     """`schema_locations` are searched before the schemas shipped with Maestro; `cache` offers earlier
     compiles' work (None: build everything, record nothing); `progress` hears each stage as it starts.
     `jobs` processes may build team namespaces at once (None: as many as this process has CPUs); the
     tree and any error are the same for every value. With more than one, `Tree.outputs` holds only
-    the objects rendered in this process: those of namespaces built in a worker are in `Tree.files`."""
+    the objects rendered in this process: those of namespaces built in a worker are in `Tree.files`.
+    `meanwhile` is work of the caller's that this process does while workers build, if any do."""
     with paused_gc():
         return _Compile(root, tuple(envs), validate, tuple(schema_locations), cache, progress,
-                        available_cpus() if jobs is None else jobs).run()
+                        available_cpus() if jobs is None else jobs, meanwhile).run()
 
 
 def inputs_digest(root: Path) -> str:
@@ -136,8 +138,10 @@ class _Compile:
     """One compile: which namespaces to build, and the building."""
 
     def __init__(self, root: Path, envs: tuple[str, ...], validate: bool, locations: tuple[str, ...],
-                 cache: Reuse | None, progress: Callable[[str], None] | None = None, jobs: int = 1):
+                 cache: Reuse | None, progress: Callable[[str], None] | None = None, jobs: int = 1,
+                 meanwhile: Callable[[], None] | None = None):
         self.root, self.envs, self.validate, self.locations, self.jobs = root, envs, validate, locations, jobs
+        self.meanwhile = meanwhile
         self.stage = progress or (lambda text: None)
         self.stage("reading the specs")
         self.base = self._load(set())      # the environments alone
@@ -196,7 +200,7 @@ class _Compile:
             skipped = validate_outputs(env_level, self.locations) if self.validate else {}
         except MaestroError:
             return None
-        results = fan_out(build.namespaces, shards, min(self.jobs, len(shards)))
+        results = fan_out(build.namespaces, shards, min(self.jobs, len(shards)), self.meanwhile)
         if results is None:
             return None
         return _Built(env_level, files, skipped, {uid: unit for units in results for uid, unit in units.items()})

@@ -70,15 +70,20 @@ def balanced(weights: dict[Shard, int], count: int) -> list[list[Shard]]:
     return shards
 
 
-def fan_out(work: Callable[[Shard], Result], shards: Sequence[Shard], jobs: int) -> list[Result] | None:
-    """`work` of every shard, `jobs` processes at a time; None if any shard raised."""
+def fan_out(work: Callable[[Shard], Result], shards: Sequence[Shard], jobs: int,
+            meanwhile: Callable[[], None] | None = None) -> list[Result] | None:
+    """`work` of every shard, `jobs` processes at a time; None if any shard raised. `meanwhile` runs
+    in this process while the workers do (they are forked first: no thread is ever forked)."""
     import multiprocessing
 
     global _work, _shards
     _work, _shards = work, shards
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            answers = pool.map(_run_shard, range(len(shards)), chunksize=1)
+            running = pool.map_async(_run_shard, range(len(shards)), chunksize=1)
+            if meanwhile is not None:
+                meanwhile()
+            answers = running.get()
     finally:
         _work, _shards = None, ()
     if any(answer is None for answer in answers):

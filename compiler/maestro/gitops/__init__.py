@@ -26,7 +26,8 @@ from __future__ import annotations
 from .changes import Drift, check, generated_files, summarize, unaccounted
 from .journal import commit, pending, recover, write
 from .paths import MANUAL_FOLDER, STATE_DIR, preflight
+from .reading import Snapshot
 from .state import locked, state_dir
 
-__all__ = ["Drift", "MANUAL_FOLDER", "STATE_DIR", "check", "commit", "generated_files", "locked", "pending",
+__all__ = ["Drift", "MANUAL_FOLDER", "STATE_DIR", "Snapshot", "check", "commit", "generated_files", "locked", "pending",
            "preflight", "recover", "state_dir", "summarize", "unaccounted", "write"]

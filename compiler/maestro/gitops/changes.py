@@ -19,9 +19,7 @@ from ..render import is_generated
 from ..tree import Tree, in_scope
 from .files import read_if_present
 from .paths import MANUAL_FOLDER, confined, is_manual, is_readme
-
-
-_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+from .reading import Snapshot, read_tree, regular_files
 
 
 @dataclass(frozen=True)
@@ -31,49 +29,14 @@ class Drift:
     diff: str = ""
 
 
-def generated_files(gitops: Path) -> dict[str, bytes]:
-    """Every file under `gitops` that maestro wrote, by relative path (never under a manual/ folder)."""
-    return {relative: data for relative, data in _files(gitops).items()
+def generated_files(gitops: Path, snapshot: Snapshot | None = None) -> dict[str, bytes]:
+    """Every file under `gitops` that maestro wrote, by relative path (never under a manual/ folder);
+    read once: plan_changes compares these very bytes. `snapshot`: as `reading.read_tree`."""
+    return {relative: data for relative, data in read_tree(gitops, snapshot).items()
             if is_generated(data) and not is_manual(relative)}
 
 
-def _files(gitops: Path) -> dict[str, bytes]:
-    if not gitops.is_dir():
-        return {}
-    folder = os.fspath(gitops) + os.sep
-    # read once: plan_changes compares these very bytes
-    return {relative: _read(folder + relative) for relative in _regular_files(gitops)}
-
-
-def _read(path: str) -> bytes:
-    """A regular file's bytes, never through a link; with os.read, as the tree's 15,000 files are read
-    in a compile's critical path and open()'s file objects cost as much as the reading."""
-    fd = os.open(path, _READ_FLAGS)
-    try:
-        chunks = [os.read(fd, os.fstat(fd).st_size + 1)]
-        while chunks[-1]:
-            chunks.append(os.read(fd, 1 << 16))
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
-def _regular_files(folder: Path) -> list[str]:
-    """Relative paths of the regular files under `folder`, sorted, not following symbolic links;
-    os.scandir's entries answer is_file/is_symlink without a stat call each, as Path.rglob does not."""
-    found, pending = [], [("", str(folder))]
-    while pending:
-        prefix, directory = pending.pop()
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append((prefix + entry.name + "/", entry.path))
-                elif entry.is_file(follow_symlinks=False):
-                    found.append(prefix + entry.name)
-    return sorted(found)
-
-
-def plan_changes(gitops: Path, tree: Tree) -> tuple[dict[str, bytes], list[str]]:
+def plan_changes(gitops: Path, tree: Tree, snapshot: Snapshot | None = None) -> tuple[dict[str, bytes], list[str]]:
     """The files to write and the generated files to prune, within the tree's scope."""
     if gitops.exists() and not gitops.is_dir():
         raise UsageError(f"{gitops} is a file, not a folder; move it away so that maestro can write the tree there")
@@ -81,7 +44,7 @@ def plan_changes(gitops: Path, tree: Tree) -> tuple[dict[str, bytes], list[str]]
         confined(path)
         if is_manual(path):
             raise UnsafePath(f"gitops/{path}: maestro never writes under a {MANUAL_FOLDER}/ folder")
-    current = generated_files(gitops)
+    current = generated_files(gitops, snapshot)
     writes = {p: data for p, data in tree.files.items() if (current[p] if p in current else read_if_present(gitops / p)) != data}
     foreign = sorted(p for p in writes if p not in current and os.path.lexists(gitops / p))
     if foreign:
@@ -97,7 +60,7 @@ def unaccounted(gitops: Path, tree: Tree) -> list[str]:
     if not gitops.is_dir():
         return []
     found = []
-    for path in _regular_files(gitops):
+    for path in regular_files(gitops):
         if path in tree.files or not in_scope(path, tree.scope) or is_readme(path):
             continue
         parts = path.split("/")
@@ -109,8 +72,8 @@ def unaccounted(gitops: Path, tree: Tree) -> list[str]:
     return found
 
 
-def check(gitops: Path, tree: Tree) -> list[Drift]:
-    writes, prunes = plan_changes(gitops, tree)
+def check(gitops: Path, tree: Tree, snapshot: Snapshot | None = None) -> list[Drift]:
+    writes, prunes = plan_changes(gitops, tree, snapshot)
     drifts = [_drift(gitops, path, data) for path, data in writes.items()]
     drifts += [Drift(p, "extra") for p in prunes] + [Drift(p, "foreign") for p in unaccounted(gitops, tree)]
     return sorted(drifts, key=lambda d: d.path)

@@ -21,6 +21,7 @@ every ratio is the median of the per-repetition ratios, reported with its spread
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import shutil
 import tempfile
@@ -44,26 +45,35 @@ def compile_row(root: Path, size: int, times: int) -> dict:
     prepare(root, size)
     dumper_floor, physical_floor = floors(root)
     validated, unvalidated, dumped, physical, two = [], [], [], [], []
-    for _ in range(times):   # interleaved: A B C D E, A B C D E, ...
-        validated.append(_compile(root, "--check", "--jobs", "1", env=NO_CACHE))
-        dumped.append(once(dumper_floor))
-        unvalidated.append(_compile(root, "--check", "--no-validate", "--jobs", "1", env=NO_CACHE))
-        physical.append(physical_floor())
-        two.append(_compile(root, "--check", "--jobs", "2", env=NO_CACHE))
+    for _ in range(times):   # interleaved: A B C D E, A B C D E, ...; each begins with no writeback pending
+        validated.append(settled(_compile, root, "--check", "--jobs", "1", env=NO_CACHE))
+        dumped.append(settled(once, dumper_floor))
+        unvalidated.append(settled(_compile, root, "--check", "--no-validate", "--jobs", "1", env=NO_CACHE))
+        physical.append(settled(physical_floor))
+        two.append(settled(_compile, root, "--check", "--jobs", "2", env=NO_CACHE))
+    memory = {jobs: settled(_compile, root, "--check", "--jobs", jobs, env=NO_CACHE, memory=True) for jobs in ("1", "2")}
     incremental, full = incremental_pair(root, times)
     per = size * ENVIRONMENTS
     return {
         "pipelines": size, "pipeline_envs": per, "documents": _documents(root),
         "floor_s": median(dumped), "floor_spread_s": spread(dumped),
         "physical_floor_s": median(physical), "physical_floor_spread_s": spread(physical),
-        "validated": _summary(validated, per, dumped, physical),
-        "unvalidated": _summary(unvalidated, per, dumped, physical),
+        "validated": _summary(validated, per, dumped, physical, memory["1"]),
+        "unvalidated": _summary(unvalidated, per, dumped, physical, None),
         "jobs2": {"wall_s": median_wall(two), "wall_spread_s": spread([s.wall for s in two]),
-                  "peak_pss_mib": max(s.pss_mib for s in two),
+                  "peak_pss_mib": memory["2"].pss_mib,
                   "speedup": median([one.wall / s.wall for one, s in zip(validated, two)]),
                   "speedup_spread": spread([one.wall / s.wall for one, s in zip(validated, two)])},
         "incremental_s": incremental, "full_s": full, "incremental_ratio": incremental / full,
     }
+
+
+def settled(measure, *args, **kwargs):
+    """`measure(...)` once the disk has taken every write so far: the physical floor writes 90 MB and
+    removes them, whose writeback otherwise runs on into whatever is timed next (the kernel's flusher
+    threads on the same 2 cores, and writers throttled behind them)."""
+    os.sync()
+    return measure(*args, **kwargs)
 
 
 def prepare(root: Path, size: int) -> None:
@@ -73,16 +83,18 @@ def prepare(root: Path, size: int) -> None:
     _compile(root, env={})
 
 
-def _compile(root: Path, *args: str, env: dict):
-    return checked([MAESTRO, "compile", *args], cwd=root, env=env)
+def _compile(root: Path, *args: str, env: dict, memory: bool = False):
+    return checked([MAESTRO, "compile", *args], cwd=root, env=env, memory=memory)
 
 
-def _summary(samples: list, per: int, dumped: list[float], physical: list[float]) -> dict:
+def _summary(samples: list, per: int, dumped: list[float], physical: list[float], memory) -> dict:
+    """`memory`: the run that sampled the process tree's memory (not timed), or None."""
     wall = median_wall(samples)
     to_dumper = [s.wall / f for s, f in zip(samples, dumped)]
     to_physical = [s.wall / f for s, f in zip(samples, physical)]
     return {"wall_s": wall, "wall_spread_s": spread([s.wall for s in samples]), "ms_per_pipeline_env": 1000 * wall / per,
-            "peak_rss_mib": max(s.rss_mib for s in samples), "peak_pss_mib": max(s.pss_mib for s in samples),
+            "peak_rss_mib": max(s.rss_mib for s in samples),
+            "peak_pss_mib": memory.pss_mib if memory is not None else None,
             "ratio_to_floor": median(to_dumper), "ratio_to_floor_spread": spread(to_dumper),
             "ratio_to_physical_floor": median(to_physical), "ratio_to_physical_floor_spread": spread(to_physical)}
 
@@ -131,9 +143,9 @@ def incremental_pair(root: Path, times: int) -> tuple[float, float]:
     incremental, full = [], []
     for _ in range(times):
         _edit(target)
-        incremental.append(_compile(root, env={}))
+        incremental.append(settled(_compile, root, env={}))
         _edit(target)
-        full.append(_compile(root, env=NO_CACHE))
+        full.append(settled(_compile, root, env=NO_CACHE))
     return median_wall(incremental), median_wall(full)
 
 

@@ -8,14 +8,15 @@ ratios to them; and an incremental compile after editing one pipeline against a 
 the same edit.
 
 Single-process figures are `--jobs 1`; a fifth measurement per repetition, `--jobs 2`, gives the
-speed-up of two worker processes over one (the median of the per-repetition ratios) and its peak
-memory, summed over the process tree (PSS, sampled).
+speed-up of two worker processes over one (the median of the per-repetition ratios). Peak memory,
+summed over the process tree (PSS, sampled), comes from one more run of each, not timed.
 
 The floors: libyaml's CSafeDumper serializing the same documents (what the renderer competes with),
 and the physical floor, libyaml parsing the input specs plus writing the output bytes to disk (what
-any compiler of these inputs to this output must do). Each repetition runs A B C D in turn (compile,
-dumper floor, no-validate compile, physical floor), so drift of a shared machine hits all alike;
-every ratio is the median of the per-repetition ratios, reported with its spread.
+any compiler of these inputs to this output must do). Each repetition runs the physical floor, the
+compile, `--jobs 2`, the dumper floor and the no-validate compile in turn, each after the disk has
+taken the writes before it, so drift of a shared machine hits each pair alike; every ratio is the
+median of the per-repetition ratios, reported with its spread.
 """
 
 from __future__ import annotations
@@ -45,12 +46,15 @@ def compile_row(root: Path, size: int, times: int) -> dict:
     prepare(root, size)
     dumper_floor, physical_floor = floors(root)
     validated, unvalidated, dumped, physical, two = [], [], [], [], []
-    for _ in range(times):   # interleaved: A B C D E, A B C D E, ...; each begins with no writeback pending
+    # Interleaved, each measurement beside the ones it is compared with (the physical floor and --jobs 2
+    # on either side of the compile, the dumper floor between it and the no-validate compile), and
+    # each begins with no writeback pending: this machine's speed drifts by tens of percent in a minute.
+    for _ in range(times):
+        physical.append(settled(physical_floor))
         validated.append(settled(_compile, root, "--check", "--jobs", "1", env=NO_CACHE))
+        two.append(settled(_compile, root, "--check", "--jobs", "2", env=NO_CACHE))
         dumped.append(settled(once, dumper_floor))
         unvalidated.append(settled(_compile, root, "--check", "--no-validate", "--jobs", "1", env=NO_CACHE))
-        physical.append(settled(physical_floor))
-        two.append(settled(_compile, root, "--check", "--jobs", "2", env=NO_CACHE))
     memory = {jobs: settled(_compile, root, "--check", "--jobs", jobs, env=NO_CACHE, memory=True) for jobs in ("1", "2")}
     incremental, full = incremental_pair(root, times)
     per = size * ENVIRONMENTS

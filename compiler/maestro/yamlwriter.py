@@ -151,7 +151,8 @@ def _write(body: dict, top_keys: tuple[str, ...], first_keys: tuple[str, ...]) -
                 append(_other_scalar(item))
 
     def sequence(value: list | tuple, indent: int, in_sequence: bool) -> None:
-        """Items at `indent`, through the end of the last line."""
+        """Items at `indent`, through the end of the last line. The dispatch on each value's type is
+        `mapping`'s again, on purpose: one helper for both would be a call per value."""
         dashes = _dashes.get(indent) or _dash(indent)
         head = dashes[0]
         prefix = " -" if in_sequence else dashes[1]

@@ -185,13 +185,7 @@ class _Compile:
         weights = Counter((m.env, m.namespace) for m in build.members if (m.env, m.namespace) in rebuilt)
         if self.jobs < 2 or len(weights) < 2 or sum(weights.values()) < PARALLEL_MEMBERS or not can_fork():
             return None
-        # A team's namespaces of every environment share a shard: one pipeline's environments repeat
-        # most of its spec.json sections and step templates, which a worker then writes once.
-        teams = {(m.env, m.namespace): m.team for m in build.members}
-        by_team = Counter(teams[unit] for unit in weights.elements())
-        units = {team: sorted(unit for unit in weights if teams[unit] == team) for team in by_team}
-        shards = [[unit for team in group for unit in units[team]]
-                  for group in balanced(by_team, self.jobs * SHARDS_PER_JOB)]
+        shards = _shards(build.members, weights, self.jobs * SHARDS_PER_JOB)
         self.stage(f"building {len(rebuilt)} namespaces in {min(self.jobs, len(shards))} processes")
         in_shards = {(m.name, m.env) for m in build.members if (m.env, m.namespace) in rebuilt}
         try:
@@ -388,6 +382,21 @@ def paused_gc() -> Iterator[None]:
 
 
 # --- helpers ---------------------------------------------------------------------------------------
+
+def _shards(members: Sequence[Member], weights: Counter, count: int) -> list[list[UnitId]]:
+    """`count` shards of the namespaces in `weights`, of about equal weight. Where there are teams
+    enough, a team's namespaces of every environment share a shard: one pipeline's environments
+    repeat most of its spec.json sections and step templates, which a worker then writes once."""
+    team_of = {(m.env, m.namespace): m.team for m in members}
+    by_team: Counter = Counter()
+    units_of: dict[str, list[UnitId]] = {}
+    for unit, weight in weights.items():
+        by_team[team_of[unit]] += weight
+        units_of.setdefault(team_of[unit], []).append(unit)
+    if len(by_team) < count:
+        return balanced(weights, count)
+    return [sorted(unit for team in group for unit in units_of[team]) for group in balanced(by_team, count)]
+
 
 def _unit_of(path: str, env_name: str, namespaces: set[str]) -> UnitId | None:
     parts = path.split("/")

@@ -5,12 +5,13 @@ the process may use, its cgroup quota included."""
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from benchmarks.generate import make_project
-from maestro.compile import PARALLEL_MEMBERS, compile_project
+from maestro.compile import PARALLEL_MEMBERS, Member, _shards, compile_project
 from maestro.errors import MaestroError
 from maestro.fanout import available_cpus, balanced, cgroup_cpu_quota
 from maestro.incremental import NamespaceCache
@@ -135,3 +136,26 @@ def test_shards_are_balanced_and_fixed_by_their_items() -> None:
     assert totals[-1] - totals[0] <= max(weights.values()) and totals == [34, 34, 37]
     assert balanced(dict(reversed(list(weights.items()))), 3) == shards
     assert balanced({"only": 1}, 4) == [["only"]]
+
+
+def _member(team: str, env: str, index: int) -> Member:
+    return Member(f"p{index}", team, env, f"{team}-{env}", (), f"pipelines/p{index}.yaml")
+
+
+def test_a_teams_namespaces_share_a_shard_when_there_are_teams_enough() -> None:
+    members = [_member(f"team-{t}", env, 10 * t + i) for t in range(12) for env in ("dev", "prod") for i in range(t % 3 + 1)]
+    weights = Counter((m.env, m.namespace) for m in members)
+    shards = _shards(members, weights, 4)
+    assert sorted(unit for shard in shards for unit in shard) == sorted(weights)
+    assert all(len({namespace.rsplit("-", 1)[0] for _, namespace in shard}) * 2 == len(shard) for shard in shards)
+    assert _shards(list(reversed(members)), weights, 4) == shards
+
+
+def test_fewer_teams_than_shards_are_spread_by_namespace(tmp_path: Path) -> None:
+    one_team = make_project(tmp_path / "one-team", PIPELINES, seed=5, teams=1)
+    members = [_member("team-0", env, i) for env in ("dev", "staging", "prod") for i in range(3)]
+    assert len(_shards(members, Counter((m.env, m.namespace) for m in members), 4)) == 3
+    stages: list[str] = []
+    fanned = compile_project(one_team, jobs=2, progress=stages.append)
+    assert any(stage.endswith("in 2 processes") for stage in stages)
+    assert fanned.tree.files == compile_project(one_team, jobs=1).tree.files

@@ -325,7 +325,7 @@ class Compiler:
         if not props:
             return [Block([f"for x in {v}.values():", f"    if not {extra_expr}: return False"])]
         return [Block([f"g = {table}.get", f"for k, x in {v}.items():", "    c = g(k)",
-                       f"    if c is None:", f"        if not {extra_expr}: return False",
+                       "    if c is None:", f"        if not {extra_expr}: return False",
                        "    elif not c(x): return False"])]
 
     def _array(self, schema: dict, base: str, v: str) -> list[str]:

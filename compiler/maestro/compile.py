@@ -14,6 +14,12 @@ pipeline is in which team only, so they are emitted on every compile from a plan
 their pipelines. That is what lets a reuse hook (`incremental.NamespaceCache`) supply the namespaces
 whose inputs did not change, and the team of each unchanged pipeline, while the rest is built exactly
 as without it: the same bytes either way (tests/robustness/test_cache.py).
+
+With worker processes (`jobs`, for a repository large enough to gain), this process loads no
+pipeline: it places each one by the name and team its file's metadata shows (`survey_pipelines`),
+and the worker that builds a namespace loads its pipelines and confirms where they were placed.
+Whatever the survey cannot place, or a worker cannot build, sends the compile to the full load
+here, so the bytes and the errors are the serial compile's (tests/compile/test_workers_load.py).
 """
 
 from __future__ import annotations
@@ -29,10 +35,11 @@ from typing import Callable, Iterable, Iterator, NamedTuple, Protocol, Sequence
 from . import names
 from .cache import Unit, digest
 from .errors import Diagnostic, MaestroError
-from .fanout import available_cpus, balanced, can_fork, fan_out
+from .fanout import apportioned, available_cpus, can_fork, fan_out, tapering
 from .ir import EnvironmentPlan, Plan
 from .lower import environment_plan, lower, ownership, team_plans
-from .project import Project, complete_effective, load_project, spec_files, teams_file
+from .project import (Project, complete_effective, load_pipelines, load_project, spec_files, survey_pipelines,
+                      teams_file)
 from .render import header, render
 from .yamlwriter import shared_subtrees
 from .targets import Output, emit_all
@@ -45,7 +52,7 @@ UnitId = tuple[str, str]   # (environment, namespace)
 # Below this many pipeline-environments to build, forking costs more than the second core gives
 # (benchmarks/: about 3 ms of work per pipeline-environment, some 30 ms to start the workers).
 PARALLEL_MEMBERS = 100
-SHARDS_PER_JOB = 4   # smaller shards than workers, so a worker that finishes early takes another
+SHARD_ROUNDS = 4   # shards per worker, ever smaller, so that the workers finish together
 
 
 @dataclass(frozen=True)
@@ -149,17 +156,33 @@ class _Compile:
         self.reuse = cache.begin(self.base, self.selected, not envs, validate, locations) if cache else _NoReuse()
 
     def run(self) -> Compiled:
-        project, members = self._survey()
+        placed = self._surveyed()
+        if placed is not None:
+            compiled = self._built(self.base, self._members(placed), loaded_in_workers=True)
+            if compiled is not None:
+                return compiled
+        return self._built(*self._loaded())
+
+    def _built(self, project: Project, members: list[Member], loaded_in_workers: bool = False) -> Compiled | None:
+        """The compile of `members`; with `loaded_in_workers`, by workers that load the pipelines
+        they build, or None where they did not build it all (the caller then loads them here)."""
         reused = self.reuse.reused(members)
         rebuilt = {(m.env, m.namespace) for m in members} - set(reused)
+        if loaded_in_workers and not self._worth_fanning(_weights(members, rebuilt)):
+            return None
         needed = {m.file for m in members if (m.env, m.namespace) in rebuilt} - set(_files_of(project))
-        project = _merge(project, self._load(needed)) if needed else project
+        if needed and not loaded_in_workers:
+            project = _merge(project, self._load(needed))
         self.stage(f"lowering {len(rebuilt)} of {len(rebuilt) + len(reused)} namespaces")
         plans = [self._teams_only(env_name, [m for m in members if m.env == env_name]) for env_name in self.selected]
         env_level = [o for plan in plans for o in emit_all(plan) if _unit_of(o.path, plan.name, _spaces(plan)) is None]
         build = _Namespaces(project, self.envs, members, {plan.name: _spaces(plan) for plan in plans},
-                            self.validate, self.locations, self.reuse.rendered(rebuilt), self.reuse.fingerprint)
-        built = self._fanned_out(build, env_level, rebuilt) or self._serial(build, env_level, rebuilt)
+                            self.validate, self.locations, self.reuse.rendered(rebuilt), self.reuse.fingerprint,
+                            loaded_in_workers)
+        built = self._fanned_out(build, env_level, rebuilt)
+        if built is None and loaded_in_workers:
+            return None
+        built = built or self._serial(build, env_level, rebuilt)
         tree = self._tree(built, plans, reused)
         self.reuse.keep(members, built.units)
         warnings = unchecked_warning(_all_skipped(built.skipped, [*reused.values(), *built.units.values()])) \
@@ -182,10 +205,10 @@ class _Compile:
     def _fanned_out(self, build: _Namespaces, env_level: list[Output], rebuilt: set[UnitId]) -> _Built | None:
         """The namespaces built by `jobs` worker processes, the rest here; None when that is not worth
         it, or when anything failed: the serial build then reports every problem, in its order."""
-        weights = Counter((m.env, m.namespace) for m in build.members if (m.env, m.namespace) in rebuilt)
-        if self.jobs < 2 or len(weights) < 2 or sum(weights.values()) < PARALLEL_MEMBERS or not can_fork():
+        weights = _weights(build.members, rebuilt)
+        if not self._worth_fanning(weights):
             return None
-        shards = _shards(build.members, weights, self.jobs * SHARDS_PER_JOB)
+        shards = _shards(build.members, weights, tapering(self.jobs, SHARD_ROUNDS))
         self.stage(f"building {len(rebuilt)} namespaces in {min(self.jobs, len(shards))} processes")
         in_shards = {(m.name, m.env) for m in build.members if (m.env, m.namespace) in rebuilt}
         try:
@@ -199,7 +222,20 @@ class _Compile:
             return None
         return _Built(env_level, files, skipped, {uid: unit for units in results for uid, unit in units.items()})
 
-    def _survey(self) -> tuple[Project, list[Member]]:
+    def _worth_fanning(self, weights: Counter) -> bool:
+        return self.jobs > 1 and len(weights) > 1 and sum(weights.values()) >= PARALLEL_MEMBERS and can_fork()
+
+    def _surveyed(self) -> dict[str, tuple[str, str]] | None:
+        """File -> (name, team) of every pipeline, without loading one, where workers may build the
+        namespaces and load their pipelines themselves: the reuse hook places the files it knows,
+        their metadata the others (`survey_pipelines`). None: the pipelines are loaded here."""
+        if self.jobs < 2 or not can_fork():
+            return None
+        placed = self.reuse.placed()
+        surveyed = survey_pipelines(self.root, skip=set(placed))
+        return None if surveyed is None else {**placed, **surveyed}
+
+    def _loaded(self) -> tuple[Project, list[Member]]:
         """Load the pipelines the reuse hook cannot place, and place every pipeline in its namespaces."""
         placed = self.reuse.placed()
         misses = {p.relative_to(self.root).as_posix() for p in spec_files(self.root, "pipelines")} - set(placed)
@@ -268,10 +304,15 @@ class _Namespaces:
     locations: tuple[str, ...]
     rendered: Callable[[Output], bytes | None]
     fingerprint: Callable[[Output], str | None]
+    loading: bool = False                # the members were surveyed: `emit` loads their pipelines
 
     def emit(self, units: set[UnitId]) -> list[Output]:
         """The objects of `units`: only their pipelines are lowered."""
-        wanted = {(m.name, m.env) for m in self.members if (m.env, m.namespace) in units}
+        chosen = [m for m in self.members if (m.env, m.namespace) in units]
+        if self.loading:
+            load_pipelines(self.project, {m.file for m in chosen}, self.envs)
+            _confirm_places(self.project, chosen)
+        wanted = {(m.name, m.env) for m in chosen}
         complete_effective(self.project, self.envs, wanted)
         part = replace(self.project, effective={key: e for key, e in self.project.effective.items() if key in wanted})
         plans = lower(part).environments if part.effective else ()
@@ -383,19 +424,25 @@ def paused_gc() -> Iterator[None]:
 
 # --- helpers ---------------------------------------------------------------------------------------
 
-def _shards(members: Sequence[Member], weights: Counter, count: int) -> list[list[UnitId]]:
-    """`count` shards of the namespaces in `weights`, of about equal weight. Where there are teams
-    enough, a team's namespaces of every environment share a shard: one pipeline's environments
-    repeat most of its spec.json sections and step templates, which a worker then writes once."""
+def _shards(members: Sequence[Member], weights: Counter, shares: Sequence[float]) -> list[list[UnitId]]:
+    """Shards of the namespaces in `weights`, their weights in about the proportions of `shares`.
+    Where there are teams enough, a team's namespaces of every environment share a shard: one
+    pipeline's environments repeat most of its spec.json sections and step templates, which a
+    worker then writes once."""
     team_of = {(m.env, m.namespace): m.team for m in members}
     by_team: Counter = Counter()
     units_of: dict[str, list[UnitId]] = {}
     for unit, weight in weights.items():
         by_team[team_of[unit]] += weight
         units_of.setdefault(team_of[unit], []).append(unit)
-    if len(by_team) < count:
-        return balanced(weights, count)
-    return [sorted(unit for team in group for unit in units_of[team]) for group in balanced(by_team, count)]
+    if len(by_team) < len(shares):
+        return apportioned(weights, shares)
+    return [sorted(unit for team in group for unit in units_of[team]) for group in apportioned(by_team, shares)]
+
+
+def _weights(members: Iterable[Member], rebuilt: set[UnitId]) -> Counter:
+    """How many pipelines each namespace to build holds: the work of building it, roughly."""
+    return Counter((m.env, m.namespace) for m in members if (m.env, m.namespace) in rebuilt)
 
 
 def _unit_of(path: str, env_name: str, namespaces: set[str]) -> UnitId | None:
@@ -403,6 +450,14 @@ def _unit_of(path: str, env_name: str, namespaces: set[str]) -> UnitId | None:
     if len(parts) > 2 and parts[0] == env_name and parts[1] in namespaces:
         return env_name, parts[1]
     return None
+
+
+def _confirm_places(project: Project, members: Iterable[Member]) -> None:
+    """That the loaded pipelines are the ones the survey placed, under its names and teams."""
+    for m in members:
+        pipeline = project.pipelines.get(m.name)
+        if pipeline is None or pipeline.metadata.team != m.team or project.files[f"pipeline/{m.name}"] != m.file:
+            raise MaestroError([Diagnostic(m.file, None, None, (), "the file is not what its metadata said")])
 
 
 def _teams_of(project: Project) -> dict[str, tuple[str, str]]:

@@ -15,6 +15,7 @@ from typing import Collection, Iterable, Sequence
 from .errors import Diagnostic, MaestroError, UnsafePath, UsageError, did_you_mean, one_of
 from .overlay import deep_merge, graft, subtree, with_positions_of
 from .loading.positions import Located, Position, load_file
+from .loading.survey import name_and_team
 from .language.checks import EFFECTIVE_CHECKS, PIPELINE_CHECKS, check_effective, check_pipeline
 from .language.diagnose import validate_model
 from .language.hints import with_hints
@@ -53,6 +54,7 @@ class Project:
     files: dict[str, str] = field(default_factory=dict)   # name -> relative path of its spec
     # (pipeline, environment) -> the documents of an effective spec not built yet (`defer_effective`)
     pending: dict[tuple[str, str], tuple[Located, Located]] = field(default_factory=dict)
+    environment_docs: dict[str, Located] = field(default_factory=dict)   # of the valid environments
 
 
 def find_root(start: Path) -> Path:
@@ -87,8 +89,9 @@ def load_project(root: Path, only_envs: Sequence[str] = (), only_pipelines: Coll
     for doc in env_docs:
         _add_environment(project, doc, diagnostics)
     _check_env_filter(project, only_envs)
+    project.environment_docs = dict(_by_name(env_docs, project.environments))
     declared = {name for name in map(_name, env_docs) if isinstance(name, str)}   # valid or not
-    diagnostics += check_promotion_sources(project.environments, dict(_by_name(env_docs, project.environments)),
+    diagnostics += check_promotion_sources(project.environments, project.environment_docs,
                                            declared)
     skipped: dict[str, dict[str, tuple]] = {}   # file of a partly valid pipeline -> {check not run: bad sections it reads}
     mergeable = [doc for doc in pipe_docs if _add_pipeline(project, doc, diagnostics, skipped)]
@@ -126,16 +129,65 @@ def complete_effective(project: Project, only_envs: Sequence[str],
         del project.pending[key]
 
 
+def survey_pipelines(root: Path, skip: Collection[str] = ()) -> dict[str, tuple[str, str]] | None:
+    """File -> (name, team) of each pipeline file but those in `skip` (relative paths), read from its
+    metadata alone (`loading.survey`); None unless every file gives both, as a valid spec does,
+    under a name of its own that is its file's stem, and none is a link (a full load judges those).
+    A guess until `load_pipelines` confirms it."""
+    found = {}
+    for path, entry in _listed(root, "pipelines"):
+        relative = f"pipelines/{entry.name}"
+        if relative in skip:
+            continue
+        if entry.is_symlink():
+            return None
+        if not entry.is_file(follow_symlinks=False) or entry.name.startswith("."):
+            continue   # not a spec file (`spec_files`)
+        placed = name_and_team(path)
+        if placed is None or placed[0] != path.stem:
+            return None
+        found[relative] = placed
+    return found if len({name for name, _ in found.values()}) == len(found) else None
+
+
+def load_pipelines(project: Project, files: Collection[str], only_envs: Sequence[str]) -> None:
+    """Load the pipeline `files` (relative paths) not loaded yet into `project`, their effective specs
+    for its environments left pending, as a deferring `load_project` would. The cross-file checks
+    are the caller's (`survey_pipelines`): any problem here raises, and a serial compile reports it."""
+    loaded = {project.files[f"pipeline/{name}"] for name in project.pipelines}
+    wanted = {file for file in files if file not in loaded}
+    if not wanted:
+        return
+    diagnostics: list[Diagnostic] = []
+    skipped: dict[str, dict[str, tuple]] = {}
+    docs = []
+    for file in sorted(wanted):   # listed by `survey_pipelines`, then a regular file: never a link now
+        path = project.root / file
+        if path.is_symlink():
+            raise UnsafePath(f"{file} became a symbolic link during the compile")
+        try:
+            docs.extend(_one_document(load_file(path, file), file, diagnostics))
+        except MaestroError as exc:
+            diagnostics.extend(exc.diagnostics)
+    for doc in docs:
+        if _add_pipeline(project, doc, diagnostics, skipped):
+            for env_name, env_doc in project.environment_docs.items():
+                if not only_envs or env_name in only_envs:
+                    project.pending[(_name(doc), env_name)] = (doc, env_doc)
+    if diagnostics or skipped or len(docs) != len(wanted):
+        raise MaestroError(diagnostics or [Diagnostic(project.root.name, None, None, (), "a pipeline did not load")])
+
+
 def spec_files(root: Path, folder: str) -> list[Path]:
     """The spec files of `folder`, never one that is (a link to) a file outside the root or in a hidden
     folder of it (.git, .maestro): those are not read at all, and `outside_links` reports them.
     Only a link needs resolving: a file that is none lies in the folder, which `_listed` checked."""
     found = []
-    for path in _listed(root, folder):
-        if path.is_symlink():
+    for path, entry in _listed(root, folder):
+        if entry.is_symlink():
             if path.is_file() and _inside(root, path):
                 found.append(path)
-        elif path.is_file() and not path.name.startswith("."):
+        elif entry.is_file(follow_symlinks=False) and not entry.name.startswith("."):
             found.append(path)
     return found
 
@@ -148,15 +200,19 @@ def outside_links(root: Path, folder: str) -> list[Diagnostic]:
                        "the file is a symbolic link to a file outside the repository or in a hidden folder of it "
                        "(.git, .maestro); maestro does not read it",
                        "replace the link with the file itself")
-            for p in _listed(root, folder) if p.is_symlink() and not _inside(root, p)]
+            for p, entry in _listed(root, folder) if entry.is_symlink() and not _inside(root, p)]
 
 
-def _listed(root: Path, folder: str) -> list[Path]:
+def _listed(root: Path, folder: str) -> list[tuple[Path, os.DirEntry]]:
+    """The folder's entries with a spec suffix, by name. Their types come with the listing
+    (`os.scandir`), so a folder of a thousand specs costs no stat per file."""
     base = root / folder
     if not _inside(root, base):
         raise UnsafePath(f"{folder}/ is a symbolic link to a folder outside the repository; maestro does not read "
                          "it: replace the link with the folder itself")
-    return sorted(p for p in base.iterdir() if p.suffix in SPEC_SUFFIXES)
+    with os.scandir(base) as entries:
+        listed = sorted((entry.name, entry) for entry in entries if os.path.splitext(entry.name)[1] in SPEC_SUFFIXES)
+    return [(base / name, entry) for name, entry in listed]
 
 
 def _inside(root: Path, path: Path) -> bool:
@@ -169,6 +225,8 @@ def _inside(root: Path, path: Path) -> bool:
 def _load_kind(root: Path, folder: str, diagnostics: list[Diagnostic],
                only: Collection[str] | None = None) -> list[Located]:
     docs = []
+    if only is not None and not only:
+        return docs
     for path in spec_files(root, folder):
         display = path.relative_to(root).as_posix()
         if only is not None and display not in only:

@@ -13,7 +13,8 @@ import pytest
 from benchmarks.generate import make_project
 from maestro.compile import PARALLEL_MEMBERS, Member, _shards, compile_project
 from maestro.errors import MaestroError
-from maestro.fanout import available_cpus, balanced, cgroup_cpu_quota
+from maestro import fanout
+from maestro.fanout import apportioned, available_cpus, balanced, cgroup_cpu_quota, fan_out, tapering
 from maestro.incremental import NamespaceCache
 from maestro.targets.argocd_health import GITOPS_PATH as HEALTH_PATCH_PATH
 from tests.support import copy_examples, maestro
@@ -138,6 +139,23 @@ def test_shards_are_balanced_and_fixed_by_their_items() -> None:
     assert balanced({"only": 1}, 4) == [["only"]]
 
 
+def test_tapering_shards_halve_round_by_round_in_the_order_given() -> None:
+    assert tapering(2, 3) == [1, 1, 0.5, 0.5, 0.25, 0.25]
+    weights = {f"team-{i:03}": 1 for i in range(140)}
+    shards = apportioned(weights, tapering(2, 3))
+    assert [len(shard) for shard in shards] == [40, 40, 20, 20, 10, 10]
+    assert sorted(item for shard in shards for item in shard) == sorted(weights)
+    assert apportioned({"heavy": 50, "light": 1}, tapering(2, 3)) == [["heavy"], ["light"]]   # none left empty
+
+
+def test_workers_results_come_back_in_shard_order_and_leave_no_file(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(fanout, "_memory_folder", lambda: str(tmp_path))
+    results = fan_out(lambda shard: {"shard": shard, "body": bytes(200_000)}, [3, 1, 2], 2)
+    assert [r["shard"] for r in results] == [3, 1, 2] and all(len(r["body"]) == 200_000 for r in results)
+    assert fan_out(lambda shard: 1 // (shard - 1), [3, 1, 2], 2) is None   # one shard raised
+    assert list(tmp_path.iterdir()) == []
+
+
 def _member(team: str, env: str, index: int) -> Member:
     return Member(f"p{index}", team, env, f"{team}-{env}", (), f"pipelines/p{index}.yaml")
 
@@ -145,16 +163,16 @@ def _member(team: str, env: str, index: int) -> Member:
 def test_a_teams_namespaces_share_a_shard_when_there_are_teams_enough() -> None:
     members = [_member(f"team-{t}", env, 10 * t + i) for t in range(12) for env in ("dev", "prod") for i in range(t % 3 + 1)]
     weights = Counter((m.env, m.namespace) for m in members)
-    shards = _shards(members, weights, 4)
+    shards = _shards(members, weights, [1.0] * 4)
     assert sorted(unit for shard in shards for unit in shard) == sorted(weights)
     assert all(len({namespace.rsplit("-", 1)[0] for _, namespace in shard}) * 2 == len(shard) for shard in shards)
-    assert _shards(list(reversed(members)), weights, 4) == shards
+    assert _shards(list(reversed(members)), weights, [1.0] * 4) == shards
 
 
 def test_fewer_teams_than_shards_are_spread_by_namespace(tmp_path: Path) -> None:
     one_team = make_project(tmp_path / "one-team", PIPELINES, seed=5, teams=1)
     members = [_member("team-0", env, i) for env in ("dev", "staging", "prod") for i in range(3)]
-    assert len(_shards(members, Counter((m.env, m.namespace) for m in members), 4)) == 3
+    assert len(_shards(members, Counter((m.env, m.namespace) for m in members), [1.0] * 4)) == 3
     stages: list[str] = []
     fanned = compile_project(one_team, jobs=2, progress=stages.append)
     assert any(stage.endswith("in 2 processes") for stage in stages)

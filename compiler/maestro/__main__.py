@@ -1,6 +1,6 @@
 """`python -m maestro` is the `maestro` command."""
 
-from .cli import main
+from .launch import main
 
 if __name__ == "__main__":
     main()

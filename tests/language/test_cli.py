@@ -4,11 +4,15 @@ and nothing written when the specs are refused."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import click
 import pytest
+from click.testing import CliRunner
 
 from maestro.cli import COMMANDS
 from maestro.commands.options import debug_option
@@ -87,6 +91,49 @@ def test_top_level_help_lists_every_command(maestro) -> None:
     result = maestro("--help")
     assert result.returncode == 0 and "Example" in result.stdout
     assert all(f"  {name} " in result.stdout for name in COMMANDS)
+
+
+def _executable(*args: str, columns: str | None = None, entry: str = "maestro.launch") -> subprocess.CompletedProcess:
+    """`maestro ARGS` as the installed executable (`entry`: maestro.cli, click's own path) runs it,
+    in a new process."""
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    if columns is not None:
+        env["COLUMNS"] = columns
+    return subprocess.run([sys.executable, "-c", f"from {entry} import main; main()", *args],
+                          capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+
+
+def _clicks_help(columns: int) -> str:
+    return _executable("--help", columns=str(columns), entry="maestro.cli").stdout
+
+
+def test_the_stored_help_page_is_what_click_prints() -> None:
+    """If this fails, the command table or the group's help changed: run scripts/help_page.py."""
+    from maestro.help_page import PAGE
+
+    assert PAGE == _clicks_help(80) == _clicks_help(120) and "Commands:" in PAGE
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_top_level_help_needs_no_click_on_a_wide_terminal(flag: str) -> None:
+    probe = ("import sys; from maestro.launch import main\n"
+             "try:\n    main()\nexcept SystemExit as exc:\n    print(exc.code, 'click' in sys.modules, file=sys.stderr)")
+    ran = subprocess.run([sys.executable, "-c", probe, flag], capture_output=True, text=True,
+                         env={**os.environ, "COLUMNS": "100"}, stdin=subprocess.DEVNULL)
+    assert ran.stdout == _clicks_help(100) and ran.stderr == "0 False\n"
+
+
+def test_a_narrow_terminal_gets_clicks_own_wrapping() -> None:
+    narrow = _executable("--help", columns="60")
+    assert narrow.returncode == 0 and narrow.stdout == _clicks_help(60) != _clicks_help(80)
+    assert _executable("--help").stdout == _clicks_help(80)   # no terminal, no COLUMNS: click's 80
+
+
+def test_other_command_lines_go_to_the_cli() -> None:
+    version = _executable("--help", "--debug")
+    assert version.returncode == 0 and version.stdout == _clicks_help(80)
+    unknown = _executable("no-such-command")
+    assert unknown.returncode == 2 and "No such command" in unknown.stderr and "Traceback" not in unknown.stderr
 
 
 @click.command("explode")

@@ -40,7 +40,7 @@ from .ir import EnvironmentPlan, Plan
 from .lower import environment_plan, lower, ownership, team_plans
 from .project import (Project, complete_effective, load_pipelines, load_project, spec_files, survey_pipelines,
                       teams_file)
-from .render import header, render
+from .render import carried_manifests, header, render
 from .yamlwriter import shared_subtrees
 from .targets import Output, emit_all
 from .targets.argocd_health import GITOPS_PATH as HEALTH_PATCH_PATH, seldon_health_patch
@@ -191,12 +191,13 @@ class _Compile:
 
     def _serial(self, build: _Namespaces, env_level: list[Output], rebuilt: set[UnitId]) -> _Built:
         complete_effective(build.project, self.envs)   # what the workers left, or all: its errors come first
-        fresh = build.emit(rebuilt)
-        self.stage(f"rendering {len(env_level) + len(fresh)} objects")
-        files = render_outputs(env_level + fresh, build.rendered)
-        if self.validate:
-            self.stage(f"validating {len(env_level) + len(fresh)} objects")
-        skipped = validate_outputs(env_level + fresh, self.locations) if self.validate else {}
+        with carried_manifests() as carried:
+            fresh = build.emit(rebuilt)
+            self.stage(f"rendering {len(env_level) + len(fresh)} objects")
+            files = render_outputs(env_level + fresh, build.rendered)
+            if self.validate:
+                self.stage(f"validating {len(env_level) + len(fresh)} objects")
+            skipped = validate_outputs(env_level + fresh, self.locations, carried) if self.validate else {}
         outside = {o.path for o in env_level}
         return _Built(env_level + fresh, {p: files[p] for p in outside},
                       {p: kind for p, kind in skipped.items() if p in outside},
@@ -319,9 +320,10 @@ class _Namespaces:
         return [o for plan in plans for o in emit_all(plan) if _unit_of(o.path, plan.name, self.spaces[plan.name]) in units]
 
     def namespaces(self, units: Sequence[UnitId]) -> dict[UnitId, Unit]:
-        fresh = self.emit(set(units))
-        files = render_outputs(fresh, self.rendered)
-        skipped = validate_outputs(fresh, self.locations) if self.validate else {}
+        with carried_manifests() as carried:
+            fresh = self.emit(set(units))
+            files = render_outputs(fresh, self.rendered)
+            skipped = validate_outputs(fresh, self.locations, carried) if self.validate else {}
         return unit_records(fresh, files, skipped, set(units), self.fingerprint)
 
 
@@ -365,16 +367,18 @@ def tree_files(plan: Plan, outputs: Sequence[Output]) -> dict[str, bytes]:
 
 # --- validate output: every object against its JSON Schema and the controllers' rules, fail closed ---
 
-def validate_outputs(outputs: Iterable[Output], locations: Sequence[str]) -> dict[str, str]:
+def validate_outputs(outputs: Iterable[Output], locations: Sequence[str],
+                     carried: dict[str, dict] | None = None) -> dict[str, str]:
     """Validate `outputs` together; raise on any failure. Out: the kind of each unchecked (skipped) path.
-    The schemas shipped with Maestro cover every kind it emits and are searched after `locations`."""
+    The schemas shipped with Maestro cover every kind it emits and are searched after `locations`.
+    `carried`: the objects of manifest texts emitted with them (`render.carried_manifests`)."""
     from .validation import Document, validate_documents
     from .validation.embedded import resource_manifests
 
     documents = [Document(f"gitops/{o.path}", 0, 0, o.body) for o in outputs]   # in memory: no lines
     # What a resource template creates (a TrainJob) is checked too, as a document of the same file.
     documents += [Document(doc.source, i, 0, manifest) for doc in list(documents)
-                  for i, (_, manifest) in enumerate(resource_manifests(doc.body), start=1)]
+                  for i, (_, manifest) in enumerate(resource_manifests(doc.body, carried), start=1)]
     results = validate_documents(documents, schema_locations=locations, unchanging=True)   # just emitted
     failures = [r for r in results if r.status in ("invalid", "error")]
     if failures:

@@ -12,7 +12,9 @@ to (tests/compile/test_render_differential.py).
 from __future__ import annotations
 
 import io
-from typing import Any, Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Iterable, Iterator
 
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
@@ -93,12 +95,37 @@ def render(body: dict, sources: Iterable[str]) -> bytes:
 def manifest_text(body: dict) -> str:
     """An object as the YAML text another object carries (an Argo resource template's manifest):
     the same key order and scalars as `render`, without the header."""
+    text = _manifest_text(body)
+    carried = _carried.get()
+    if carried is not None:
+        carried[text] = body
+    return text
+
+
+def _manifest_text(body: dict) -> str:
     if _DIRECT:
         try:
             return document_text(body, TOP_KEYS, FIRST_KEYS)
         except Unsupported:
             pass
     return pyyaml_text(body)
+
+
+_carried: ContextVar[dict[str, dict] | None] = ContextVar("carried_manifests", default=None)
+
+
+@contextmanager
+def carried_manifests() -> Iterator[dict[str, dict]]:
+    """While open (in this thread), each text `manifest_text` writes -> the object it was written
+    from. A compile validates what its resource templates will create; with this it need not parse
+    back the text it has just written. The two are the same: a libyaml load of what the writer
+    writes equals the object (tests/compile/test_render_differential.py), types included
+    (tests/compile/test_carried_manifests.py). The objects must not change while it is open."""
+    token = _carried.set({})
+    try:
+        yield _carried.get()
+    finally:
+        _carried.reset(token)
 
 
 def pyyaml_text(body: dict) -> str:

@@ -29,14 +29,15 @@ from .model import Document
 from .rules.argo import WORKFLOW_KINDS, workflow_spec
 
 
-def resource_manifests(body: dict) -> list[tuple[tuple, dict]]:
+def resource_manifests(body: dict, known: dict[str, dict] | None = None) -> list[tuple[tuple, dict]]:
+    """`known`: text -> the object it holds, for texts whose object is at hand (they are not parsed)."""
     if body.get("kind") not in WORKFLOW_KINDS:
         return []
     spec, base = workflow_spec(body)
     found = []
     for i, template in enumerate(spec.get("templates") or []):
         text = (template.get("resource") or {}).get("manifest") if isinstance(template, dict) else None
-        parsed = read_manifest(text) if isinstance(text, str) else None
+        parsed = None if not isinstance(text, str) else (known and known.get(text)) or read_manifest(text)
         if parsed is not None:
             found.append((base + ("templates", i, "resource", "manifest"), parsed))
     return found

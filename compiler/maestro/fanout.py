@@ -5,12 +5,13 @@ result, in shard order; or None when a shard raised, so that the caller does the
 reports exactly what a serial run would.
 
 The workers are forked: they inherit the loaded, checked specs as they are in memory, so nothing is
-sent to them but a shard's index, and only the results come back (through files, see `fan_out`). Where fork is not available
-(Windows), `can_fork` is False and callers stay in one process.
+sent to them but a shard's index, and only the results come back (through files, see `fan_out`).
+Where fork is not available (Windows), `can_fork` is False and callers stay in one process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import pickle
@@ -108,10 +109,10 @@ def fan_out(work: Callable[[Shard], Result], shards: Sequence[Shard], jobs: int,
             if meanwhile is not None:
                 meanwhile()
             answers, failed = [], False
-            for index, done in enumerate(finished):   # in shard order, each as soon as it is there
-                failed = failed or not done
+            for index, answer in enumerate(finished):   # in shard order, each as soon as it is there
+                failed = failed or answer is None
                 if not failed:
-                    answers.append(_taken(os.path.join(results, str(index))))
+                    answers.append(answer[0] if answer else _taken(os.path.join(results, str(index))))
     finally:
         _work, _shards, _results = None, (), ""
         shutil.rmtree(results, ignore_errors=True)
@@ -123,14 +124,26 @@ def _memory_folder() -> str | None:
     return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK | os.X_OK) else None
 
 
-def _run_shard(index: int) -> bool:
+def _run_shard(index: int) -> tuple:
+    """() when the result is in its file; (result,) when it could not be written there (a container's
+    /dev/shm is often 64 MB), so it comes through the pipe; None when the shard raised."""
     try:
         result = _work(_shards[index])
-        with open(os.path.join(_results, str(index)), "xb") as handle:
-            pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
     except BaseException:   # reported by the caller's serial run, with its own message
-        return False
-    return True
+        return None
+    path = os.path.join(_results, str(index))
+    try:
+        _leave(path, result)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        return (result,)
+    return ()
+
+
+def _leave(path: str, result) -> None:
+    with open(path, "xb") as handle:
+        pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _taken(path: str):

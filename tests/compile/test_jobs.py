@@ -156,6 +156,22 @@ def test_workers_results_come_back_in_shard_order_and_leave_no_file(tmp_path: Pa
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_result_the_folder_has_no_room_for_comes_through_the_pipe(tmp_path: Path, monkeypatch) -> None:
+    """A container's /dev/shm is often 64 MB: a shard whose file cannot be written is not lost."""
+    monkeypatch.setattr(fanout, "_memory_folder", lambda: str(tmp_path))
+    real = fanout._leave
+
+    def full_for_big_ones(path: str, result) -> None:
+        real(path, result)
+        if len(result["body"]) > 100_000:
+            raise OSError(28, "No space left on device")   # after a partial write, as a full disk leaves it
+
+    monkeypatch.setattr(fanout, "_leave", full_for_big_ones)
+    results = fan_out(lambda shard: {"shard": shard, "body": bytes(shard * 60_000)}, [1, 3, 2], 2)
+    assert [(r["shard"], len(r["body"])) for r in results] == [(1, 60_000), (3, 180_000), (2, 120_000)]
+    assert list(tmp_path.iterdir()) == []
+
+
 def _member(team: str, env: str, index: int) -> Member:
     return Member(f"p{index}", team, env, f"{team}-{env}", (), f"pipelines/p{index}.yaml")
 

@@ -35,3 +35,16 @@ def refusing_model_schemas(folder: Path) -> Path:
     schema["properties"]["spec"]["properties"]["storageUri"]["pattern"] = "^gs://"
     model.write_text(json.dumps(schema))
     return folder
+
+
+def refusals_by_jobs(project: Path, jobs: tuple[int, ...] = (1, 2), **options) -> list[list]:
+    """The diagnostics a compile of `project` refuses it with, for each number of `jobs`."""
+    from maestro.compile import compile_project
+    from maestro.errors import MaestroError
+
+    found = []
+    for count in jobs:
+        with pytest.raises(MaestroError) as refused:
+            compile_project(project, jobs=count, **options)
+        found.append(refused.value.diagnostics)
+    return found

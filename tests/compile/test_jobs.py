@@ -12,14 +12,13 @@ import pytest
 
 from benchmarks.generate import make_project
 from maestro.compile import PARALLEL_MEMBERS, Member, _shards, compile_project
-from maestro.errors import MaestroError
 from maestro import fanout
 from maestro.fanout import apportioned, available_cpus, balanced, cgroup_cpu_quota, fan_out, tapering
 from maestro.incremental import NamespaceCache
 from maestro.targets.argocd_health import GITOPS_PATH as HEALTH_PATCH_PATH
 from tests.support import copy_examples, maestro
 
-from .conftest import refusing_model_schemas
+from .conftest import refusals_by_jobs, refusing_model_schemas
 
 ENVIRONMENTS = 3
 PIPELINES = PARALLEL_MEMBERS // ENVIRONMENTS + 4   # just over the size where the workers are used
@@ -65,11 +64,7 @@ def _namespaced(compiled) -> set[str]:
 
 def test_an_invalid_output_is_reported_as_the_serial_compile_reports_it(large: Path, tmp_path: Path) -> None:
     schemas = [str(refusing_model_schemas(tmp_path / "schemas"))]
-    refusals = []
-    for jobs in (1, 2):
-        with pytest.raises(MaestroError) as refused:
-            compile_project(large, schema_locations=schemas, jobs=jobs)
-        refusals.append(refused.value.diagnostics)
+    refusals = refusals_by_jobs(large, schema_locations=schemas)
     assert refusals[0] == refusals[1]
     assert len({d.file for d in refusals[0]}) > PIPELINES   # every Model of every environment, in one report
 
@@ -82,11 +77,7 @@ def test_an_invalid_effective_spec_is_reported_as_the_serial_compile_reports_it(
     for spec in (specs[1], specs[len(specs) // 2], specs[-1]):   # in different teams' namespaces
         text = spec.read_text()
         spec.write_text(text.replace("  overrides:\n", "  overrides:\n    prod: {training: {epochs: 0}}\n", 1))
-    refusals = []
-    for jobs in (1, 2):
-        with pytest.raises(MaestroError) as refused:
-            compile_project(project, jobs=jobs)
-        refusals.append(refused.value.diagnostics)
+    refusals = refusals_by_jobs(project)
     assert refusals[0] == refusals[1]
     assert [d.file for d in refusals[0] if d.severity != "note"] == \
         [f"pipelines/{spec.name}" for spec in (specs[1], specs[len(specs) // 2], specs[-1])]

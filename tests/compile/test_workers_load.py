@@ -12,7 +12,8 @@ import pytest
 from benchmarks.generate import make_project
 from maestro import project as project_module
 from maestro.compile import PARALLEL_MEMBERS, compile_project
-from maestro.errors import MaestroError
+
+from .conftest import refusals_by_jobs
 
 PIPELINES = PARALLEL_MEMBERS // 3 + 4   # over the size where workers are used, in three environments
 
@@ -93,10 +94,6 @@ def test_a_bad_file_the_survey_placed_is_reported_as_the_serial_compile_reports_
     project = make_project(tmp_path / "bad", PIPELINES, seed=11, teams=5)
     spec = sorted((project / "pipelines").glob("*.yaml"))[7]
     spec.write_text(broken(spec.read_text()))
-    refusals = []
-    for jobs in (1, 2):
-        with pytest.raises(MaestroError) as refused:
-            compile_project(project, jobs=jobs)
-        refusals.append(refused.value.diagnostics)
+    refusals = refusals_by_jobs(project)
     assert refusals[0] == refusals[1]
     assert {d.file for d in refusals[0]} == {f"pipelines/{spec.name}"}

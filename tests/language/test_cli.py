@@ -12,7 +12,6 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner
 
 from maestro.cli import COMMANDS
 from maestro.commands.options import debug_option

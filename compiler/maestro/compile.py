@@ -154,6 +154,7 @@ class _Compile:
         self.base = self._load(set())      # the environments alone
         self.selected = sorted(envs or self.base.environments)
         self.reuse = cache.begin(self.base, self.selected, not envs, validate, locations) if cache else _NoReuse()
+        self._asked: tuple[list[Member], dict[UnitId, Unit]] | None = None   # see `_reused`
 
     def run(self) -> Compiled:
         placed = self._surveyed()
@@ -166,7 +167,7 @@ class _Compile:
     def _built(self, project: Project, members: list[Member], loaded_in_workers: bool = False) -> Compiled | None:
         """The compile of `members`; with `loaded_in_workers`, by workers that load the pipelines
         they build, or None where they did not build it all (the caller then loads them here)."""
-        reused = self.reuse.reused(members)
+        reused = self._reused(members)
         rebuilt = {(m.env, m.namespace) for m in members} - set(reused)
         if loaded_in_workers and not self._worth_fanning(_weights(members, rebuilt)):
             return None
@@ -222,6 +223,13 @@ class _Compile:
         if results is None:
             return None
         return _Built(env_level, files, skipped, {uid: unit for units in results for uid, unit in units.items()})
+
+    def _reused(self, members: list[Member]) -> dict[UnitId, Unit]:
+        """The reuse hook's namespaces for `members`, read from its store once per compile: a
+        surveyed compile that stays in this process asks again with the same members."""
+        if self._asked is None or self._asked[0] != members:
+            self._asked = (members, self.reuse.reused(members))
+        return self._asked[1]
 
     def _worth_fanning(self, weights: Counter) -> bool:
         return self.jobs > 1 and len(weights) > 1 and sum(weights.values()) >= PARALLEL_MEMBERS and can_fork()

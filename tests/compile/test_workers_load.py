@@ -97,3 +97,20 @@ def test_a_bad_file_the_survey_placed_is_reported_as_the_serial_compile_reports_
     refusals = refusals_by_jobs(project)
     assert refusals[0] == refusals[1]
     assert {d.file for d in refusals[0]} == {f"pipelines/{spec.name}"}
+
+
+def test_an_edit_too_small_for_workers_reads_the_cache_once(tmp_path: Path, monkeypatch) -> None:
+    """One edited pipeline: its namespaces are too few to fork for, so the surveyed compile stays
+    here and loads; the namespaces reused are read from the cache once, not once per attempt."""
+    from maestro import incremental
+
+    project = make_project(tmp_path / "cached", PIPELINES, seed=11, teams=5)
+    compile_project(project, cache=incremental.NamespaceCache(project), jobs=2)
+    spec = sorted((project / "pipelines").glob("*.yaml"))[4]
+    spec.write_text(spec.read_text().replace("epochs: ", "epochs: 1", 1))
+    asked = []
+    real = incremental._Session.reused
+    monkeypatch.setattr(incremental._Session, "reused", lambda self, members: asked.append(1) or real(self, members))
+    again = compile_project(project, cache=incremental.NamespaceCache(project), jobs=2)
+    assert len(asked) == 1
+    assert again.tree.files == compile_project(project, jobs=1).tree.files
